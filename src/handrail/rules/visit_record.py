@@ -1,0 +1,325 @@
+"""The structured visit record the engine evaluates, and its parser.
+
+The parser checks every field and raises `RuleInputError` naming the field path
+(`lines[1].assistant_minutes`) and how to fix it, so a bad record never half-evaluates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, cast
+
+from handrail.rules.catalog import DISCIPLINES, Discipline, code_spec
+from handrail.rules.model import RuleInputError
+
+UnitRule = Literal["cms", "per-code"]
+Telehealth = Literal["home", "other"]
+DistinctModifier = Literal["59", "XE", "XS", "XP", "XU"]
+
+PAYER_TYPES = ("medicare", "medicare-advantage", "medicaid", "commercial", "workers-comp", "other")
+MAX_LINE_MINUTES = 24 * 60  # nothing happens more than once a day
+NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
+
+
+@dataclass(frozen=True, slots=True)
+class LineNote:
+    """Structured documentation of one service line (all free text)."""
+
+    baseline: str = ""  # functional baseline / current level
+    task: str = ""  # the task or activity trained
+    technique: str = ""  # technique, strategy or device taught
+    skilled: str = ""  # why it needed a skilled clinician
+    performance: str = ""  # what the patient did: errors, cues, carryover, progress
+    text: str = ""  # free narrative
+
+    def combined(self) -> str:
+        return " ".join(
+            part
+            for part in (
+                self.baseline,
+                self.task,
+                self.technique,
+                self.skilled,
+                self.performance,
+                self.text,
+            )
+            if part
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class VisitLine:
+    code: str
+    minutes: int  # total minutes of the service (therapist and assistant)
+    assistant_minutes: int = 0  # of those, minutes an assistant furnished on their own
+    note: LineNote | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    type: str = "medicare"
+    unit_rule: UnitRule = "cms"
+    distinct_modifier: DistinctModifier = "59"  # what this payer wants for distinct services
+
+    @property
+    def is_medicare(self) -> bool:
+        return self.type == "medicare"
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdInput:
+    accrued_before: Decimal  # this year's allowed therapy amount for the modifier group so far
+    medical_necessity_attested: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Counters:
+    treatment_day: int | None = None  # treatment days since the last progress report, this visit included
+    days_since_certification: int | None = None  # calendar days since the plan was certified
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRecord:
+    date: date
+    discipline: Discipline
+    lines: tuple[VisitLine, ...]
+    payer: Payer = field(default_factory=Payer)
+    locality: str | None = None  # "MAC-LOC", e.g. "01182-18"
+    zip: str | None = None
+    facility: bool = False
+    qp: bool = False  # qualifying APM participant (2026+ conversion factor)
+    telehealth: Telehealth | None = None
+    patient_present: bool = True
+    caregiver_present: bool = False
+    distinct_services: bool = False
+    diagnoses: tuple[str, ...] = ()
+    threshold: ThresholdInput | None = None
+    counters: Counters | None = None
+
+
+def parse_date(value: Any, field_name: str) -> date:
+    if not isinstance(value, str):
+        raise RuleInputError(field_name, "must be a date written YYYY-MM-DD, e.g. 2026-03-14")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RuleInputError(
+            field_name, f"{value!r} is not a valid date; write YYYY-MM-DD, e.g. 2026-03-14"
+        ) from None
+
+
+def parse_minutes(value: Any, field_name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise RuleInputError(field_name, "must be a whole number of minutes, e.g. 23")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise RuleInputError(field_name, f"{value} is not whole minutes; round to a minute")
+        value = int(value)
+    if value < 0:
+        raise RuleInputError(field_name, f"{value} is negative; minutes are 0 or more")
+    if value > MAX_LINE_MINUTES:
+        raise RuleInputError(
+            field_name, f"{value} minutes is more than a day ({MAX_LINE_MINUTES}); check the entry"
+        )
+    return value
+
+
+def _bool(data: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
+    value = data.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise RuleInputError(f"{path}{key}", "must be true or false")
+    return value
+
+
+def _text(value: Any, field_name: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise RuleInputError(field_name, "must be text")
+    return value.strip()
+
+
+def _mapping(value: Any, field_name: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise RuleInputError(field_name, "must be an object")
+    return cast(Mapping[str, Any], value)
+
+
+def _parse_note(value: Any, path: str) -> LineNote | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return LineNote(text=value.strip())
+    data = _mapping(value, path)
+    unknown = set(data) - set(NOTE_FIELDS)
+    if unknown:
+        raise RuleInputError(
+            f"{path}.{sorted(unknown)[0]}",
+            f"unknown note field; use {', '.join(NOTE_FIELDS)}",
+        )
+    return LineNote(**{key: _text(data.get(key), f"{path}.{key}") for key in NOTE_FIELDS})
+
+
+def _parse_line(value: Any, index: int, on: date) -> VisitLine:
+    path = f"lines[{index}]"
+    data = _mapping(value, path)
+    code = data.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise RuleInputError(f"{path}.code", "is required, e.g. \"97535\"")
+    spec = code_spec(code, field=f"{path}.code")
+    if spec.valid_from and on < spec.valid_from:
+        raise RuleInputError(
+            f"{path}.code",
+            f"{spec.code} did not exist before {spec.valid_from.isoformat()}; "
+            "pick the code in force on the date of service",
+        )
+    if "minutes" not in data:
+        raise RuleInputError(f"{path}.minutes", "is required (0 for an untimed code)")
+    minutes = parse_minutes(data["minutes"], f"{path}.minutes")
+    assistant = parse_minutes(data.get("assistant_minutes", 0) or 0, f"{path}.assistant_minutes")
+    if assistant > minutes:
+        raise RuleInputError(
+            f"{path}.assistant_minutes",
+            f"{assistant} is more than the line's {minutes} minutes; "
+            "assistant minutes are part of the line's total",
+        )
+    return VisitLine(
+        code=spec.code,
+        minutes=minutes,
+        assistant_minutes=assistant,
+        note=_parse_note(data.get("note"), f"{path}.note"),
+    )
+
+
+def _parse_payer(value: Any) -> Payer:
+    if value is None:
+        return Payer()
+    data = _mapping(value, "payer")
+    payer_type = data.get("type", "medicare")
+    if payer_type not in PAYER_TYPES:
+        raise RuleInputError("payer.type", f"{payer_type!r} is not one of {', '.join(PAYER_TYPES)}")
+    default_rule = "cms" if payer_type == "medicare" else "per-code"
+    rule = data.get("unit_rule", default_rule) or default_rule
+    if rule not in ("cms", "per-code"):
+        raise RuleInputError("payer.unit_rule", f"{rule!r} is not \"cms\" or \"per-code\"")
+    distinct = data.get("distinct_modifier", "59") or "59"
+    if distinct not in ("59", "XE", "XS", "XP", "XU"):
+        raise RuleInputError("payer.distinct_modifier", "must be one of 59, XE, XS, XP, XU")
+    return Payer(
+        type=payer_type,
+        unit_rule=cast(UnitRule, rule),
+        distinct_modifier=cast(DistinctModifier, distinct),
+    )
+
+
+def _parse_threshold(value: Any) -> ThresholdInput | None:
+    if value is None:
+        return None
+    data = _mapping(value, "threshold")
+    raw = data.get("accrued_before", 0)
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise RuleInputError("threshold.accrued_before", "must be a dollar amount, e.g. 1840.50")
+    try:
+        accrued = Decimal(str(raw))
+    except InvalidOperation:
+        raise RuleInputError(
+            "threshold.accrued_before", f"{raw!r} is not a dollar amount, e.g. 1840.50"
+        ) from None
+    if not accrued.is_finite() or accrued < 0:
+        raise RuleInputError("threshold.accrued_before", "must be a dollar amount of 0 or more")
+    return ThresholdInput(
+        accrued_before=accrued,
+        medical_necessity_attested=_bool(data, "medical_necessity_attested", False, "threshold."),
+    )
+
+
+def _optional_count(data: Mapping[str, Any], key: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RuleInputError(f"counters.{key}", "must be a whole number of 0 or more")
+    return value
+
+
+def _parse_counters(value: Any) -> Counters | None:
+    if value is None:
+        return None
+    data = _mapping(value, "counters")
+    return Counters(
+        treatment_day=_optional_count(data, "treatment_day"),
+        days_since_certification=_optional_count(data, "days_since_certification"),
+    )
+
+
+def _parse_diagnoses(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        raise RuleInputError("diagnoses", "must be a list of ICD-10-CM codes, e.g. [\"I69.351\"]")
+    codes: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise RuleInputError(f"diagnoses[{index}]", "must be an ICD-10-CM code, e.g. \"Z47.1\"")
+        codes.append(item.strip().upper())
+    return tuple(codes)
+
+
+def _parse_locality(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.split("-")) != 2:
+        raise RuleInputError(
+            "locality", "write the MAC and locality number as MAC-LOC, e.g. 01182-18"
+        )
+    return value.strip()
+
+
+def _parse_zip(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not (len(text) in (5, 9, 10) and text[:5].isdigit()):
+        raise RuleInputError("zip", f"{value!r} is not a ZIP code; write 5 digits, e.g. 62701")
+    return text[:5]
+
+
+def visit_record_from_dict(data: Any) -> VisitRecord:
+    """Parse one visit record (the JSON contract of `handrail visit`)."""
+    record = _mapping(data, "visit")
+    if "date" not in record:
+        raise RuleInputError("date", "is required, e.g. \"2026-03-14\"")
+    on = parse_date(record["date"], "date")
+    discipline = record.get("discipline")
+    if discipline not in DISCIPLINES:
+        raise RuleInputError("discipline", f"must be one of {', '.join(DISCIPLINES)}")
+    raw_lines = record.get("lines")
+    if not isinstance(raw_lines, Sequence) or isinstance(raw_lines, str) or not raw_lines:
+        raise RuleInputError("lines", "must be a non-empty list of service lines")
+    telehealth = record.get("telehealth")
+    if telehealth not in (None, "home", "other"):
+        raise RuleInputError("telehealth", "must be null, \"home\" or \"other\"")
+    if record.get("locality") is not None and record.get("zip") is not None:
+        raise RuleInputError("locality", "give a locality or a ZIP code, not both")
+    return VisitRecord(
+        date=on,
+        discipline=cast(Discipline, discipline),
+        lines=tuple(_parse_line(item, index, on) for index, item in enumerate(raw_lines)),
+        payer=_parse_payer(record.get("payer")),
+        locality=_parse_locality(record.get("locality")),
+        zip=_parse_zip(record.get("zip")),
+        facility=_bool(record, "facility", False, ""),
+        qp=_bool(record, "qp", False, ""),
+        telehealth=cast(Telehealth | None, telehealth),
+        patient_present=_bool(record, "patient_present", True, ""),
+        caregiver_present=_bool(record, "caregiver_present", False, ""),
+        distinct_services=_bool(record, "distinct_services", False, ""),
+        diagnoses=_parse_diagnoses(record.get("diagnoses")),
+        threshold=_parse_threshold(record.get("threshold")),
+        counters=_parse_counters(record.get("counters")),
+    )
