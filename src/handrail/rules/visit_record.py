@@ -56,6 +56,7 @@ class VisitLine:
     minutes: int  # total minutes of the service (therapist and assistant)
     assistant_minutes: int = 0  # of those, minutes an assistant furnished on their own
     note: LineNote | None = None
+    requested_units: int | None = None  # units the clinician means to bill, checked against minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +189,17 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
             f"{assistant} is more than the line's {minutes} minutes; "
             "assistant minutes are part of the line's total",
         )
+    requested = data.get("units")
+    if requested is not None and (
+        isinstance(requested, bool) or not isinstance(requested, int) or requested < 0
+    ):
+        raise RuleInputError(f"{path}.units", "must be a whole number of units, 0 or more")
     return VisitLine(
         code=spec.code,
         minutes=minutes,
         assistant_minutes=assistant,
         note=_parse_note(data.get("note"), f"{path}.note"),
+        requested_units=requested,
     )
 
 
