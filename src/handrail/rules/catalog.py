@@ -35,7 +35,7 @@ class TimeRule(StrEnum):
     """How a code's minutes turn into units."""
 
     TIMED_15 = "timed-15"  # each 15 minutes; counts toward the day's 8-minute-rule total
-    UNTIMED = "untimed"  # one unit per day whatever the minutes (evaluations, supervised modalities)
+    UNTIMED = "untimed"  # one unit per day whatever the minutes (evaluations, most modalities)
     CAREGIVER_FIRST_30 = "caregiver-first-30"  # 97550: the first 30 minutes of caregiver training
     CAREGIVER_EACH_15 = "caregiver-each-15"  # 97551: each further 15 minutes, add-on to 97550
 
@@ -47,7 +47,8 @@ class CodeSpec:
     time_rule: TimeRule
     always_therapy: bool  # on the CMS "always therapy" list: GP/GO/GN on every line, MPPR applies
     disciplines: frozenset[Discipline]
-    kind: str  # evaluation | procedure | modality-supervised | modality-attended | caregiver | speech
+    # evaluation | procedure | modality-supervised | modality-attended | caregiver | speech
+    kind: str
     medicare_replacement: str | None = None  # code Medicare wants instead (97014 -> G0283)
     valid_from: date | None = None  # first date of service the code exists
     add_on_to: str | None = None  # primary code an add-on must be billed with
@@ -65,12 +66,12 @@ class CodeSpec:
         return CODE_TEXT[self.code].boundaries
 
 
-_PT_OT = frozenset({"PT", "OT"})
-_PT = frozenset({"PT"})
-_OT = frozenset({"OT"})
-_SLP = frozenset({"SLP"})
-_ALL = frozenset({"PT", "OT", "SLP"})
-_SLP_OT = frozenset({"SLP", "OT"})
+_PT_OT: frozenset[Discipline] = frozenset({"PT", "OT"})
+_PT: frozenset[Discipline] = frozenset({"PT"})
+_OT: frozenset[Discipline] = frozenset({"OT"})
+_SLP: frozenset[Discipline] = frozenset({"SLP"})
+_ALL: frozenset[Discipline] = frozenset({"PT", "OT", "SLP"})
+_SLP_OT: frozenset[Discipline] = frozenset({"SLP", "OT"})
 
 T15 = TimeRule.TIMED_15
 UNT = TimeRule.UNTIMED

@@ -78,7 +78,7 @@ class Explanation:
 
 
 class RuleInputError(ValueError):
-    """Input the engine cannot evaluate. `field` names what is wrong; the message says how to fix it."""
+    """Input the engine cannot evaluate: `field` names what is wrong, the message how to fix it."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"{field}: {message}")

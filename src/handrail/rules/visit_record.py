@@ -56,7 +56,7 @@ class VisitLine:
     minutes: int  # total minutes of the service (therapist and assistant)
     assistant_minutes: int = 0  # of those, minutes an assistant furnished on their own
     note: LineNote | None = None
-    requested_units: int | None = None  # units the clinician means to bill, checked against minutes
+    requested_units: int | None = None  # units the clinician means to bill (checked)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,8 @@ class ThresholdInput:
 
 @dataclass(frozen=True, slots=True)
 class Counters:
-    treatment_day: int | None = None  # treatment days since the last progress report, this visit included
+    # treatment days since the last progress report, this visit included
+    treatment_day: int | None = None
     days_since_certification: int | None = None  # calendar days since the plan was certified
 
 
@@ -119,13 +120,15 @@ def parse_minutes(value: Any, field_name: str) -> int:
         if not value.is_integer():
             raise RuleInputError(field_name, f"{value} is not whole minutes; round to a minute")
         value = int(value)
-    if value < 0:
-        raise RuleInputError(field_name, f"{value} is negative; minutes are 0 or more")
-    if value > MAX_LINE_MINUTES:
+    minutes = int(value)
+    if minutes < 0:
+        raise RuleInputError(field_name, f"{minutes} is negative; minutes are 0 or more")
+    if minutes > MAX_LINE_MINUTES:
         raise RuleInputError(
-            field_name, f"{value} minutes is more than a day ({MAX_LINE_MINUTES}); check the entry"
+            field_name,
+            f"{minutes} minutes is more than a day ({MAX_LINE_MINUTES}); check the entry",
         )
-    return value
+    return minutes
 
 
 def _bool(data: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
@@ -171,7 +174,7 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
     data = _mapping(value, path)
     code = data.get("code")
     if not isinstance(code, str) or not code.strip():
-        raise RuleInputError(f"{path}.code", "is required, e.g. \"97535\"")
+        raise RuleInputError(f"{path}.code", 'is required, e.g. "97535"')
     spec = code_spec(code, field=f"{path}.code")
     if spec.valid_from and on < spec.valid_from:
         raise RuleInputError(
@@ -209,11 +212,12 @@ def _parse_payer(value: Any) -> Payer:
     data = _mapping(value, "payer")
     payer_type = data.get("type", "medicare")
     if payer_type not in PAYER_TYPES:
-        raise RuleInputError("payer.type", f"{payer_type!r} is not one of {', '.join(PAYER_TYPES)}")
+        allowed = ", ".join(PAYER_TYPES)
+        raise RuleInputError("payer.type", f"{payer_type!r} is not one of {allowed}")
     default_rule = "cms" if payer_type == "medicare" else "per-code"
     rule = data.get("unit_rule", default_rule) or default_rule
     if rule not in ("cms", "per-code"):
-        raise RuleInputError("payer.unit_rule", f"{rule!r} is not \"cms\" or \"per-code\"")
+        raise RuleInputError("payer.unit_rule", f'{rule!r} is not "cms" or "per-code"')
     distinct = data.get("distinct_modifier", "59") or "59"
     if distinct not in ("59", "XE", "XS", "XP", "XU"):
         raise RuleInputError("payer.distinct_modifier", "must be one of 59, XE, XS, XP, XU")
@@ -268,11 +272,11 @@ def _parse_diagnoses(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, Sequence) or isinstance(value, str):
-        raise RuleInputError("diagnoses", "must be a list of ICD-10-CM codes, e.g. [\"I69.351\"]")
+        raise RuleInputError("diagnoses", 'must be a list of ICD-10-CM codes, e.g. ["I69.351"]')
     codes: list[str] = []
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
-            raise RuleInputError(f"diagnoses[{index}]", "must be an ICD-10-CM code, e.g. \"Z47.1\"")
+            raise RuleInputError(f"diagnoses[{index}]", 'must be an ICD-10-CM code, e.g. "Z47.1"')
         codes.append(item.strip().upper())
     return tuple(codes)
 
@@ -300,7 +304,7 @@ def visit_record_from_dict(data: Any) -> VisitRecord:
     """Parse one visit record (the JSON contract of `handrail visit`)."""
     record = _mapping(data, "visit")
     if "date" not in record:
-        raise RuleInputError("date", "is required, e.g. \"2026-03-14\"")
+        raise RuleInputError("date", 'is required, e.g. "2026-03-14"')
     on = parse_date(record["date"], "date")
     discipline = record.get("discipline")
     if discipline not in DISCIPLINES:
@@ -310,7 +314,7 @@ def visit_record_from_dict(data: Any) -> VisitRecord:
         raise RuleInputError("lines", "must be a non-empty list of service lines")
     telehealth = record.get("telehealth")
     if telehealth not in (None, "home", "other"):
-        raise RuleInputError("telehealth", "must be null, \"home\" or \"other\"")
+        raise RuleInputError("telehealth", 'must be null, "home" or "other"')
     if record.get("locality") is not None and record.get("zip") is not None:
         raise RuleInputError("locality", "give a locality or a ZIP code, not both")
     return VisitRecord(

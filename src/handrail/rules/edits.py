@@ -1,0 +1,121 @@
+"""NCCI procedure-to-procedure (PTP) edits and medically unlikely edits (MUEs) for one day.
+
+Sources: CMS NCCI PTP edits (column 2 is denied when billed with column 1 for the same
+patient and date, unless the modifier indicator is 1 and an NCCI-associated modifier
+59/XE/XS/XP/XU is reported; indicator 0 can never be bypassed) and CMS MUE tables (most
+units of a code one provider reports for one patient on one date). The release of each row
+is named in every finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from handrail.rules.model import Explanation, Finding, Severity, Source
+from handrail.rules.tables import EditTables, MueEdit, PtpEdit
+
+SOURCE_PTP = "CMS NCCI procedure-to-procedure edits"
+SOURCE_MUE = "CMS medically unlikely edits"
+
+
+def _edit_source(prefix: str, release_label: str, verified: bool, note: str) -> Source:
+    return Source(f"{prefix}, {release_label}", verified=verified, note=note)
+
+
+@dataclass(slots=True)
+class EditOutcome:
+    pairs: list[PtpEdit] = field(default_factory=list)
+    distinct_modifier_codes: set[str] = field(default_factory=set)  # column-2 codes to modify
+    denied_codes: set[str] = field(default_factory=set)  # column-2 codes that will deny
+    mue: list[MueEdit] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def check_ptp(
+    codes: Iterable[str],
+    *,
+    on: date,
+    edits: EditTables,
+    distinct_services: bool,
+    distinct_modifier: str,
+    outcome: EditOutcome,
+    explanation: Explanation,
+) -> None:
+    """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials."""
+    for pair in edits.ptp_pairs(codes, on):
+        if pair.modifier_indicator == 9:
+            continue  # "not applicable": the edit was deleted retroactively
+        outcome.pairs.append(pair)
+        source = _edit_source(
+            SOURCE_PTP, pair.release.label, pair.release.source.verified, pair.release.source.note
+        )
+        if pair.modifier_indicator == 0:
+            outcome.denied_codes.add(pair.column2)
+            outcome.findings.append(
+                Finding(
+                    Severity.ERROR,
+                    "ncci.ptp.never-bypassed",
+                    f"{pair.column2} is bundled into {pair.column1} on the same day (NCCI "
+                    "modifier indicator 0): the column-2 line will deny and no modifier can "
+                    "bypass the edit",
+                    f"Bill {pair.column1} only, or move {pair.column2} to another day if it "
+                    "was truly a separate visit",
+                    source,
+                )
+            )
+            explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 0", source)
+        elif distinct_services:
+            outcome.distinct_modifier_codes.add(pair.column2)
+            explanation.add(
+                f"NCCI: {pair.column1}/{pair.column2} indicator 1 and the services were "
+                f"distinct: modifier {distinct_modifier} on {pair.column2}",
+                source,
+            )
+        else:
+            outcome.denied_codes.add(pair.column2)
+            outcome.findings.append(
+                Finding(
+                    Severity.ERROR,
+                    "ncci.ptp.needs-distinct",
+                    f"{pair.column2} pairs with {pair.column1} (NCCI modifier indicator 1): "
+                    f"without {distinct_modifier} the {pair.column2} line will deny",
+                    "If the two services were done in separate 15-minute blocks, attest that "
+                    f"the services were distinct so {distinct_modifier} is added; if they "
+                    f"overlapped, bill {pair.column1} only",
+                    source,
+                )
+            )
+            explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 1, not distinct")
+
+
+def check_mue(
+    units_by_code: Mapping[str, int],
+    *,
+    on: date,
+    edits: EditTables,
+    outcome: EditOutcome,
+) -> None:
+    """Flag codes billed past their medically unlikely edit for the day."""
+    for code, units in units_by_code.items():
+        edit = edits.mue(code, on)
+        if edit is None:
+            continue
+        outcome.mue.append(edit)
+        if units <= edit.max_units:
+            continue
+        source = _edit_source(
+            SOURCE_MUE, edit.release.label, edit.release.source.verified, edit.release.source.note
+        )
+        outcome.findings.append(
+            Finding(
+                Severity.ERROR,
+                "mue.exceeded",
+                f"{code}: {units} units is over the MUE of {edit.max_units} per day "
+                f"({edit.rationale}); the units over the limit, or the whole line, will deny",
+                f"Check the minutes of {code}; bill at most {edit.max_units} unit(s) unless the "
+                "payer accepts documentation for more on appeal",
+                source,
+            )
+        )

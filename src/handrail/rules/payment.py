@@ -1,0 +1,274 @@
+"""Medicare physician fee schedule payment: RVUs x GPCIs x conversion factor, per unit.
+
+Sources:
+- Payment formula: CMS PFS relative value file documentation (RVU25D): amount =
+  [(work RVU x work GPCI) + (PE RVU x PE GPCI) + (MP RVU x MP GPCI)] x CF.
+- Outpatient therapy is paid at the non-facility rate in all settings (Pub 100-04 ch.5 §10;
+  the "always therapy" codes carry facility pricing "NA" in the PPRRVU files).
+- Therapy MPPR: full payment for the unit with the highest PE, 50% of the PE part for every
+  other "always therapy" unit of the patient's day, same or different code (CMS Therapy
+  Services page; NGS/Novitas; ATRA 2012 since 2013-04-01). Ties go to the higher total fee.
+- PTA/OTA services (CQ/CO) are paid at 85% from 2022-01-01 (SSA §1834(v)).
+- Medicare pays 80% after the Part B deductible; the patient's coinsurance is 20%
+  (Pub 100-04 ch.5). The deductible itself is not estimated here.
+Whether MACs round before or after the MPPR and CQ/CO reductions is not documented: we round
+each unit to the cent after applying both [unverified].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from handrail.rules.conversion import ConversionFactor
+from handrail.rules.model import Explanation, RuleInputError, Source
+from handrail.rules.tables import FeeScheduleTables, GpciRow, RvuRow
+
+CENT = Decimal("0.01")
+ONE = Decimal("1")
+HALF = Decimal("0.5")
+ASSISTANT_SHARE = Decimal("0.85")
+COINSURANCE_SHARE = Decimal("0.20")
+ASSISTANT_REDUCTION_FROM = date(2022, 1, 1)
+SOURCE_FORMULA = Source("CMS PFS relative value file documentation (RVU25D), payment formula")
+SOURCE_MPPR = Source(
+    "CMS Therapy Services page: therapy MPPR, 50% of PE after the highest-PE unit"
+)
+SOURCE_ASSISTANT_PAY = Source("SSA §1834(v); CMS Therapy Services page: CQ/CO lines paid at 85%")
+SOURCE_ROUNDING = Source(
+    "Handrail: each unit rounded to the cent after MPPR and CQ/CO reductions", verified=False
+)
+SOURCE_COINSURANCE = Source("CMS Pub 100-04 ch.5: Medicare pays 80%, coinsurance 20%")
+NOT_PAID_STATUSES = {"B": "bundled into other services", "I": "not valid for Medicare"}
+
+
+def money(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class PricingLocality:
+    key: str  # "01182-18" or "national"
+    name: str
+    work: Decimal
+    pe: Decimal
+    mp: Decimal
+    source: str  # release label(s) behind the locality
+    zip5: str | None = None
+
+    @classmethod
+    def national(cls) -> PricingLocality:
+        return cls("national", "National (all GPCIs 1.000)", ONE, ONE, ONE, "national")
+
+    @classmethod
+    def from_gpci(cls, row: GpciRow, *, zip5: str | None = None, via: str = "") -> PricingLocality:
+        label = row.release.label + (f"; {via}" if via else "")
+        name = f"{row.name.title()} ({row.state})"
+        return cls(row.key, name, row.work, row.pe, row.mp, label, zip5)
+
+
+def resolve_locality(
+    fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
+) -> PricingLocality:
+    """The GPCIs to price with: a MAC-locality, a ZIP code's locality, or national."""
+    if zip5:
+        found = fees.locality_for_zip(zip5, on)
+        if found is None:
+            raise RuleInputError(
+                "zip",
+                f"ZIP code {zip5} is not in the loaded ZIP-to-locality file; check it or "
+                "give the locality as MAC-LOC",
+            )
+        row = fees.gpci(found.mac, found.locality, on)
+        if row is None:
+            raise RuleInputError(
+                "zip", f"ZIP {zip5} maps to {found.mac}-{found.locality}, which has no GPCIs"
+            )
+        return PricingLocality.from_gpci(row, zip5=zip5, via=found.release.label)
+    if locality:
+        mac, _, number = locality.partition("-")
+        row = fees.gpci(mac.strip(), number.strip(), on)
+        if row is None:
+            raise RuleInputError(
+                "locality",
+                f"no Medicare locality {locality} in the {on.year} GPCI file; write MAC-LOC "
+                "as in the GPCI file, e.g. 01182-18 (Los Angeles)",
+            )
+        return PricingLocality.from_gpci(row)
+    return PricingLocality.national()
+
+
+def rvu_for(fees: FeeScheduleTables, code: str, on: date) -> RvuRow:
+    row = fees.rvu(code, on)
+    if row is None:
+        raise RuleInputError(
+            "date",
+            f"no fee schedule with {code} is loaded for {on.year}; import that year's CMS "
+            "PPRRVU file with `handrail data import pfs FILE`",
+        )
+    return row
+
+
+def pe_rvu(row: RvuRow, facility: bool) -> tuple[Decimal, bool]:
+    """The PE RVU to use, and whether the facility rate was used."""
+    if facility and not row.facility_na:
+        return row.pe_facility, True
+    return row.pe_nonfacility, False
+
+
+def unit_amount(
+    row: RvuRow,
+    place: PricingLocality,
+    factor: ConversionFactor,
+    *,
+    facility: bool,
+    pe_share: Decimal = ONE,
+    pay_share: Decimal = ONE,
+) -> Decimal:
+    """One unit's payment, rounded to the cent."""
+    pe, _ = pe_rvu(row, facility)
+    raw = row.work * place.work + pe * place.pe * pe_share + row.mp * place.mp
+    return money(raw * factor.amount * pay_share)
+
+
+@dataclass(frozen=True, slots=True)
+class LineToPrice:
+    code: str
+    units: int
+    assistant: bool  # a CQ/CO line
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    code: str
+    units: int
+    assistant: bool
+    unit_amounts: tuple[Decimal, ...]
+    status: str
+    release: str
+
+    @property
+    def amount(self) -> Decimal:
+        return sum(self.unit_amounts, Decimal("0"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    line: int
+    pe: Decimal
+    full_fee: Decimal
+
+
+def price_lines(
+    lines: Sequence[LineToPrice],
+    *,
+    on: date,
+    fees: FeeScheduleTables,
+    place: PricingLocality,
+    factor: ConversionFactor,
+    facility: bool,
+    medicare_reductions: bool,
+    explanation: Explanation,
+) -> list[PricedLine]:
+    """Price every unit of the day's claim lines, with MPPR and CQ/CO reductions if Medicare."""
+    rows = [rvu_for(fees, line.code, on) for line in lines]
+    assistant_cut = medicare_reductions and on >= ASSISTANT_REDUCTION_FROM
+    shares = [ASSISTANT_SHARE if line.assistant and assistant_cut else ONE for line in lines]
+    full_unit = _mppr_full_unit(lines, rows, place, factor, facility, shares, medicare_reductions)
+    priced = []
+    for index, (line, row) in enumerate(zip(lines, rows, strict=True)):
+        if row.status in NOT_PAID_STATUSES:
+            amounts = tuple(Decimal("0.00") for _ in range(line.units))
+        else:
+            amounts = tuple(
+                unit_amount(
+                    row,
+                    place,
+                    factor,
+                    facility=facility,
+                    pe_share=_pe_share(row, medicare_reductions, full_unit, (index, unit)),
+                    pay_share=shares[index],
+                )
+                for unit in range(line.units)
+            )
+        priced.append(
+            PricedLine(
+                line.code, line.units, line.assistant, amounts, row.status, row.release.label
+            )
+        )
+        explanation.add(_line_story(line, row, amounts, place, factor, facility, shares[index]))
+    if medicare_reductions and full_unit is not None:
+        code = lines[full_unit[0]].code
+        explanation.add(
+            f"MPPR: {code} has the highest practice expense and is paid in full once; every "
+            "other 'always therapy' unit of the day is paid with 50% of its practice expense",
+            SOURCE_MPPR,
+        )
+    return priced
+
+
+def _pe_share(
+    row: RvuRow, reductions: bool, full_unit: tuple[int, int] | None, unit: tuple[int, int]
+) -> Decimal:
+    if not reductions or not row.always_therapy or full_unit is None or unit == full_unit:
+        return ONE
+    return HALF
+
+
+def _mppr_full_unit(
+    lines: Sequence[LineToPrice],
+    rows: Sequence[RvuRow],
+    place: PricingLocality,
+    factor: ConversionFactor,
+    facility: bool,
+    shares: Sequence[Decimal],
+    reductions: bool,
+) -> tuple[int, int] | None:
+    """(line, unit) paid in full: highest PE RVU, ties to the higher total fee, then first."""
+    if not reductions:
+        return None
+    candidates = [
+        _Unit(
+            index,
+            pe_rvu(row, facility)[0],
+            unit_amount(row, place, factor, facility=facility, pay_share=shares[index]),
+        )
+        for index, (line, row) in enumerate(zip(lines, rows, strict=True))
+        if row.always_therapy and line.units > 0 and row.status not in NOT_PAID_STATUSES
+    ]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda unit: (unit.pe, unit.full_fee, -unit.line))
+    return (best.line, 0)
+
+
+def _line_story(
+    line: LineToPrice,
+    row: RvuRow,
+    amounts: Sequence[Decimal],
+    place: PricingLocality,
+    factor: ConversionFactor,
+    facility: bool,
+    share: Decimal,
+) -> str:
+    if row.status in NOT_PAID_STATUSES:
+        return (
+            f"{line.code}: status {row.status} in {row.release.label} "
+            f"({NOT_PAID_STATUSES[row.status]}): paid $0.00"
+        )
+    pe, used_facility = pe_rvu(row, facility)
+    rate = "facility" if used_facility else "non-facility"
+    cut = " x 85% (assistant)" if share != ONE else ""
+    listed = " + ".join(f"${amount}" for amount in amounts) or "$0.00"
+    return (
+        f"{line.code}{' CQ/CO' if line.assistant else ''}: ({row.work} work x {place.work} + "
+        f"{pe} {rate} PE x {place.pe} + {row.mp} MP x {place.mp}) x CF {factor.amount}{cut}"
+        f" per unit: {listed} = ${sum(amounts, Decimal('0')):.2f} ({row.release.label}, "
+        f"{factor.label}, {place.key})"
+    )
+
+
+def coinsurance(allowed: Decimal) -> Decimal:
+    return money(allowed * COINSURANCE_SHARE)

@@ -1,0 +1,480 @@
+"""Evaluate one visit end to end: units, CQ/CO, edits, payment, threshold, modifiers, checks.
+
+This is the one orchestrator; each step is a small function in its own module that gets its
+tables from the `RuleSet` passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from handrail.rules import assistants, edits, payment, telehealth
+from handrail.rules.catalog import CATALOG
+from handrail.rules.conversion import ConversionFactor, conversion_factor
+from handrail.rules.diagnoses import check_diagnoses
+from handrail.rules.documentation import check_documentation
+from handrail.rules.model import Explanation, Finding, Severity, Source
+from handrail.rules.modifiers import (
+    DISCIPLINE_MODIFIERS,
+    MAX_MODIFIERS_ON_837P,
+    SOURCE_DISCIPLINE,
+    SOURCE_KX,
+    SOURCE_TELEHEALTH,
+    line_modifiers,
+)
+from handrail.rules.ruleset import RuleSet
+from handrail.rules.threshold import REVIEW_SOURCE, ThresholdStatus, apply_threshold
+from handrail.rules.units import CodeMinutes, UnitsResult, apply_units
+from handrail.rules.visit_record import VisitRecord
+
+MEDICARE_REDUCTION_PAYERS = ("medicare", "medicare-advantage")
+SOURCE_STATUS = Source("CMS PFS relative value file status indicators (RVU25D documentation)")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLine:
+    code: str
+    units: int
+    modifiers: tuple[str, ...]
+    amount: Decimal
+    unit_amounts: tuple[Decimal, ...]
+    assistant: bool
+    fee_release: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "units": self.units,
+            "modifiers": list(self.modifiers),
+            "amount": float(self.amount),
+            "unit_amounts": [float(value) for value in self.unit_amounts],
+            "fee_schedule": self.fee_release,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSummary:
+    allowed: Decimal
+    coinsurance: Decimal | None
+    conversion_factor: ConversionFactor
+    locality: payment.PricingLocality
+    reductions_applied: bool
+
+    @property
+    def source(self) -> str:
+        factor = self.conversion_factor
+        kind = "Medicare PFS" if self.reductions_applied else "Medicare PFS reference"
+        return (
+            f"{kind}: CF {factor.amount} ({factor.label}, {factor.source.label()}); "
+            f"locality {self.locality.key} ({self.locality.source})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "allowed": float(self.allowed),
+            "coinsurance": None if self.coinsurance is None else float(self.coinsurance),
+            "source": self.source,
+            "locality": self.locality.key,
+            "conversion_factor": float(self.conversion_factor.amount),
+        }
+
+
+@dataclass(slots=True)
+class VisitResult:
+    record: VisitRecord
+    units: UnitsResult
+    claim_lines: list[ClaimLine]
+    payment: PaymentSummary
+    threshold: ThresholdStatus | None
+    place_of_service: str
+    findings: list[Finding] = field(default_factory=list)
+    explanation: Explanation = field(default_factory=Explanation)
+
+    @property
+    def blocking(self) -> bool:
+        return any(finding.severity is Severity.ERROR for finding in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.record.date.isoformat(),
+            "unit_rule": self.units.rule,
+            "total_timed_minutes": self.units.total_timed_minutes,
+            "total_units": sum(line.units for line in self.claim_lines),
+            "place_of_service": self.place_of_service,
+            "claim_lines": [line.to_dict() for line in self.claim_lines],
+            "payment": self.payment.to_dict(),
+            "threshold": _threshold_dict(self.threshold),
+            "findings": [finding.to_dict() for finding in self.findings],
+            "explanation": list(self.explanation.steps),
+        }
+
+
+def _threshold_dict(status: ThresholdStatus | None) -> dict[str, Any]:
+    if status is None:
+        return {
+            "applies": False,
+            "accrued_after": None,
+            "kx_required": False,
+            "review_flag": False,
+        }
+    return {
+        "applies": True,
+        "year": status.year,
+        "group": status.group,
+        "amount": float(status.amount),
+        "accrued_after": float(status.accrued_after),
+        "kx_required": status.kx_required,
+        "review_flag": status.review_flag,
+        "source": status.source.label(),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class _DraftLine:
+    code: str
+    units: int
+    assistant: bool
+
+
+def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
+    """Evaluate one visit record. Raises RuleInputError when the data needed is not loaded."""
+    explanation = Explanation()
+    findings: list[Finding] = []
+    minutes = _minutes_by_code(record)
+    units = apply_units(
+        [CodeMinutes(code, total) for code, (total, _) in minutes.items()], record.payer.unit_rule
+    )
+    explanation.extend(units.explanation)
+    drafts = _assistant_split(record, units, minutes, findings, explanation)
+    outcome = _check_edits(record, rules, drafts, explanation)
+    findings.extend(outcome.findings)
+    factor = conversion_factor(record.date, qp=record.qp)
+    place = payment.resolve_locality(
+        rules.fees, record.date, locality=record.locality, zip5=record.zip
+    )
+    reductions = record.payer.type in MEDICARE_REDUCTION_PAYERS
+    priced = payment.price_lines(
+        [payment.LineToPrice(d.code, d.units, d.assistant) for d in drafts],
+        on=record.date,
+        fees=rules.fees,
+        place=place,
+        factor=factor,
+        facility=record.facility,
+        medicare_reductions=reductions,
+        explanation=explanation,
+    )
+    findings.extend(_status_findings(record, priced))
+    allowed = sum((line.amount for line in priced), Decimal("0"))
+    summary = _payment_summary(record, allowed, factor, place, reductions, explanation)
+    status = _threshold(record, allowed, findings, explanation)
+    kx = bool(status and status.kx_required and _attested(record))
+    claim_lines = _claim_lines(record, drafts, priced, outcome, kx, findings, explanation)
+    findings.extend(_telehealth_findings(record))
+    findings.extend(check_documentation(record, _billed_units_per_line(record, units)))
+    findings.extend(check_diagnoses(record, rules.diagnoses))
+    return VisitResult(
+        record=record,
+        units=units,
+        claim_lines=claim_lines,
+        payment=summary,
+        threshold=status,
+        place_of_service=telehealth.place_of_service(record.telehealth, record.facility),
+        findings=findings,
+        explanation=explanation,
+    )
+
+
+def _minutes_by_code(record: VisitRecord) -> dict[str, tuple[int, int]]:
+    """(total minutes, assistant-alone minutes) per code, in the order codes first appear."""
+    totals: dict[str, tuple[int, int]] = {}
+    for line in record.lines:
+        total, assistant = totals.get(line.code, (0, 0))
+        totals[line.code] = (total + line.minutes, assistant + line.assistant_minutes)
+    return totals
+
+
+def _billed_units_per_line(record: VisitRecord, units: UnitsResult) -> list[int]:
+    """Units of each visit line; a code entered on several lines is billed on its first."""
+    seen: set[str] = set()
+    billed = []
+    for line in record.lines:
+        billed.append(0 if line.code in seen else units.units_of(line.code))
+        seen.add(line.code)
+    return billed
+
+
+def _assistant_split(
+    record: VisitRecord,
+    units: UnitsResult,
+    minutes: dict[str, tuple[int, int]],
+    findings: list[Finding],
+    explanation: Explanation,
+) -> list[_DraftLine]:
+    modifier = assistants.assistant_modifier(record.discipline)
+    applies = modifier is not None and record.date >= assistants.CQ_CO_REQUIRED_FROM
+    drafts: list[_DraftLine] = []
+    for item in units.codes:
+        total, assistant = minutes.get(item.code, (item.minutes, 0))
+        if assistant and CATALOG[item.code].kind == "evaluation":
+            findings.append(_evaluation_by_assistant(item.code))
+        if assistant and modifier is None:
+            findings.append(_slp_assistant())
+        if not applies or assistant == 0:
+            drafts.append(_DraftLine(item.code, item.units, False))
+            continue
+        split = assistants.split_units(
+            item.code, item.units, total - assistant, assistant, explanation
+        )
+        if split.units_without or not split.units_with:
+            drafts.append(_DraftLine(item.code, split.units_without, False))
+        if split.units_with:
+            drafts.append(_DraftLine(item.code, split.units_with, True))
+    return [draft for draft in drafts if draft.units > 0]
+
+
+def _evaluation_by_assistant(code: str) -> Finding:
+    return Finding(
+        Severity.ERROR,
+        "assistant.evaluation",
+        f"{code} is an evaluation: assistants may not furnish evaluations or re-evaluations",
+        "Record the evaluation under the therapist; remove the assistant minutes",
+        Source("CMS Pub 100-02 ch.15 §230.1-230.2 (assistants may not evaluate)", verified=False),
+    )
+
+
+def _slp_assistant() -> Finding:
+    return Finding(
+        Severity.ERROR,
+        "assistant.slp",
+        "Medicare has no benefit for services of a speech-language pathology assistant, so "
+        "assistant minutes on an SLP plan cannot be billed",
+        "Bill only the minutes the speech-language pathologist furnished",
+        Source("SSA §1834(v) (CQ/CO exist for PTA/OTA only)"),
+    )
+
+
+def _check_edits(
+    record: VisitRecord, rules: RuleSet, drafts: Sequence[_DraftLine], explanation: Explanation
+) -> edits.EditOutcome:
+    outcome = edits.EditOutcome()
+    billed: dict[str, int] = {}
+    for draft in drafts:
+        billed[draft.code] = billed.get(draft.code, 0) + draft.units
+    edits.check_ptp(
+        billed,
+        on=record.date,
+        edits=rules.edits,
+        distinct_services=record.distinct_services,
+        distinct_modifier=record.payer.distinct_modifier,
+        outcome=outcome,
+        explanation=explanation,
+    )
+    edits.check_mue(billed, on=record.date, edits=rules.edits, outcome=outcome)
+    return outcome
+
+
+def _status_findings(record: VisitRecord, priced: Sequence[payment.PricedLine]) -> list[Finding]:
+    found: list[Finding] = []
+    for line in priced:
+        spec = CATALOG[line.code]
+        if line.status == "I" and record.payer.is_medicare:
+            found.append(
+                Finding(
+                    Severity.ERROR,
+                    "code.not-valid-for-medicare",
+                    f"{line.code} is not valid for Medicare (status I in {line.release})",
+                    f"Bill {spec.medicare_replacement or 'the Medicare code'} instead",
+                    SOURCE_STATUS,
+                )
+            )
+        elif line.status == "B" and record.payer.is_medicare:
+            found.append(
+                Finding(
+                    Severity.WARNING,
+                    "code.bundled",
+                    f"{line.code} is bundled by Medicare (status B in {line.release}): it is "
+                    "never paid separately",
+                    f"Leave {line.code} off the claim or expect $0; its time is part of the "
+                    "other services",
+                    SOURCE_STATUS,
+                )
+            )
+    return found
+
+
+def _payment_summary(
+    record: VisitRecord,
+    allowed: Decimal,
+    factor: ConversionFactor,
+    place: payment.PricingLocality,
+    reductions: bool,
+    explanation: Explanation,
+) -> PaymentSummary:
+    insurance = payment.coinsurance(allowed) if record.payer.is_medicare else None
+    if insurance is not None:
+        explanation.add(
+            f"Allowed ${allowed:.2f}; patient coinsurance 20% = ${insurance:.2f} "
+            "(Part B deductible not included)",
+            payment.SOURCE_COINSURANCE,
+        )
+    else:
+        explanation.add(
+            f"Medicare fee schedule reference amount ${allowed:.2f}; "
+            f"the {record.payer.type} payer's contract may differ"
+        )
+    return PaymentSummary(allowed, insurance, factor, place, reductions)
+
+
+def _attested(record: VisitRecord) -> bool:
+    return bool(record.threshold and record.threshold.medical_necessity_attested)
+
+
+def _threshold(
+    record: VisitRecord, allowed: Decimal, findings: list[Finding], explanation: Explanation
+) -> ThresholdStatus | None:
+    if not record.payer.is_medicare:
+        return None
+    before = record.threshold.accrued_before if record.threshold else Decimal("0")
+    status = apply_threshold(
+        on=record.date,
+        discipline=record.discipline,
+        accrued_before=before,
+        visit_allowed=allowed,
+        explanation=explanation,
+    )
+    if record.threshold is None:
+        findings.append(_finding_no_accrual(status))
+    if status.kx_required and not _attested(record):
+        findings.append(_finding_kx_unattested(status))
+    elif status.nearing:
+        findings.append(_finding_nearing(status))
+    if status.review_flag:
+        findings.append(_finding_review(status))
+    return status
+
+
+def _finding_no_accrual(status: ThresholdStatus) -> Finding:
+    return Finding(
+        Severity.INFO,
+        "threshold.no-accrual",
+        f"No year-to-date {status.group} amount was given; the threshold check counts this "
+        "visit only",
+        "Give the patient's allowed therapy amount so far this year",
+        status.source,
+    )
+
+
+def _finding_kx_unattested(status: ThresholdStatus) -> Finding:
+    return Finding(
+        Severity.ERROR,
+        "threshold.kx-unattested",
+        f"This visit takes the {status.year} {status.group} total to "
+        f"${status.accrued_after:,.2f}, over the ${status.amount:,} threshold; without KX "
+        "the lines will deny, and KX needs documented medical necessity",
+        "Document why continued therapy is medically necessary and attest it, so KX is added",
+        SOURCE_KX,
+    )
+
+
+def _finding_nearing(status: ThresholdStatus) -> Finding:
+    left = status.amount - status.accrued_after
+    return Finding(
+        Severity.WARNING,
+        "threshold.nearing",
+        f"{status.group} total ${status.accrued_after:,.2f} is within ${left:,.2f} of the "
+        f"{status.year} threshold (${status.amount:,})",
+        "Document medical necessity now so KX can be added once the threshold is passed",
+        status.source,
+    )
+
+
+def _finding_review(status: ThresholdStatus) -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "threshold.targeted-review",
+        f"{status.group} total ${status.accrued_after:,.2f} is over $3,000: the claim may be "
+        "picked for targeted medical review",
+        "Make sure goals, progress and medical necessity are documented in every note",
+        REVIEW_SOURCE,
+    )
+
+
+def _claim_lines(
+    record: VisitRecord,
+    drafts: Sequence[_DraftLine],
+    priced: Sequence[payment.PricedLine],
+    outcome: edits.EditOutcome,
+    kx: bool,
+    findings: list[Finding],
+    explanation: Explanation,
+) -> list[ClaimLine]:
+    assistant_mod = assistants.assistant_modifier(record.discipline)
+    lines = []
+    for draft, price in zip(drafts, priced, strict=True):
+        modifiers = line_modifiers(
+            discipline=record.discipline,
+            assistant_modifier=assistant_mod if draft.assistant else None,
+            distinct_modifier=(
+                record.payer.distinct_modifier
+                if draft.code in outcome.distinct_modifier_codes
+                else None
+            ),
+            telehealth=record.telehealth is not None,
+            kx=kx,
+        )
+        if len(modifiers) > MAX_MODIFIERS_ON_837P:
+            findings.append(_too_many_modifiers(draft.code, modifiers))
+        lines.append(
+            ClaimLine(
+                draft.code,
+                draft.units,
+                modifiers,
+                price.amount,
+                price.unit_amounts,
+                draft.assistant,
+                price.release,
+            )
+        )
+    explanation.add(
+        f"Discipline modifier {DISCIPLINE_MODIFIERS[record.discipline]} on every line of the "
+        f"{record.discipline} plan of care",
+        SOURCE_DISCIPLINE,
+    )
+    if record.telehealth:
+        explanation.add("Telehealth: modifier 95 on every line", SOURCE_TELEHEALTH)
+    if kx:
+        explanation.add(
+            "KX on every line: over the threshold, medical necessity attested", SOURCE_KX
+        )
+    return lines
+
+
+def _too_many_modifiers(code: str, modifiers: Sequence[str]) -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "claim.too-many-modifiers",
+        f"{code} needs {len(modifiers)} modifiers ({' '.join(modifiers)}); an 837P line holds 4",
+        "Ask the payer which modifier to drop (usually the informational one last)",
+        Source("ASC X12 005010X222A1 SV101-3 to SV101-6"),
+    )
+
+
+def _telehealth_findings(record: VisitRecord) -> list[Finding]:
+    if record.telehealth is None or not record.payer.is_medicare:
+        return []
+    if telehealth.therapist_telehealth_allowed(record.date):
+        return []
+    return [
+        Finding(
+            Severity.ERROR,
+            "telehealth.outside-window",
+            f"Therapists may furnish Medicare telehealth from "
+            f"{telehealth.WINDOW_START.isoformat()} through {telehealth.WINDOW_END.isoformat()}; "
+            f"{record.date.isoformat()} is outside that window",
+            "Furnish the visit in person, or bill a non-Medicare payer that covers telehealth",
+            telehealth.SOURCE_WINDOW,
+        )
+    ]
