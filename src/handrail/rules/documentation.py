@@ -1,0 +1,778 @@
+"""Documentation checks of one visit: what an auditor reads before paying a line.
+
+`check_documentation(visit, billed_units)` returns findings in a stable order: for each line
+in order, its presence, minutes, units, note and code-choice findings; then the visit's
+plan-of-care findings (`line=None`). Every rule id is listed in `RULES`.
+
+Sources (each rule block below names its own):
+- CY2024 PFS final rule and reference §9: caregiver training 97550-97552 is furnished
+  without the patient present; 97535 trains the patient, with or without a caregiver.
+- CMS Pub 100-04 ch.5 §20.2: minutes of the 15-minute timed codes turn into units.
+- CMS Pub 100-02 ch.15 §220.3.D: a progress report at least once every 10 treatment days,
+  written by the therapist. §220.1.3: a certified plan lasts up to 90 days; treatment past
+  it needs a recertified plan.
+- 97535 note content (baseline, task, technique or device, why skilled, performance;
+  "ADL training performed" alone is a denial): Handrail's documentation rule
+  (product.md), in the spirit of Pub 100-02 ch.15 §220.3 and MAC LCD L33631; the
+  reference material does not quote those texts, so these findings are marked unverified.
+- Code boundaries (exercise is 97110, dynamic activity outside an ADL routine is 97530,
+  ADL training and transfers inside a toileting or bathing routine are 97535): product.md,
+  unverified against a CMS text.
+
+Decisions:
+- A 97535 note element counts as present only when its own field is filled. The free
+  `text` never stands in for a missing element: Handrail cannot tell reliably which
+  element a sentence of narrative is, and an auditor looks for each element. The text
+  does count toward the vagueness and code-choice checks.
+- A note whose content is boilerplate (fewer than 2 words outside `_FILLER_WORDS`) is
+  `doc.97535.vague` (error) and then gets no missing-element warnings: the vague finding's
+  fix already lists the five elements. A note with every field blank counts as no note.
+- Units findings are skipped on a line whose minutes are missing: the minutes are the
+  problem to fix first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from handrail.rules.catalog import (
+    CATALOG,
+    SOURCE_CAREGIVER_CODES,
+    SOURCE_TIMED_CODES,
+    CodeSpec,
+    TimeRule,
+    code_spec,
+)
+from handrail.rules.model import Finding, RuleInputError, Severity, Source
+from handrail.rules.visit_record import LineNote, VisitLine, VisitRecord
+
+# --- Sources -------------------------------------------------------------------------------
+
+SOURCE_CAREGIVER_ABSENT = Source(
+    "CY2024 PFS final rule: caregiver training 97550-97552 is furnished without the patient"
+)
+SOURCE_97535_NOTE = Source(
+    "CMS Pub 100-02 ch.15 §220.3 (documentation of therapy services); MAC LCD L33631",
+    verified=False,
+    note=(
+        "the five 97535 note elements and the vagueness rule are Handrail's documentation "
+        "rule (product.md); the reference material does not quote §220.3's note content "
+        "requirements or L33631"
+    ),
+)
+SOURCE_CODE_CHOICE = Source(
+    "Handrail code boundaries: 97535 vs 97110 and 97530 (product.md)",
+    verified=False,
+    note="boundaries between the codes as summarised in product.md, not quoted from CMS",
+)
+SOURCE_PER_CODE_UNITS = Source(
+    "payer per-code unit rule (each code on its own; 8 minutes for the first unit)",
+    verified=False,
+    note="commercial payer rules vary; product.md",
+)
+SOURCE_ADD_ON = Source("CMS PFS relative value files RVU25D/RVU26C: 97551 global ZZZ (add-on)")
+SOURCE_PROGRESS_REPORT = Source("CMS Pub 100-02 ch.15 §220.3.D")
+SOURCE_RECERTIFICATION = Source("CMS Pub 100-02 ch.15 §220.1.3")
+
+# --- Rule ids ------------------------------------------------------------------------------
+
+RULE_PATIENT_ABSENT = "doc.97535.patient-absent"
+RULE_CAREGIVER_PATIENT_PRESENT = "doc.caregiver.patient-present"
+RULE_NO_NOTE = "doc.97535.no-note"
+RULE_VAGUE = "doc.97535.vague"
+RULE_LOOKS_LIKE_97110 = "doc.97535.looks-like-97110"
+RULE_LOOKS_LIKE_97530 = "doc.97535.looks-like-97530"
+RULE_LOOKS_LIKE_97535 = "doc.97110.looks-like-97535"
+RULE_MINUTES_MISSING = "doc.minutes.missing"
+RULE_UNITS_UNSUPPORTED = "doc.units.unsupported"
+RULE_UNITS_UNDER_BILLED = "doc.units.under-billed"
+RULE_UNITS_NOT_BILLABLE = "doc.units.not-billable"
+RULE_97550_UNDER_MINIMUM = "doc.97550.under-minimum"
+RULE_97551_WITHOUT_97550 = "doc.97551.without-97550"
+RULE_PROGRESS_REPORT_NEXT = "doc.poc.progress-report-next"
+RULE_PROGRESS_REPORT_DUE = "doc.poc.progress-report-due"
+RULE_RECERT_DUE_SOON = "doc.poc.recert-due-soon"
+RULE_RECERT_OVERDUE = "doc.poc.recert-overdue"
+
+# Missing-element rule ids are "doc.97535.missing-<field>".
+NOTE_ELEMENTS: Final = ("baseline", "task", "technique", "skilled", "performance")
+
+RULES: Final = (
+    RULE_PATIENT_ABSENT,
+    RULE_CAREGIVER_PATIENT_PRESENT,
+    RULE_MINUTES_MISSING,
+    RULE_UNITS_UNSUPPORTED,
+    RULE_UNITS_UNDER_BILLED,
+    RULE_UNITS_NOT_BILLABLE,
+    RULE_97550_UNDER_MINIMUM,
+    RULE_97551_WITHOUT_97550,
+    RULE_NO_NOTE,
+    RULE_VAGUE,
+    *(f"doc.97535.missing-{element}" for element in NOTE_ELEMENTS),
+    RULE_LOOKS_LIKE_97110,
+    RULE_LOOKS_LIKE_97530,
+    RULE_LOOKS_LIKE_97535,
+    RULE_PROGRESS_REPORT_NEXT,
+    RULE_PROGRESS_REPORT_DUE,
+    RULE_RECERT_DUE_SOON,
+    RULE_RECERT_OVERDUE,
+)
+
+# --- Thresholds ----------------------------------------------------------------------------
+
+PROGRESS_REPORT_EVERY: Final = 10  # treatment days (§220.3.D)
+CERTIFICATION_DAYS: Final = 90  # a certified plan covers up to 90 days (§220.1.3)
+RECERT_WARNING_FROM: Final = 80  # warn from this many days since certification
+MIN_97550_MINUTES: Final = 16  # unverified: secondary sources only (reference §9)
+MIN_SPECIFIC_WORDS: Final = 2  # a 97535 note with fewer words outside _FILLER_WORDS is vague
+
+_CAREGIVER_CODES: Final = frozenset({"97550", "97551", "97552"})
+_TIMED_RULES: Final = frozenset(
+    {TimeRule.TIMED_15, TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15}
+)
+
+# --- Note elements -------------------------------------------------------------------------
+
+_ELEMENT_LABEL: Final = {
+    "baseline": "functional baseline",
+    "task": "task trained",
+    "technique": "technique, strategy or device taught",
+    "skilled": "reason the session needed a skilled clinician",
+    "performance": "patient's performance (errors, cues, carryover)",
+}
+_ELEMENT_FIX: Final = {
+    "baseline": (
+        "write the patient's current level at the task, e.g. \"needs moderate assist and "
+        '6 verbal cues to put on a pullover shirt"'
+    ),
+    "task": (
+        'name the daily activity trained, e.g. "upper-body dressing, pullover shirt, seated '
+        'at the edge of the bed"'
+    ),
+    "technique": (
+        'name the technique, strategy or device taught, e.g. "one-handed dressing method, '
+        'weak arm into the sleeve first"'
+    ),
+    "skilled": (
+        'say why a therapist was needed, e.g. "graded cues and task breakdown for left '
+        "neglect; unsafe to practise without a therapist's judgment\""
+    ),
+    "performance": (
+        'write what the patient did, e.g. "put the shirt on with minimal assist and '
+        '2 verbal cues; sequenced it correctly on the third try"'
+    ),
+}
+
+# Words that carry no specifics: service names, tolerance and plan boilerplate, people,
+# time and stopwords. A note made only of these ("ADL training performed, pt tolerated
+# treatment well, continue POC") says nothing an auditor can check.
+_FILLER_WORDS: Final = frozenset(
+    [
+        "adl",
+        "adls",
+        "iadl",
+        "iadls",
+        "activities",
+        "activity",
+        "daily",
+        "living",
+        "self",
+        "care",
+        "selfcare",
+        "home",
+        "management",
+        "mgmt",
+        "training",
+        "trained",
+        "train",
+        "retraining",
+        "retrained",
+        "instructed",
+        "instruction",
+        "instructions",
+        "educated",
+        "education",
+        "educate",
+        "taught",
+        "teaching",
+        "performed",
+        "perform",
+        "performs",
+        "completed",
+        "complete",
+        "provided",
+        "done",
+        "given",
+        "issued",
+        "reviewed",
+        "review",
+        "addressed",
+        "worked",
+        "work",
+        "session",
+        "sessions",
+        "treatment",
+        "treatments",
+        "tx",
+        "therapy",
+        "therapeutic",
+        "skilled",
+        "services",
+        "service",
+        "intervention",
+        "interventions",
+        "techniques",
+        "technique",
+        "tolerated",
+        "tolerates",
+        "tolerate",
+        "tolerance",
+        "well",
+        "good",
+        "fair",
+        "poor",
+        "without",
+        "with",
+        "no",
+        "complaints",
+        "complaint",
+        "pain",
+        "issues",
+        "adverse",
+        "reactions",
+        "reaction",
+        "events",
+        "noted",
+        "none",
+        "continue",
+        "cont",
+        "continued",
+        "continues",
+        "poc",
+        "plan",
+        "of",
+        "per",
+        "as",
+        "hep",
+        "exercise",
+        "exercises",
+        "program",
+        "goals",
+        "goal",
+        "toward",
+        "towards",
+        "progressing",
+        "progress",
+        "progressed",
+        "making",
+        "progression",
+        "pt",
+        "pts",
+        "patient",
+        "patients",
+        "client",
+        "caregiver",
+        "family",
+        "ot",
+        "pta",
+        "ota",
+        "therapist",
+        "verbalized",
+        "verbalizes",
+        "understanding",
+        "understood",
+        "demonstrated",
+        "demonstrates",
+        "return",
+        "teach",
+        "back",
+        "min",
+        "mins",
+        "minute",
+        "minutes",
+        "today",
+        "visit",
+        "the",
+        "an",
+        "and",
+        "or",
+        "in",
+        "on",
+        "to",
+        "for",
+        "was",
+        "were",
+        "is",
+        "are",
+        "be",
+        "been",
+        "at",
+        "by",
+        "this",
+        "that",
+        "it",
+        "all",
+        "same",
+        "also",
+        "note",
+        "see",
+        "above",
+        "below",
+    ]
+)
+_WORD: Final = re.compile(r"[a-z]+")
+
+# --- Code-choice vocabulary (product.md boundaries) ----------------------------------------
+
+# Exercise for strength, range or endurance: 97110.
+_EXERCISE: Final = re.compile(
+    r"\b(?:strength\w*|reps?|repetitions?|\d+\s*(?:x\s*\d+|sets?)\b|sets? of|thera-?bands?"
+    r"|resist(?:ance|ed|ive)|a{0,2}rom|prom|range of motion|endurance|ther-?ex|weights?"
+    r"|dumbbells?|\d+(?:\.\d+)?\s*(?:lbs?|kg)\b|ube|bike|ergometer|treadmill|nustep"
+    r"|stretch\w*|isometrics?|squats?|bridg(?:e|es|ing)|heel raises?)\b"
+)
+# Daily-living tasks, their equipment and routines: 97535.
+_ADL: Final = re.compile(
+    r"\b(?:dress\w*|undress\w*|don(?:s|ned|ning)?\b(?!')|doff\w*|bath\w*|shower\w*|toilet\w*"
+    r"|commode|hygiene|groom\w*|brush\w*|shav\w*|oral care|feed(?:s|ing)?|eat(?:s|ing)?"
+    r"|utensils?|meals?|cook\w*|kitchen|stove|laundry|housekeep\w*|home management"
+    r"|home safety|medications?|pill organi[sz]er|money management|checkbook|shopping|adaptive"
+    r"|reacher|sock aid|long[- ]handled|dressing stick|button\w*|tub|grab bars?"
+    r"|raised toilet seat|i?adls?|self[- ]?care|energy conservation|joint protection"
+    r"|work simplification|zipper\w*|shoes?|shirt|pants|socks?|bra|cloth\w*)\b"
+)
+# Dynamic functional activity outside an ADL routine: 97530.
+_DYNAMIC: Final = re.compile(
+    r"\b(?:transfers?|bed mobility|sit[- ]to[- ]stand|stand[- ]pivot|squat[- ]pivot"
+    r"|sliding board|functional mobility|dynamic|balance|lift(?:s|ed|ing)?|carry(?:ing)?"
+    r"|pushing|pulling|floor recovery|obstacles?|agility|throw\w*|catch\w*)\b"
+)
+
+
+def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list[Finding]:
+    """Documentation findings of one visit (rule ids `doc.*`, listed in `RULES`).
+
+    `billed_units[i]` is the number of units the engine billed for `visit.lines[i]`.
+    Raises `RuleInputError("billed_units", ...)` when it does not have one entry per line.
+    """
+    lines = visit.lines
+    if len(billed_units) != len(lines):
+        raise RuleInputError(
+            "billed_units",
+            f"has {len(billed_units)} entries for {len(lines)} lines; give one per line",
+        )
+    findings: list[Finding] = []
+    has_97550 = any(line.code == "97550" for line in lines)
+    for index, line in enumerate(lines):
+        spec = CATALOG.get(line.code) or code_spec(line.code, field=f"lines[{index}].code")
+        _check_presence(visit, line, index, findings)
+        if spec.time_rule in _TIMED_RULES and line.minutes == 0:
+            findings.append(_minutes_missing(line, index))
+        else:
+            _check_minutes(visit, spec, line, billed_units[index], index, has_97550, findings)
+        if line.code == "97535":
+            _check_97535_note(line.note, index, findings)
+        elif line.code == "97110" and line.note is not None:
+            _check_97110_note(line.note, index, findings)
+    _check_plan_of_care(visit, findings)
+    return findings
+
+
+# --- Patient presence (CY2024 PFS final rule; reference §9) --------------------------------
+
+
+def _check_presence(
+    visit: VisitRecord, line: VisitLine, index: int, findings: list[Finding]
+) -> None:
+    # 97535 trains the patient, with or without a caregiver: the patient must be there.
+    if line.code == "97535" and not visit.patient_present:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_PATIENT_ABSENT,
+                message=(
+                    "97535 self-care training needs the patient present; "
+                    "the visit says the patient was absent"
+                ),
+                fix=(
+                    "if only the caregiver was trained, bill 97550 (first 30 minutes) and "
+                    "97551 (each further 15 minutes), or 97552 for a group of caregivers"
+                ),
+                source=SOURCE_CAREGIVER_ABSENT,
+                line=index,
+            )
+        )
+    # Caregiver training codes are for sessions without the patient.
+    elif line.code in _CAREGIVER_CODES and visit.patient_present:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_CAREGIVER_PATIENT_PRESENT,
+                message=(
+                    f"{line.code} is caregiver training without the patient; "
+                    "the visit says the patient was present"
+                ),
+                fix=(
+                    "bill 97535 for training the patient with the caregiver present, or mark "
+                    "the patient absent if the caregiver was trained alone"
+                ),
+                source=SOURCE_CAREGIVER_ABSENT,
+                line=index,
+            )
+        )
+
+
+# --- Minutes and units (CMS Pub 100-04 ch.5 §20.2) -----------------------------------------
+
+
+def _units(count: int) -> str:
+    return f"{count} unit" if count == 1 else f"{count} units"
+
+
+def _minutes_missing(line: VisitLine, index: int) -> Finding:
+    source = SOURCE_CAREGIVER_CODES if line.code in _CAREGIVER_CODES else SOURCE_TIMED_CODES
+    return Finding(
+        severity=Severity.ERROR,
+        rule=RULE_MINUTES_MISSING,
+        message=f"{line.code} is a timed code and the line has 0 minutes",
+        fix="record the minutes spent in this service (pre- and post-service time excluded)",
+        source=source,
+        line=index,
+    )
+
+
+def _unit_rule(visit: VisitRecord, spec: CodeSpec) -> tuple[str, Source]:
+    if spec.time_rule in (TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15):
+        return "the caregiver-training time rule", SOURCE_CAREGIVER_CODES
+    if visit.payer.unit_rule == "cms":
+        return "the CMS total-time rule", SOURCE_TIMED_CODES
+    return "the payer's per-code rule", SOURCE_PER_CODE_UNITS
+
+
+def _check_minutes(
+    visit: VisitRecord,
+    spec: CodeSpec,
+    line: VisitLine,
+    billed: int,
+    index: int,
+    has_97550: bool,
+    findings: list[Finding],
+) -> None:
+    # 97550 minimum time (secondary sources: at least 16 minutes)
+    if line.code == "97550" and line.minutes < MIN_97550_MINUTES:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_97550_UNDER_MINIMUM,
+                message=(
+                    f"97550 needs at least {MIN_97550_MINUTES} minutes; "
+                    f"this line has {line.minutes}"
+                ),
+                fix="record the full caregiver-training time, or do not bill 97550 this day",
+                source=SOURCE_CAREGIVER_CODES,
+                line=index,
+            )
+        )
+    # 97551 is an add-on to 97550 (global ZZZ)
+    if line.code == "97551" and not has_97550:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_97551_WITHOUT_97550,
+                message="97551 is an add-on to 97550 and is billed only with 97550 that day",
+                fix="add the 97550 line for the first 30 minutes, or remove 97551",
+                source=SOURCE_ADD_ON,
+                line=index,
+            )
+        )
+    requested = line.requested_units
+    # Requested units against the units the minutes support
+    if requested is not None and requested != billed:
+        if spec.time_rule is TimeRule.UNTIMED:
+            support = f"{line.code} is untimed and supports {_units(billed)} a day"
+            source = SOURCE_TIMED_CODES
+        else:
+            rule_name, source = _unit_rule(visit, spec)
+            support = f"{line.minutes} minutes support {_units(billed)} under {rule_name}"
+        if requested > billed:
+            findings.append(
+                Finding(
+                    severity=Severity.ERROR,
+                    rule=RULE_UNITS_UNSUPPORTED,
+                    message=f"{support}, not {requested}",
+                    fix=(
+                        f"bill {_units(billed)}, or correct the minutes if more time "
+                        "was spent in this service"
+                    ),
+                    source=source,
+                    line=index,
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    severity=Severity.INFO,
+                    rule=RULE_UNITS_UNDER_BILLED,
+                    message=f"{support}; the line asks for {requested}",
+                    fix=f"bill {_units(billed)} unless you mean to leave units unbilled",
+                    source=source,
+                    line=index,
+                )
+            )
+    # Timed minutes that earn no unit of their own (only when no units were requested:
+    # a request is answered by the findings above)
+    elif requested is None and billed == 0 and spec.time_rule is TimeRule.TIMED_15:
+        if visit.payer.unit_rule == "cms":
+            message = (
+                f"{line.minutes} minutes of {line.code} earn no unit of their own; under the "
+                "CMS total-time rule they count toward the day's total only"
+            )
+            source = SOURCE_TIMED_CODES
+        else:
+            message = (
+                f"{line.minutes} minutes of {line.code} earn no unit under the payer's "
+                "per-code rule"
+            )
+            source = SOURCE_PER_CODE_UNITS
+        findings.append(
+            Finding(
+                severity=Severity.WARNING,
+                rule=RULE_UNITS_NOT_BILLABLE,
+                message=message,
+                fix=(
+                    "leave the line on the note for the record; it is not billed. "
+                    "Check the minutes if more time was spent"
+                ),
+                source=source,
+                line=index,
+            )
+        )
+
+
+# --- 97535 note content (Handrail rule; Pub 100-02 ch.15 §220.3, unverified) ---------------
+
+
+def _specific_words(text: str) -> int:
+    """How many words of `text` are outside `_FILLER_WORDS`, counted up to MIN_SPECIFIC_WORDS."""
+    count = 0
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if len(word) > 1 and word not in _FILLER_WORDS:
+            count += 1
+            if count >= MIN_SPECIFIC_WORDS:
+                break
+    return count
+
+
+def _check_97535_note(note: LineNote | None, index: int, findings: list[Finding]) -> None:
+    text = note.combined().lower() if note is not None else ""
+    # No note: nothing shows what was trained
+    if note is None or not text:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_NO_NOTE,
+                message="97535 line has no note",
+                fix=(
+                    "document the functional baseline, the task trained, the technique or "
+                    "device taught, why it needed a skilled clinician and what the patient did"
+                ),
+                source=SOURCE_97535_NOTE,
+                line=index,
+            )
+        )
+        return
+    # Boilerplate only ("ADL training performed" alone is a denial)
+    if _specific_words(text) < MIN_SPECIFIC_WORDS:
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                rule=RULE_VAGUE,
+                message=(
+                    "97535 note is boilerplate with no specifics of this session "
+                    '(like "ADL training performed" or "pt tolerated treatment well")'
+                ),
+                fix=(
+                    "describe this session: the patient's level before, the task trained, the "
+                    "technique or device taught, why a therapist was needed and what the "
+                    "patient did (assist level, cues, errors)"
+                ),
+                source=SOURCE_97535_NOTE,
+                line=index,
+            )
+        )
+    else:
+        # Each element in its own field
+        for element in NOTE_ELEMENTS:
+            if getattr(note, element):
+                continue
+            fix = _ELEMENT_FIX[element]
+            if note.text:
+                fix += f"; if the narrative already says it, put it in the {element} field"
+            findings.append(
+                Finding(
+                    severity=Severity.WARNING,
+                    rule=f"doc.97535.missing-{element}",
+                    message=f"97535 note does not state the {_ELEMENT_LABEL[element]}",
+                    fix=fix,
+                    source=SOURCE_97535_NOTE,
+                    line=index,
+                )
+            )
+    # Code choice: exercise or dynamic activity without a daily-living task
+    if _ADL.search(text):
+        return
+    if _EXERCISE.search(text):
+        findings.append(
+            Finding(
+                severity=Severity.WARNING,
+                rule=RULE_LOOKS_LIKE_97110,
+                message=(
+                    "97535 note describes exercise (strength, range of motion or endurance) "
+                    "and no daily-living task"
+                ),
+                fix=(
+                    "bill exercise as 97110; if the exercise was part of training a daily "
+                    "task, name the task and how it was trained"
+                ),
+                source=SOURCE_CODE_CHOICE,
+                line=index,
+            )
+        )
+    elif _DYNAMIC.search(text):
+        findings.append(
+            Finding(
+                severity=Severity.WARNING,
+                rule=RULE_LOOKS_LIKE_97530,
+                message=(
+                    "97535 note describes dynamic functional activity (transfers, balance, "
+                    "lifting) outside a daily-living routine"
+                ),
+                fix=(
+                    "bill dynamic functional activity as 97530; transfers trained inside a "
+                    "toileting or bathing routine stay 97535: name the routine"
+                ),
+                source=SOURCE_CODE_CHOICE,
+                line=index,
+            )
+        )
+
+
+# --- 97110 note content (Handrail code boundaries, unverified) -----------------------------
+
+
+def _check_97110_note(note: LineNote, index: int, findings: list[Finding]) -> None:
+    text = note.combined().lower()
+    if text and _ADL.search(text) and not _EXERCISE.search(text):
+        findings.append(
+            Finding(
+                severity=Severity.WARNING,
+                rule=RULE_LOOKS_LIKE_97535,
+                message=(
+                    "97110 note describes daily-living training (dressing, bathing, "
+                    "toileting, meals, adaptive equipment, home safety) and no exercise"
+                ),
+                fix=(
+                    "bill training in daily activities as 97535 and document its baseline, "
+                    "task, technique, why skilled and performance; keep 97110 for exercise "
+                    "for strength, range of motion or endurance"
+                ),
+                source=SOURCE_CODE_CHOICE,
+                line=index,
+            )
+        )
+
+
+# --- Plan of care (CMS Pub 100-02 ch.15 §220.3.D and §220.1.3) -----------------------------
+
+
+def _check_plan_of_care(visit: VisitRecord, findings: list[Finding]) -> None:
+    """Progress-report and recertification counters.
+
+    Progress report (`treatment_day` = treatment days since the last report, this visit
+    included): 9 -> info, due next treatment day; 10 -> warning, due at this visit;
+    11 and more -> warning, overdue. Days 0-8 and None: nothing.
+
+    Recertification (`days_since_certification`): up to 79 -> nothing; 80-90 -> warning,
+    due soon; 91 and more -> error, overdue. Day 90 is taken as the last day a plan
+    certified "for up to 90 days" covers.
+    """
+    counters = visit.counters
+    if counters is None:
+        return
+    day = counters.treatment_day
+    if day is not None and day >= PROGRESS_REPORT_EVERY - 1:
+        findings.append(_progress_report(day))
+    since = counters.days_since_certification
+    if since is not None and since >= RECERT_WARNING_FROM:
+        findings.append(_recertification(since))
+
+
+# Progress report at least once every 10 treatment days (§220.3.D)
+def _progress_report(day: int) -> Finding:
+    fix = (
+        "the therapist (not the assistant) writes a progress report: progress toward each "
+        "goal with measurements, and whether the plan changes"
+    )
+    next_fix = f"at the next treatment day, {fix}"
+    if day < PROGRESS_REPORT_EVERY:
+        return Finding(
+            severity=Severity.INFO,
+            rule=RULE_PROGRESS_REPORT_NEXT,
+            message=(
+                f"treatment day {day} since the last progress report: a progress report is "
+                "due at the next treatment day"
+            ),
+            fix=next_fix,
+            source=SOURCE_PROGRESS_REPORT,
+        )
+    if day == PROGRESS_REPORT_EVERY:
+        message = (
+            f"treatment day {day} since the last progress report: a progress report is due "
+            "at this visit"
+        )
+    else:
+        message = (
+            f"treatment day {day} since the last progress report: the progress report is "
+            f"overdue (at least one every {PROGRESS_REPORT_EVERY} treatment days)"
+        )
+    return Finding(
+        severity=Severity.WARNING,
+        rule=RULE_PROGRESS_REPORT_DUE,
+        message=message,
+        fix=f"at this visit, {fix}",
+        source=SOURCE_PROGRESS_REPORT,
+    )
+
+
+# Certification lasts up to 90 days; treatment beyond needs recertification (§220.1.3)
+def _recertification(since: int) -> Finding:
+    if since <= CERTIFICATION_DAYS:
+        return Finding(
+            severity=Severity.WARNING,
+            rule=RULE_RECERT_DUE_SOON,
+            message=(
+                f"plan of care certified {since} days ago: a certification covers up to "
+                f"{CERTIFICATION_DAYS} days"
+            ),
+            fix=(
+                "send the updated plan of care to the physician/NPP for recertification "
+                f"before day {CERTIFICATION_DAYS}"
+            ),
+            source=SOURCE_RECERTIFICATION,
+        )
+    return Finding(
+        severity=Severity.ERROR,
+        rule=RULE_RECERT_OVERDUE,
+        message=(
+            f"plan of care certified {since} days ago: treatment past the certified "
+            f"{CERTIFICATION_DAYS} days needs a recertified plan"
+        ),
+        fix=(
+            "get the plan recertified (signed and dated by the physician/NPP) before billing "
+            "treatment past the certified period"
+        ),
+        source=SOURCE_RECERTIFICATION,
+    )
