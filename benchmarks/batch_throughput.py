@@ -1,0 +1,275 @@
+"""Batch throughput benchmark (issue #2 "Speed"): `handrail batch` against a plain-JSON floor.
+
+    make benchmark
+    .venv/bin/python benchmarks/batch_throughput.py --visits 200000
+
+Steps, for N/4 and N visits (default N = 200,000):
+1. Generate N synthetic visits deterministically (benchmarks/generate_visits.py, seeded)
+   into benchmarks/out/visits-<N>-seed<S>.jsonl (kept and reused while the generator and
+   seed are unchanged).
+2. The floor: a fresh Python process reads the file line by line with `json.loads` and
+   writes each record back with `json.dumps` (no rules at all). Nothing can be faster than
+   this in Python, so `handrail batch` is reported as a multiple of it.
+3. `handrail batch IN.jsonl -o OUT.jsonl` (the console script of the project venv).
+
+Each step runs in its own child process; wall time is measured around it and peak RSS is the
+child's `ru_maxrss` from `os.wait4` (the per-child form of `resource.getrusage`
+(RUSAGE_CHILDREN), which only keeps the largest child ever seen). Memory is "flat" when the
+peak RSS at N is at most 1.5x the peak at N/4 (the input grows 4x).
+
+Results are printed as a table and written to benchmarks/out/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OUT_DIR = HERE / "out"
+DEFAULT_HANDRAIL = REPO / ".venv" / "bin" / "handrail"
+FLAT_MEMORY_RATIO = 1.5  # peak RSS at N may grow at most this much over N/4
+
+sys.path.insert(0, str(HERE))
+import generate_visits  # noqa: E402  (a sibling script, not an installed package)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    step: str  # "json floor" | "handrail batch"
+    visits: int
+    ok: bool
+    wall_s: float
+    peak_rss_mb: float
+    visits_per_s: float
+    output_lines: int
+    command: list[str]
+    error: str = ""
+    ratio_to_floor: float | None = None
+
+
+def json_floor(source: Path, target: Path) -> int:
+    """Read `source` line by line with json.loads, write each record with json.dumps."""
+    count = 0
+    with source.open(encoding="utf-8") as lines, target.open("w", encoding="utf-8") as out:
+        for line in lines:
+            if line.strip():
+                out.write(json.dumps(json.loads(line)) + "\n")
+                count += 1
+    return count
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _error_tail(path: Path) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace").strip() if path.exists() else ""
+    return text.splitlines()[-1][:300] if text else ""
+
+
+def measure(step: str, command: list[str], visits: int, output: Path, log: Path) -> Run:
+    """Run `command` as a child process; wall time and the child's own peak RSS."""
+    output.unlink(missing_ok=True)
+    with log.open("w", encoding="utf-8") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err, cwd=REPO)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    peak_mb = usage.ru_maxrss / 1024  # Linux reports kilobytes
+    ok = child.returncode == 0
+    error = "" if ok else f"exit {child.returncode}: {_error_tail(log)}"
+    return Run(
+        step=step,
+        visits=visits,
+        ok=ok,
+        wall_s=round(wall, 3),
+        peak_rss_mb=round(peak_mb, 1),
+        visits_per_s=round(visits / wall, 1) if ok and wall > 0 else 0.0,
+        output_lines=_count_lines(output),
+        command=command,
+        error=error,
+    )
+
+
+def _generator_digest(seed: int) -> str:
+    source = (HERE / "generate_visits.py").read_bytes()
+    return hashlib.sha256(source + str(seed).encode()).hexdigest()[:12]
+
+
+def visits_file(count: int, seed: int) -> tuple[Path, float | None]:
+    """The visits file for `count` and `seed`, generated unless an identical one exists."""
+    path = OUT_DIR / f"visits-{count}-seed{seed}-{_generator_digest(seed)}.jsonl"
+    if path.exists():
+        return path, None
+    for stale in OUT_DIR.glob(f"visits-{count}-seed{seed}-*.jsonl"):
+        stale.unlink()  # made by an older generator
+    started = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    generate_visits.write_visits(partial, count, seed)
+    partial.replace(path)
+    return path, round(time.perf_counter() - started, 3)
+
+
+def find_handrail(explicit: str | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    if DEFAULT_HANDRAIL.exists():
+        return DEFAULT_HANDRAIL
+    found = shutil.which("handrail")
+    return Path(found) if found else None
+
+
+def _fmt(value: float | None, pattern: str) -> str:
+    return "-" if value is None else format(value, pattern)
+
+
+def print_table(runs: list[Run]) -> None:
+    header = (
+        f"{'visits':>9}  {'step':<15} {'wall s':>8} {'visits/s':>10} "
+        f"{'peak RSS MB':>11} {'x floor':>8}  status"
+    )
+    print(header)
+    print("-" * len(header))
+    for run in runs:
+        status = "ok" if run.ok else f"FAILED ({run.error})"
+        if run.ok and run.output_lines != run.visits:
+            status = f"ok, {run.output_lines:,} output lines"
+        print(
+            f"{run.visits:>9,}  {run.step:<15} {run.wall_s:>8.2f} {run.visits_per_s:>10,.0f} "
+            f"{run.peak_rss_mb:>11.1f} {_fmt(run.ratio_to_floor, '>8.2f')}  {status}"
+        )
+
+
+def _memory_verdict(runs: list[Run], step: str) -> dict[str, Any] | None:
+    done = sorted((run for run in runs if run.step == step and run.ok), key=lambda r: r.visits)
+    if len(done) < 2:
+        return None
+    small, large = done[0], done[-1]
+    ratio = large.peak_rss_mb / small.peak_rss_mb if small.peak_rss_mb else float("inf")
+    return {
+        "step": step,
+        "visits": [small.visits, large.visits],
+        "peak_rss_mb": [small.peak_rss_mb, large.peak_rss_mb],
+        "ratio": round(ratio, 3),
+        "flat": ratio <= FLAT_MEMORY_RATIO,
+    }
+
+
+def run_benchmark(visits: int, seed: int, handrail: Path | None, keep: bool) -> dict[str, Any]:
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    sizes = sorted({max(1, visits // 4), visits})
+    runs: list[Run] = []
+    generated: dict[int, float | None] = {}
+    handrail_note = ""
+    if handrail is None or not handrail.exists():
+        handrail_note = (
+            f"handrail console script not found ({handrail or DEFAULT_HANDRAIL}); "
+            "run `make install` once the CLI exists"
+        )
+    for size in sizes:
+        source, generation_s = visits_file(size, seed)
+        generated[size] = generation_s
+        floor_out = OUT_DIR / f"floor-{size}.jsonl"
+        floor = measure(
+            "json floor",
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--floor",
+                str(source),
+                str(floor_out),
+            ],
+            size,
+            floor_out,
+            OUT_DIR / f"floor-{size}.log",
+        )
+        runs.append(floor)
+        if not handrail_note and handrail is not None:
+            batch_out = OUT_DIR / f"batch-{size}.jsonl"
+            batch = measure(
+                "handrail batch",
+                [str(handrail), "batch", str(source), "-o", str(batch_out)],
+                size,
+                batch_out,
+                OUT_DIR / f"batch-{size}.log",
+            )
+            if batch.ok and floor.ok and floor.wall_s > 0:
+                batch = Run(
+                    **{**asdict(batch), "ratio_to_floor": round(batch.wall_s / floor.wall_s, 2)}
+                )
+            runs.append(batch)
+            if not keep:
+                batch_out.unlink(missing_ok=True)
+        if not keep:
+            floor_out.unlink(missing_ok=True)
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "visits": visits,
+        "seed": seed,
+        "sizes": sizes,
+        "generation_s": {str(size): value for size, value in generated.items()},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "handrail": str(handrail) if handrail else None,
+        "handrail_note": handrail_note,
+        "runs": [asdict(run) for run in runs],
+        "memory": {
+            "floor": _memory_verdict(runs, "json floor"),
+            "handrail batch": _memory_verdict(runs, "handrail batch"),
+            "flat_ratio_limit": FLAT_MEMORY_RATIO,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Batch throughput: handrail batch vs JSON floor")
+    parser.add_argument("--visits", type=int, default=generate_visits.DEFAULT_VISITS)
+    parser.add_argument("--seed", type=int, default=generate_visits.DEFAULT_SEED)
+    parser.add_argument("--handrail", help="path of the handrail console script")
+    parser.add_argument("--keep", action="store_true", help="keep the output JSONL files")
+    parser.add_argument("--floor", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.floor:
+        json_floor(Path(args.floor[0]), Path(args.floor[1]))
+        return 0
+    if args.visits < 4:
+        parser.error("--visits must be 4 or more (the benchmark also runs N/4)")
+    result = run_benchmark(args.visits, args.seed, find_handrail(args.handrail), args.keep)
+    runs = [Run(**run) for run in result["runs"]]
+    print_table(runs)
+    for name, verdict in result["memory"].items():
+        if isinstance(verdict, dict):
+            small, large = verdict["peak_rss_mb"]
+            flat = "flat" if verdict["flat"] else "NOT flat"
+            print(
+                f"memory {name}: {small:.1f} MB at {verdict['visits'][0]:,} visits, "
+                f"{large:.1f} MB at {verdict['visits'][1]:,} (x{verdict['ratio']:.2f}): {flat}"
+            )
+    if result["handrail_note"]:
+        print(f"note: {result['handrail_note']}")
+    latest = OUT_DIR / "latest.json"
+    latest.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {latest.relative_to(REPO)}")
+    return 0 if all(run.ok for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
