@@ -1,0 +1,3 @@
+"""The `handrail` command line: a thin interface over the rules engine and the data store."""
+
+from __future__ import annotations

@@ -1,0 +1,265 @@
+"""The CLI commands: parse arguments, call the engine or the data store, render the answer."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from handrail.cli import render
+from handrail.cli.errors import EXIT_OK, CliError
+from handrail.officialdata import load_ruleset
+from handrail.officialdata.errors import OfficialDataError
+from handrail.rules import payment
+from handrail.rules.catalog import code_spec
+from handrail.rules.conversion import conversion_factor
+from handrail.rules.model import RuleInputError
+from handrail.rules.ruleset import RuleSet
+from handrail.rules.units import apply_units, merge_minutes
+from handrail.rules.visit import evaluate_visit
+from handrail.rules.visit_record import parse_date, parse_minutes, visit_record_from_dict
+
+
+@cache
+def _rules() -> RuleSet:
+    return load_ruleset()
+
+
+def _date(value: str | None) -> date:
+    return date.today() if value is None else parse_date(value, "--date")
+
+
+def _emit(args: argparse.Namespace, document: dict[str, Any], text: str) -> int:
+    if args.json:
+        json.dump(document, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# handrail units
+def units(args: argparse.Namespace) -> int:
+    on = _date(args.date)
+    items = [_code_minutes(item, on) for item in args.items]
+    result = apply_units(merge_minutes(items), args.rule)
+    return _emit(args, result.to_dict(), render.units(result))
+
+
+def _code_minutes(item: str, on: date) -> tuple[str, int]:
+    code, sep, minutes = item.partition("=")
+    if not sep or not code or not minutes:
+        raise CliError(f"{item!r}: write each service as CODE=MINUTES, e.g. 97535=23")
+    spec = code_spec(code, field=item)
+    if spec.valid_from and on < spec.valid_from:
+        raise CliError(f"{item}: {spec.code} did not exist before {spec.valid_from}")
+    try:
+        number = int(minutes)
+    except ValueError:
+        raise CliError(f"{item}: minutes must be a whole number, e.g. {code}=23") from None
+    return spec.code, parse_minutes(number, item)
+
+
+# handrail price
+def price(args: argparse.Namespace) -> int:
+    on = _date(args.date)
+    spec = code_spec(args.code, field="CODE")
+    if args.units < 1 or args.units > 100:
+        raise CliError(f"--units {args.units}: give 1 to 100 units")
+    rules = _rules()
+    row = payment.rvu_for(rules.fees, spec.code, on)
+    factor = conversion_factor(on, qp=args.qp)
+    place = payment.resolve_locality(rules.fees, on, locality=args.locality, zip5=args.zip)
+    pe, used_facility = payment.pe_rvu(row, args.facility)
+    each = payment.unit_amount(row, place, factor, facility=args.facility)
+    reduced = payment.unit_amount(
+        row, place, factor, facility=args.facility, pe_share=payment.HALF
+    )
+    amount = each * args.units
+    with_mppr = each + reduced * (args.units - 1) if row.always_therapy else amount
+    document: dict[str, Any] = {
+        "code": spec.code,
+        "year": on.year,
+        "date": on.isoformat(),
+        "locality": place.key,
+        "locality_name": place.name,
+        "status": row.status,
+        "rate": "facility" if used_facility else "non-facility",
+        "rvu": {"work": float(row.work), "pe": float(pe), "mp": float(row.mp)},
+        "gpci": {"work": float(place.work), "pe": float(place.pe), "mp": float(place.mp)},
+        "conversion_factor": float(factor.amount),
+        "units": args.units,
+        "unit_amount": float(each),
+        "amount": float(amount),
+        "amount_with_mppr": float(with_mppr),
+        "source": (
+            f"{row.release.label}; {factor.label} CF {factor.amount} "
+            f"({factor.source.label()}); GPCI {place.source}"
+        ),
+    }
+    return _emit(args, document, render.price(document, spec.name))
+
+
+# handrail edits
+def edits(args: argparse.Namespace) -> int:
+    on = _date(args.date)
+    codes = list(dict.fromkeys(code_spec(code, field="CODE").code for code in args.codes))
+    rules = _rules()
+    pairs = [
+        {
+            "column1": pair.column1,
+            "column2": pair.column2,
+            "modifier_indicator": pair.modifier_indicator,
+            "rationale": pair.rationale,
+            "source": pair.release.label + _unverified(pair.release.source.verified),
+        }
+        for pair in rules.edits.ptp_pairs(codes, on)
+    ]
+    mues = []
+    for code in codes:
+        edit = rules.edits.mue(code, on)
+        if edit is not None:
+            mues.append(
+                {
+                    "code": code,
+                    "max_units": edit.max_units,
+                    "adjudication_indicator": edit.adjudication_indicator,
+                    "rationale": edit.rationale,
+                    "source": edit.release.label + _unverified(edit.release.source.verified),
+                }
+            )
+    document = {"date": on.isoformat(), "pairs": pairs, "mue": mues}
+    return _emit(args, document, render.edits(document))
+
+
+def _unverified(verified: bool) -> str:
+    return "" if verified else " [unverified]"
+
+
+# handrail visit
+def visit(args: argparse.Namespace) -> int:
+    name, text = _read_source(args.file)
+    data = _load_json(text, name)
+    result = evaluate_visit(visit_record_from_dict(data), _rules())
+    return _emit(args, result.to_dict(), render.visit(result))
+
+
+def _read_source(path: str) -> tuple[str, str]:
+    if path == "-":
+        return "<stdin>", sys.stdin.read()
+    try:
+        return path, Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text; save the visit as UTF-8 JSON") from None
+    except OSError as error:
+        raise CliError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def _load_json(text: str, name: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CliError(
+            f"{name}: line {error.lineno} column {error.colno}: invalid JSON ({error.msg})"
+        ) from None
+
+
+# handrail batch
+def batch(args: argparse.Namespace) -> int:
+    source = Path(args.input)
+    if not source.is_file():
+        raise CliError(f"{args.input}: no such file")
+    rules = _rules()
+    started = time.perf_counter()
+    counts = {"visits": 0, "ok": 0, "errors": 0}
+    with source.open(encoding="utf-8", errors="replace") as handle:
+        out, close = _batch_output(args.output)
+        try:
+            for record in _batch_records(handle, source, rules):
+                counts["visits"] += 1
+                counts["ok" if record["ok"] else "errors"] += 1
+                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                out.write("\n")
+        finally:
+            if close:
+                out.close()
+    seconds = time.perf_counter() - started
+    summary: dict[str, Any] = {
+        **counts,
+        "seconds": round(seconds, 3),
+        "visits_per_second": round(counts["visits"] / seconds, 1) if seconds else None,
+        "output": args.output or "<stdout>",
+    }
+    if args.output is None:
+        print(render.batch_summary(summary), file=sys.stderr)
+        return EXIT_OK
+    return _emit(args, summary, render.batch_summary(summary) + "\n")
+
+
+def _batch_output(path: str | None) -> tuple[IO[str], bool]:
+    if path is None:
+        return sys.stdout, False
+    try:
+        return open(path, "w", encoding="utf-8"), True  # noqa: SIM115 - closed by the caller
+    except OSError as error:
+        raise CliError(f"{path}: cannot write ({error.strerror})") from None
+
+
+def _batch_records(handle: TextIO, source: Path, rules: RuleSet) -> Iterator[dict[str, Any]]:
+    lines: Iterator[str] = handle
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        lines = tqdm(handle, desc="visits", unit=" visits", file=sys.stderr)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        yield _batch_one(line, number, source, rules)
+
+
+def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str, Any]:
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as error:
+        return _batch_error(number, "line", f"invalid JSON at column {error.colno} ({error.msg})")
+    try:
+        result = evaluate_visit(visit_record_from_dict(data), rules)
+    except RuleInputError as error:
+        return _batch_error(number, error.field, error.message)
+    return {"line": number, "ok": True, "result": result.to_dict()}
+
+
+def _batch_error(number: int, field: str, message: str) -> dict[str, Any]:
+    return {"line": number, "ok": False, "error": {"field": field, "message": message}}
+
+
+# handrail data import / status
+def data_import(args: argparse.Namespace) -> int:
+    from handrail.officialdata.service import run_import
+
+    effective = parse_date(args.effective, "--effective") if args.effective else None
+    try:
+        summary = run_import(args.kind, args.file, release=args.release, effective=effective)
+    except OfficialDataError as error:
+        raise CliError(str(error)) from None
+    document = summary.to_dict()
+    return _emit(args, document, render.data_import(document))
+
+
+def data_status(args: argparse.Namespace) -> int:
+    from handrail.officialdata.service import data_status as status
+
+    try:
+        releases = [release.to_dict() for release in status()]
+    except OfficialDataError as error:
+        raise CliError(str(error)) from None
+    document = {"releases": releases}
+    return _emit(args, document, render.data_status(releases))

@@ -1,0 +1,106 @@
+"""Plain-text rendering of CLI answers for people (the --json output is the contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handrail.rules.units import UnitsResult
+from handrail.rules.visit import VisitResult
+
+
+def _steps(steps: list[str]) -> str:
+    return "".join(f"  {number}. {step}\n" for number, step in enumerate(steps, start=1))
+
+
+def units(result: UnitsResult) -> str:
+    rows = "".join(
+        f"  {item.code:<6} {item.minutes:>4} min  {item.units:>2} unit(s)\n"
+        for item in result.codes
+    )
+    return (
+        f"Rule: {result.rule}\n{rows}"
+        f"Total: {result.total_timed_minutes} timed minutes, {result.total_units} unit(s)\n"
+        f"How:\n{_steps(result.explanation.steps)}"
+    )
+
+
+def price(doc: dict[str, Any], name: str) -> str:
+    rvu, gpci = doc["rvu"], doc["gpci"]
+    return (
+        f"{doc['code']} {name} ({doc['date']}, {doc['locality_name']}, {doc['rate']})\n"
+        f"  RVU  work {rvu['work']:.2f}  PE {rvu['pe']:.2f}  MP {rvu['mp']:.2f}\n"
+        f"  GPCI work {gpci['work']:.3f}  PE {gpci['pe']:.3f}  MP {gpci['mp']:.3f}\n"
+        f"  Conversion factor {doc['conversion_factor']}\n"
+        f"  Per unit ${doc['unit_amount']:.2f}; {doc['units']} unit(s) ${doc['amount']:.2f}"
+        f" (with therapy MPPR ${doc['amount_with_mppr']:.2f})\n"
+        f"  Source: {doc['source']}\n"
+    )
+
+
+def edits(doc: dict[str, Any]) -> str:
+    lines = [f"Edits on {doc['date']}:"]
+    if not doc["pairs"]:
+        lines.append("  No NCCI procedure-to-procedure pair among these codes.")
+    for pair in doc["pairs"]:
+        lines.append(
+            f"  PTP {pair['column1']} / {pair['column2']}: modifier indicator "
+            f"{pair['modifier_indicator']} ({pair['source']})"
+        )
+    for mue in doc["mue"]:
+        lines.append(f"  MUE {mue['code']}: at most {mue['max_units']} per day ({mue['source']})")
+    return "\n".join(lines) + "\n"
+
+
+def visit(result: VisitResult) -> str:
+    doc = result.to_dict()
+    out = [
+        f"Visit {doc['date']} ({result.record.discipline}, {result.record.payer.type}, "
+        f"{doc['unit_rule']} rule, POS {doc['place_of_service']})",
+        f"Timed minutes {doc['total_timed_minutes']}, units {doc['total_units']}",
+        "Claim lines:",
+    ]
+    for line in doc["claim_lines"]:
+        modifiers = ":".join(line["modifiers"])
+        out.append(f"  {line['code']}:{modifiers:<14} x{line['units']}  ${line['amount']:>8.2f}")
+    pay = doc["payment"]
+    coinsurance = "n/a" if pay["coinsurance"] is None else f"${pay['coinsurance']:.2f}"
+    out.append(f"Allowed ${pay['allowed']:.2f}; patient coinsurance {coinsurance}")
+    out.append(f"  Source: {pay['source']}")
+    threshold = doc["threshold"]
+    if threshold["applies"]:
+        kx = "yes" if threshold["kx_required"] else "no"
+        accrued, amount = threshold["accrued_after"], threshold["amount"]
+        out.append(
+            f"Threshold {threshold['year']} {threshold['group']}: "
+            f"${accrued:,.2f} of ${amount:,.0f}; KX {kx}"
+        )
+    out.append(f"Findings ({len(doc['findings'])}):")
+    for finding in doc["findings"]:
+        where = f" line {finding['line'] + 1}" if "line" in finding else ""
+        out.append(
+            f"  [{finding['severity'].upper()}] {finding['rule']}{where}: {finding['message']}"
+        )
+        out.append(f"      Fix: {finding['fix']}  ({finding['source']})")
+    out.append("How:")
+    return "\n".join(out) + "\n" + _steps(doc["explanation"])
+
+
+def batch_summary(summary: dict[str, Any]) -> str:
+    rate = summary["visits_per_second"]
+    return (
+        f"{summary['visits']} visits ({summary['ok']} evaluated, {summary['errors']} with errors) "
+        f"in {summary['seconds']} s, {rate} visits/s -> {summary['output']}"
+    )
+
+
+def data_import(doc: dict[str, Any]) -> str:
+    return "Imported: " + ", ".join(f"{key} {value}" for key, value in doc.items()) + "\n"
+
+
+def data_status(releases: list[dict[str, Any]]) -> str:
+    if not releases:
+        return "No data releases loaded.\n"
+    lines = ["Loaded data releases:"]
+    for release in releases:
+        lines.append("  " + ", ".join(f"{key} {value}" for key, value in release.items()))
+    return "\n".join(lines) + "\n"
