@@ -1,0 +1,23 @@
+#!/usr/bin/env python
+"""Django's command-line utility for the Handrail clinic app.
+
+Without SECRET_KEY/SECRET_KEY_FILE in the environment it uses the development key in
+var/secret_key (created on first use), like `make run`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from handrail.web.devenv import setup_dev_environment
+
+
+def main() -> None:
+    setup_dev_environment()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

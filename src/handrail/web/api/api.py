@@ -1,0 +1,380 @@
+"""The JSON API (django-ninja), mounted at /api/ with its schema at /api/openapi.json.
+
+Session authentication with CSRF (django-ninja's SessionAuth checks the CSRF token on unsafe
+methods). Every endpoint parses input, calls one service or selector and serialises the
+answer; errors become documented 4xx responses naming the field, never a 500.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, cast
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.params.functions import Path, Query
+from ninja.responses import Status
+from ninja.security import django_auth
+
+from handrail.web.api.schemas import (
+    AddendumIn,
+    AddendumOut,
+    CaseOut,
+    CountersOut,
+    CoverageOut,
+    ErrorOut,
+    EvaluationOut,
+    LineIn,
+    LineOut,
+    LineUpdateIn,
+    PatientDetailOut,
+    PatientOut,
+    SegmentIn,
+    SegmentOut,
+    ShortText,
+    ValidationErrorOut,
+    VisitCreateIn,
+    VisitOut,
+    VisitUpdateIn,
+)
+from handrail.web.audit.models import AuditAction
+from handrail.web.audit.services import audit_record
+from handrail.web.care.selectors import case_get, case_list
+from handrail.web.clinic.models import User
+from handrail.web.clinic.permissions import can_view_clinical, require
+from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
+from handrail.web.visits import services as visit_services
+from handrail.web.visits.engine import EngineUnavailableError
+from handrail.web.visits.models import ServiceLine, Visit
+from handrail.web.visits.selectors import case_counters, visit_get, visit_needs_cosign
+
+MAX_ID = 2_147_483_647
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ValidationErrorOut,
+}
+ENGINE_ERRORS: dict[int, Any] = {**ERRORS, 503: ErrorOut}
+
+api = NinjaAPI(
+    title="Handrail clinic API",
+    version="1",
+    description="Patients, visits, service lines, timers, evaluation and signing. "
+    "Session authentication: sign in at /login/ and send the csrftoken cookie's value in "
+    "the X-CSRFToken header on POST, PATCH and DELETE.",
+    auth=django_auth,
+    urls_namespace="api",
+)
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Offset = Annotated[int, Query(ge=0, le=1_000_000)]
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _error(request: HttpRequest, status: int, detail: str, errors: Any = None) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=status)
+
+
+@api.exception_handler(DjangoValidationError)
+def _validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    errors = (
+        {name: [str(m) for m in messages] for name, messages in exc.message_dict.items()}
+        if hasattr(exc, "error_dict")
+        else {"__all__": [str(m) for m in exc.messages]}
+    )
+    first_field, first_messages = next(iter(errors.items()))
+    return _error(request, 400, f"{first_field}: {first_messages[0]}", errors)
+
+
+@api.exception_handler(PermissionDenied)
+def _permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, str(exc) or "Forbidden")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "Not Found")
+
+
+@api.exception_handler(IntegrityError)
+def _integrity_error(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # A concurrent request won a uniqueness race (e.g. the same visit created twice).
+    return _error(request, 400, "The change conflicts with another record; reload and retry.")
+
+
+@api.exception_handler(EngineUnavailableError)
+def _engine_unavailable(request: HttpRequest, exc: EngineUnavailableError) -> HttpResponse:
+    return _error(request, 503, f"Evaluation is unavailable: {exc}")
+
+
+# Patients -----------------------------------------------------------------------------------
+
+
+@api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
+def patients_list(
+    request: HttpRequest,
+    q: ShortText = "",
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """Patients of your clinic, by name; `q` filters on name or phone."""
+    return list(patient_list(user=_user(request), query=q)[offset : offset + limit])
+
+
+@api.get("/patients/{patient_id}", response={200: PatientDetailOut, **ERRORS}, tags=["patients"])
+def patients_detail(request: HttpRequest, patient_id: IdPath) -> Any:
+    user = _user(request)
+    patient = patient_get(user=user, patient_id=patient_id)
+    audit_record(user=user, action=AuditAction.VIEW, obj=patient, patient=patient, detail="api")
+    coverages = [
+        CoverageOut(
+            order=c.order,
+            payer_id=c.payer_id,
+            payer=c.payer.name,
+            payer_type=c.payer.type,
+            member_id=c.member_id,
+        )
+        for c in coverage_list(patient=patient)
+    ]
+    cases = (
+        [CaseOut.from_orm(c) for c in case_list(user=user, patient=patient)]
+        if can_view_clinical(user)
+        else []
+    )
+    return PatientDetailOut(
+        **PatientOut.from_orm(patient).dict(),
+        address=patient.address,
+        coverages=coverages,
+        cases=cases,
+    )
+
+
+# Visits -------------------------------------------------------------------------------------
+
+
+def _visit_out(visit: Visit) -> VisitOut:
+    return VisitOut(
+        id=visit.pk,
+        case_id=visit.case_id,
+        patient_id=visit.case.patient_id,
+        discipline=visit.case.discipline,
+        date=visit.date,
+        visit_type=visit.visit_type,
+        clinician_id=visit.clinician_id,
+        clinician=str(visit.clinician),
+        place_of_service=visit.place_of_service,
+        telehealth=visit.telehealth,
+        patient_present=visit.patient_present,
+        caregiver_present=visit.caregiver_present,
+        distinct_services=visit.distinct_services,
+        medical_necessity_attested=visit.medical_necessity_attested,
+        narrative=visit.narrative,
+        status=visit.status,  # type: ignore[arg-type]
+        signed_by=str(visit.signed_by) if visit.signed_by else None,
+        signed_at=visit.signed_at,
+        cosigned_by=str(visit.cosigned_by) if visit.cosigned_by else None,
+        cosigned_at=visit.cosigned_at,
+        needs_cosign=visit_needs_cosign(visit=visit) if visit.is_signed else False,
+        lines=[_line_out(line) for line in visit.lines.all()],
+        addenda=[
+            AddendumOut(id=a.pk, author=str(a.author), at=a.at, reason=a.reason, text=a.text)
+            for a in visit.addenda.select_related("author")
+        ],
+    )
+
+
+def _line_out(line: ServiceLine) -> LineOut:
+    return LineOut(
+        id=line.pk,
+        code=line.code,
+        therapist_minutes=line.therapist_minutes,
+        assistant_minutes=line.assistant_minutes,
+        total_minutes=line.total_minutes,
+        requested_units=line.requested_units,
+        **line.note_dict(),
+    )
+
+
+def _line_get(request: HttpRequest, visit_id: int, line_id: int) -> ServiceLine:
+    visit = visit_get(user=_user(request), visit_id=visit_id)
+    line = visit.lines.filter(pk=line_id).first()
+    if line is None:
+        raise Http404("No such service line.")
+    return line
+
+
+@api.post("/visits", response={201: VisitOut, **ERRORS}, tags=["visits"])
+def visits_create(request: HttpRequest, payload: VisitCreateIn) -> Any:
+    """Start a draft note for a case (you are its clinician)."""
+    user = _user(request)
+    case = case_get(user=user, case_id=payload.case_id)
+    data = payload.dict(exclude={"case_id", "date"})
+    data["telehealth"] = data["telehealth"] or ""
+    visit = visit_services.visit_create(user=user, case=case, date=payload.date, **data)
+    return Status(201, _visit_out(visit))
+
+
+@api.get("/visits/{visit_id}", response={200: VisitOut, **ERRORS}, tags=["visits"])
+def visits_detail(request: HttpRequest, visit_id: IdPath) -> Any:
+    user = _user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    audit_record(
+        user=user, action=AuditAction.VIEW, obj=visit, patient=visit.case.patient, detail="api"
+    )
+    return _visit_out(visit)
+
+
+@api.patch("/visits/{visit_id}", response={200: VisitOut, **ERRORS}, tags=["visits"])
+def visits_update(request: HttpRequest, payload: VisitUpdateIn, visit_id: IdPath) -> Any:
+    """Change a draft note's header fields; send only what changes."""
+    user = _user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    changes = payload.dict(exclude_unset=True, exclude_none=True)
+    visit = visit_services.visit_update(user=user, visit=visit, **changes)
+    return _visit_out(visit)
+
+
+@api.post(
+    "/visits/{visit_id}/evaluate", response={200: EvaluationOut, **ENGINE_ERRORS}, tags=["visits"]
+)
+def visits_evaluate(request: HttpRequest, visit_id: IdPath) -> Any:
+    """Units, modifiers, edits, payment, threshold and documentation findings, as the note
+    stands now (nothing is saved)."""
+    visit = visit_get(user=_user(request), visit_id=visit_id)
+    return visit_services.visit_evaluate(visit=visit)
+
+
+@api.post("/visits/{visit_id}/sign", response={200: VisitOut, **ENGINE_ERRORS}, tags=["visits"])
+def visits_sign(request: HttpRequest, visit_id: IdPath) -> Any:
+    user = _user(request)
+    visit = visit_services.visit_sign(user=user, visit=visit_get(user=user, visit_id=visit_id))
+    return _visit_out(visit)
+
+
+@api.post("/visits/{visit_id}/cosign", response={200: VisitOut, **ERRORS}, tags=["visits"])
+def visits_cosign(request: HttpRequest, visit_id: IdPath) -> Any:
+    user = _user(request)
+    visit = visit_services.visit_cosign(user=user, visit=visit_get(user=user, visit_id=visit_id))
+    return _visit_out(visit)
+
+
+@api.post("/visits/{visit_id}/addenda", response={201: AddendumOut, **ERRORS}, tags=["visits"])
+def visits_addendum(request: HttpRequest, payload: AddendumIn, visit_id: IdPath) -> Any:
+    user = _user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    addendum = visit_services.visit_add_addendum(
+        user=user, visit=visit, reason=payload.reason, text=payload.text
+    )
+    out = AddendumOut(
+        id=addendum.pk,
+        author=str(user),
+        at=addendum.at,
+        reason=addendum.reason,
+        text=addendum.text,
+    )
+    return Status(201, out)
+
+
+# Service lines and timers -------------------------------------------------------------------
+
+
+@api.post("/visits/{visit_id}/lines", response={201: LineOut, **ERRORS}, tags=["service lines"])
+def lines_create(request: HttpRequest, payload: LineIn, visit_id: IdPath) -> Any:
+    user = _user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = visit_services.service_line_add(user=user, visit=visit, **payload.dict())
+    return Status(201, _line_out(line))
+
+
+@api.patch(
+    "/visits/{visit_id}/lines/{line_id}",
+    response={200: LineOut, **ERRORS},
+    tags=["service lines"],
+)
+def lines_update(
+    request: HttpRequest, payload: LineUpdateIn, visit_id: IdPath, line_id: IdPath
+) -> Any:
+    """Change minutes and/or note fields of a line; send only what changes."""
+    user = _user(request)
+    line = _line_get(request, visit_id, line_id)
+    changes = payload.dict(exclude_unset=True)
+    minutes = {
+        k: changes.pop(k) for k in ("therapist_minutes", "assistant_minutes") if k in changes
+    }
+    if any(value is None for value in minutes.values()):
+        raise DjangoValidationError({"therapist_minutes": "Minutes cannot be null."})
+    notes = {k: v for k, v in changes.items() if k != "requested_units" and v is not None}
+    if minutes:
+        line = visit_services.service_line_set_minutes(
+            user=user,
+            line=line,
+            therapist_minutes=minutes.get("therapist_minutes", line.therapist_minutes),
+            assistant_minutes=minutes.get("assistant_minutes", line.assistant_minutes),
+        )
+    if notes or "requested_units" in changes:
+        line = visit_services.service_line_update(
+            user=user,
+            line=line,
+            requested_units=changes.get("requested_units", line.requested_units),
+            **notes,
+        )
+    return _line_out(line)
+
+
+@api.delete(
+    "/visits/{visit_id}/lines/{line_id}",
+    response={204: None, **ERRORS},
+    tags=["service lines"],
+)
+def lines_delete(request: HttpRequest, visit_id: IdPath, line_id: IdPath) -> Any:
+    line = _line_get(request, visit_id, line_id)
+    visit_services.service_line_delete(user=_user(request), line=line)
+    return Status(204, None)
+
+
+@api.post(
+    "/visits/{visit_id}/lines/{line_id}/segments",
+    response={201: SegmentOut, **ERRORS},
+    tags=["service lines"],
+)
+def segments_create(
+    request: HttpRequest, payload: SegmentIn, visit_id: IdPath, line_id: IdPath
+) -> Any:
+    """Add one timer run (start and stop, with time zone) to a line; returns the line's
+    recomputed minutes."""
+    line = _line_get(request, visit_id, line_id)
+    segment = visit_services.timer_segment_add(
+        user=_user(request), line=line, started_at=payload.started_at, ended_at=payload.ended_at
+    )
+    line.refresh_from_db()
+    out = SegmentOut(
+        id=segment.pk,
+        line_id=line.pk,
+        started_at=segment.started_at,
+        ended_at=segment.ended_at,
+        by_assistant=segment.by_assistant,
+        line_therapist_minutes=line.therapist_minutes,
+        line_assistant_minutes=line.assistant_minutes,
+    )
+    return Status(201, out)
+
+
+# Cases --------------------------------------------------------------------------------------
+
+
+@api.get("/cases/{case_id}/counters", response={200: CountersOut, **ERRORS}, tags=["cases"])
+def cases_counters(request: HttpRequest, case_id: IdPath) -> Any:
+    """Treatment days since the last progress report, and (re)certification dates, today."""
+    user = _user(request)
+    require(can_view_clinical(user), "Your role cannot see clinical records.")
+    case = case_get(user=user, case_id=case_id)
+    counters = case_counters(case=case)
+    return CountersOut(case_id=case.pk, **{f: getattr(counters, f) for f in counters.__slots__})

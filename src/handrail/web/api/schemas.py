@@ -1,0 +1,228 @@
+"""Input and output schemas of the JSON API, one pair per endpoint family (style.md §8)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from ninja import Schema
+from pydantic import AfterValidator, AwareDatetime, Field
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL characters; refuse them as bad input (422), not a 500.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+Text = Annotated[str, Field(max_length=10_000), AfterValidator(_no_nul)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_no_nul)]
+VisitTypeName = Literal["evaluation", "treatment", "progress_report", "re_evaluation", "discharge"]
+
+
+# Errors -------------------------------------------------------------------------------------
+
+
+class ErrorOut(Schema):
+    """400/401/403/404/503: `detail` says what is wrong; `errors` names each bad field."""
+
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+class ValidationErrorOut(Schema):
+    """422: the request does not match the schema (pydantic's list of problems)."""
+
+    detail: list[dict[str, Any]]
+
+
+# Patients -----------------------------------------------------------------------------------
+
+
+class PatientOut(Schema):
+    id: int
+    first_name: str
+    last_name: str
+    birth_date: date
+    sex: str
+    phone: str
+    email: str
+    city: str
+    state: str
+    zip: str
+
+
+class CoverageOut(Schema):
+    order: int
+    payer_id: int
+    payer: str
+    payer_type: str
+    member_id: str
+
+
+class CaseOut(Schema):
+    id: int
+    discipline: str
+    title: str
+    opened_on: date
+    closed_on: date | None
+
+
+class PatientDetailOut(PatientOut):
+    address: str
+    coverages: list[CoverageOut]
+    cases: list[CaseOut] = Field(description="Empty for roles that see no clinical records")
+
+
+# Visits -------------------------------------------------------------------------------------
+
+
+class VisitCreateIn(Schema):
+    case_id: int = Field(ge=1, le=2_147_483_647)
+    date: date
+    visit_type: VisitTypeName = "treatment"
+    place_of_service: str = Field(default="11", pattern=r"^[0-9]{2}$")
+    telehealth: Literal["home", "other"] | None = None
+    patient_present: bool = True
+    caregiver_present: bool = False
+    distinct_services: bool = False
+    medical_necessity_attested: bool = False
+    narrative: Text = ""
+
+
+class VisitUpdateIn(Schema):
+    visit_type: VisitTypeName | None = None
+    place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
+    telehealth: Literal["home", "other", ""] | None = None
+    patient_present: bool | None = None
+    caregiver_present: bool | None = None
+    distinct_services: bool | None = None
+    medical_necessity_attested: bool | None = None
+    narrative: Text | None = None
+
+
+class LineIn(Schema):
+    code: ShortText
+    therapist_minutes: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+    assistant_minutes: int = Field(default=0, ge=-1_000_000, le=1_000_000)
+    requested_units: int | None = Field(default=None, ge=0, le=1000)
+    baseline: Text = ""
+    task: Text = ""
+    technique: Text = ""
+    skilled: Text = ""
+    performance: Text = ""
+    text: Text = ""
+
+
+class LineUpdateIn(Schema):
+    therapist_minutes: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    assistant_minutes: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
+    requested_units: int | None = Field(default=None, ge=0, le=1000)
+    baseline: Text | None = None
+    task: Text | None = None
+    technique: Text | None = None
+    skilled: Text | None = None
+    performance: Text | None = None
+    text: Text | None = None
+
+
+class LineOut(Schema):
+    id: int
+    code: str
+    therapist_minutes: int
+    assistant_minutes: int
+    total_minutes: int
+    requested_units: int | None
+    baseline: str
+    task: str
+    technique: str
+    skilled: str
+    performance: str
+    text: str
+
+
+class SegmentIn(Schema):
+    started_at: AwareDatetime
+    ended_at: AwareDatetime
+
+
+class SegmentOut(Schema):
+    id: int
+    line_id: int
+    started_at: datetime
+    ended_at: datetime
+    by_assistant: bool
+    line_therapist_minutes: int
+    line_assistant_minutes: int
+
+
+class AddendumIn(Schema):
+    reason: ShortText
+    text: Text
+
+
+class AddendumOut(Schema):
+    id: int
+    author: str
+    at: datetime
+    reason: str
+    text: str
+
+
+class VisitOut(Schema):
+    id: int
+    case_id: int
+    patient_id: int
+    discipline: str
+    date: date
+    visit_type: str
+    clinician_id: int
+    clinician: str
+    place_of_service: str
+    telehealth: str
+    patient_present: bool
+    caregiver_present: bool
+    distinct_services: bool
+    medical_necessity_attested: bool
+    narrative: str
+    status: Literal["draft", "signed"]
+    signed_by: str | None
+    signed_at: datetime | None
+    cosigned_by: str | None
+    cosigned_at: datetime | None
+    needs_cosign: bool
+    lines: list[LineOut]
+    addenda: list[AddendumOut]
+
+
+# Evaluation (the engine's VisitResult.to_dict()) ---------------------------------------------
+
+
+class FindingOut(Schema):
+    severity: str
+    rule: str
+    message: str
+    fix: str
+    source: str
+    line: int | None = None
+
+
+class EvaluationOut(Schema):
+    total_timed_minutes: int
+    total_units: int
+    claim_lines: list[dict[str, Any]]
+    payment: dict[str, Any] | None
+    threshold: dict[str, Any] | None
+    findings: list[FindingOut]
+    explanation: list[str]
+
+
+class CountersOut(Schema):
+    case_id: int
+    on: date
+    treatment_days_since_report: int
+    progress_report_due: bool
+    days_since_certification: int | None
+    certification_due: date | None
+    recertification_due: date | None

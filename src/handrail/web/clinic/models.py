@@ -1,0 +1,195 @@
+"""Clinic, users with roles, payers with their billing rules, patients and coverages.
+
+Every row that holds patient or clinic data hangs off a `Clinic`; selectors filter by the
+signed-in user's clinic, so one clinic never sees another's records.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Clinic admin"
+    THERAPIST = "therapist", "Therapist"
+    ASSISTANT = "assistant", "Therapy assistant"
+    BILLER = "biller", "Biller"
+    FRONT_DESK = "front_desk", "Front desk"
+
+
+class Discipline(models.TextChoices):
+    PT = "PT", "Physical therapy"
+    OT = "OT", "Occupational therapy"
+    SLP = "SLP", "Speech-language pathology"
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    zip = models.CharField(
+        "ZIP code", max_length=10, help_text="Where services are furnished (payment locality)"
+    )
+    npi = models.CharField("group NPI", max_length=10, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who signs in. Superusers may have no clinic; everyone else has exactly one."""
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.FRONT_DESK)
+    discipline = models.CharField(
+        max_length=3,
+        choices=Discipline.choices,
+        blank=True,
+        help_text="Therapists and assistants only",
+    )
+    npi = models.CharField("NPI", max_length=10, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                name="user_clinician_has_discipline",
+                condition=~Q(role__in=["therapist", "assistant"]) | ~Q(discipline=""),
+                violation_error_message="Therapists and assistants need a discipline.",
+            ),
+        ]
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in (Role.THERAPIST, Role.ASSISTANT)
+
+    @property
+    def credential(self) -> str:
+        """PT, PTA, OT, OTA, SLP... for signatures."""
+        if self.role == Role.ASSISTANT and self.discipline in ("PT", "OT"):
+            return f"{self.discipline}A"
+        return self.discipline or self.get_role_display()
+
+    def __str__(self) -> str:
+        name = self.get_full_name() or self.username
+        return f"{name}, {self.credential}" if self.is_clinician else name
+
+
+class PayerType(models.TextChoices):
+    MEDICARE = "medicare", "Medicare"
+    MEDICARE_ADVANTAGE = "medicare-advantage", "Medicare Advantage"
+    MEDICAID = "medicaid", "Medicaid"
+    COMMERCIAL = "commercial", "Commercial"
+    WORKERS_COMP = "workers-comp", "Workers' compensation"
+    OTHER = "other", "Other"
+
+
+class UnitRule(models.TextChoices):
+    CMS = "cms", "CMS 8-minute rule (total timed minutes)"
+    PER_CODE = "per-code", "Each code on its own (8 minutes per code)"
+
+
+class DistinctModifier(models.TextChoices):
+    M59 = "59", "59"
+    XE = "XE", "XE (separate encounter)"
+    XS = "XS", "XS (separate structure)"
+    XP = "XP", "XP (separate practitioner)"
+    XU = "XU", "XU (unusual non-overlapping service)"
+
+
+class Payer(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="payers")
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=20, choices=PayerType.choices)
+    unit_rule = models.CharField(max_length=10, choices=UnitRule.choices, default=UnitRule.CMS)
+    requires_authorization = models.BooleanField(default=False)
+    telehealth_allowed = models.BooleanField(default=True)
+    distinct_modifier = models.CharField(
+        max_length=2, choices=DistinctModifier.choices, default=DistinctModifier.M59
+    )
+    assistant_cosign_required = models.BooleanField(
+        default=False, help_text="An assistant's note needs a therapist's co-signature"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "name"], name="payer_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    UNKNOWN = "U", "Unknown"
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    zip = models.CharField("ZIP code", max_length=10, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["clinic", "last_name"])]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __str__(self) -> str:
+        return f"{self.last_name}, {self.first_name}"
+
+
+class CoverageOrder(models.IntegerChoices):
+    PRIMARY = 1, "Primary"
+    SECONDARY = 2, "Secondary"
+
+
+class Coverage(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
+    payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
+    member_id = models.CharField(max_length=40)
+    order = models.PositiveSmallIntegerField(
+        choices=CoverageOrder.choices, default=CoverageOrder.PRIMARY
+    )
+    start_date = models.DateField(null=True, blank=True)
+    end_date = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["order"]
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "order"], name="coverage_one_per_order"),
+            models.CheckConstraint(
+                name="coverage_dates_in_order",
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                violation_error_message="The coverage ends before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payer} ({self.get_order_display()})"
+
+
+class LoginFailure(models.Model):
+    """One failed sign-in; see `handrail.web.clinic.throttle`."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.CharField(max_length=45, blank=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -1,0 +1,107 @@
+"""Pages for signing in and for patients. Thin: parse, call a service or selector, render."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_http_methods
+
+from handrail.web.audit.models import AuditAction
+from handrail.web.audit.services import audit_record
+from handrail.web.care.selectors import case_list, plan_latest
+from handrail.web.clinic.forms import PatientForm, ThrottledLoginForm
+from handrail.web.clinic.models import User
+from handrail.web.clinic.permissions import can_edit_patient, can_view_clinical, require
+from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
+from handrail.web.clinic.services import PATIENT_FIELDS, patient_create, patient_update
+from handrail.web.forms import form_apply_errors
+
+
+def current_user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "handrail/login.html"
+    authentication_form = ThrottledLoginForm
+    redirect_authenticated_user = True
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("patient-list")
+
+
+def patient_list_view(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    query = request.GET.get("q", "").replace("\x00", "")[:100]
+    patients = patient_list(user=user, query=query)[:200]
+    return render(
+        request,
+        "handrail/patient_list.html",
+        {"patients": patients, "q": query, "can_add": can_edit_patient(user), "nav": "patients"},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    require(can_edit_patient(user), "Your role cannot add patients.")
+    form = PatientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in PATIENT_FIELDS}
+        try:
+            patient = patient_create(user=user, **data)
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+        else:
+            messages.success(request, f"Added {patient.full_name}.")
+            return redirect("patient-detail", patient_id=patient.pk)
+    return render(request, "handrail/patient_form.html", {"form": form, "patient": None})
+
+
+def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = current_user(request)
+    patient = patient_get(user=user, patient_id=patient_id)
+    audit_record(user=user, action=AuditAction.VIEW, obj=patient, patient=patient)
+    clinical = can_view_clinical(user)
+    cases = [(case, plan_latest(case=case)) for case in case_list(user=user, patient=patient)]
+    return render(
+        request,
+        "handrail/patient_detail.html",
+        {
+            "patient": patient,
+            "coverages": coverage_list(patient=patient),
+            "cases": cases if clinical else [],
+            "clinical": clinical,
+            "can_edit": can_edit_patient(user),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    user = current_user(request)
+    patient = patient_get(user=user, patient_id=patient_id)
+    require(can_edit_patient(user), "Your role cannot change patients.")
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in PATIENT_FIELDS}
+        try:
+            # A fresh copy: the form has already written its values onto `patient`.
+            patient_update(
+                user=user, patient=patient_get(user=user, patient_id=patient_id), **data
+            )
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("patient-detail", patient_id=patient_id)
+    return render(request, "handrail/patient_form.html", {"form": form, "patient": patient})

@@ -1,0 +1,85 @@
+"""Typed environment helpers that fail loudly (after healthchecks' `hc/settings.py`).
+
+Every setting read from the environment goes through one of these. A bad value raises
+`ImproperlyConfigured` naming the variable and what it expects. Secrets may also come from a
+file named by `<NAME>_FILE` (Docker/Kubernetes secrets), never from the repository.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r}: write 1/true/yes/on or 0/false/no/off")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be a whole number") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r}: must be {minimum} or more")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_secret(name: str) -> str | None:
+    """`NAME` or the contents of the file named by `NAME_FILE` (stripped); None when neither."""
+    value = os.environ.get(name)
+    file_name = os.environ.get(f"{name}_FILE")
+    if value and file_name:
+        raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    if value:
+        return value
+    if file_name:
+        path = Path(file_name)
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(
+                f"{name}_FILE={file_name!r}: cannot read it ({exc})"
+            ) from None
+        if not text:
+            raise ImproperlyConfigured(f"{name}_FILE={file_name!r}: the file is empty")
+        return text
+    return None
+
+
+def env_required_secret(name: str, hint: str) -> str:
+    value = env_secret(name)
+    if value is None:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is not set. {hint}")
+    if len(value) < 32:
+        raise ImproperlyConfigured(
+            f"{name} is too short ({len(value)} characters); use 50 or more"
+        )
+    return value

@@ -1,0 +1,31 @@
+"""URLs of the clinic app. Every page needs a signed-in user except /login/ and /static/."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from handrail.web.api.api import api
+from handrail.web.care import views as care
+from handrail.web.clinic import views as clinic
+from handrail.web.visits import views as visits
+
+urlpatterns = [
+    path("", clinic.home, name="home"),
+    path("login/", clinic.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("patients/", clinic.patient_list_view, name="patient-list"),
+    path("patients/new/", clinic.patient_create_view, name="patient-create"),
+    path("patients/<int:patient_id>/", clinic.patient_detail_view, name="patient-detail"),
+    path("patients/<int:patient_id>/edit/", clinic.patient_edit_view, name="patient-edit"),
+    path("patients/<int:patient_id>/cases/new/", care.case_create_view, name="case-create"),
+    path("cases/<int:case_id>/", care.case_detail_view, name="case-detail"),
+    path("cases/<int:case_id>/plan/new/", care.plan_create_view, name="plan-create"),
+    path("plans/<int:plan_id>/certify/", care.plan_certify_view, name="plan-certify"),
+    path("cases/<int:case_id>/visits/new/", visits.visit_start_view, name="visit-start"),
+    path("visits/<int:visit_id>/", visits.visit_detail_view, name="visit-detail"),
+    path("visits/<int:visit_id>/sign/", visits.visit_sign_view, name="visit-sign"),
+    path("visits/<int:visit_id>/cosign/", visits.visit_cosign_view, name="visit-cosign"),
+    path("visits/<int:visit_id>/addenda/", visits.visit_addendum_view, name="visit-addendum"),
+    path("api/", api.urls),
+]

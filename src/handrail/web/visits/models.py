@@ -1,0 +1,218 @@
+"""Visits (one clinician's note for one case on one day), their service lines with timer
+segments, and addenda written after signing.
+
+A signed visit is locked: services refuse every change except an addendum (and the
+co-signature an assistant's note may need).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from handrail.web.care.models import Case
+from handrail.web.clinic.models import Clinic
+
+MAX_DAY_MINUTES = 24 * 60
+
+
+class VisitStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SIGNED = "signed", "Signed"
+
+
+class VisitType(models.TextChoices):
+    EVALUATION = "evaluation", "Initial evaluation"
+    TREATMENT = "treatment", "Treatment"
+    PROGRESS_REPORT = "progress_report", "Treatment with progress report"
+    RE_EVALUATION = "re_evaluation", "Re-evaluation"
+    DISCHARGE = "discharge", "Discharge"
+
+
+# Visits that write a progress report and so restart the 10-treatment-day count
+# (Pub 100-02 ch.15 §220.3.D: the evaluation serves as the first progress report).
+REPORT_TYPES = (VisitType.EVALUATION, VisitType.PROGRESS_REPORT, VisitType.RE_EVALUATION)
+
+
+class Telehealth(models.TextChoices):
+    HOME = "home", "Patient at home (POS 10)"
+    OTHER = "other", "Patient elsewhere (POS 02)"
+
+
+class Visit(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="visits")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="visits")
+    date = models.DateField()
+    visit_type = models.CharField(
+        max_length=20, choices=VisitType.choices, default=VisitType.TREATMENT
+    )
+    clinician = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="visits"
+    )
+    place_of_service = models.CharField(max_length=2, default="11")
+    telehealth = models.CharField(max_length=5, choices=Telehealth.choices, blank=True)
+    patient_present = models.BooleanField(default=True)
+    caregiver_present = models.BooleanField(default=False)
+    distinct_services = models.BooleanField(
+        default=False, help_text="Attest the services were distinct (supports 59/X modifiers)"
+    )
+    medical_necessity_attested = models.BooleanField(
+        default=False, help_text="Therapy above the threshold is medically necessary (KX)"
+    )
+    narrative = models.TextField(blank=True)
+    status = models.CharField(max_length=6, choices=VisitStatus.choices, default="draft")
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits_signed",
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    cosigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visits_cosigned",
+    )
+    cosigned_at = models.DateTimeField(null=True, blank=True)
+    # The engine's answer when the note was signed (VisitResult.to_dict()) and its allowed
+    # amount, which feeds the patient's yearly threshold accrual.
+    evaluation = models.JSONField(null=True, blank=True)
+    allowed_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [
+            models.Index(fields=["clinic", "status"]),
+            models.Index(fields=["case", "date"]),
+        ]
+        constraints = [
+            # One note per case and day: a case is one discipline's episode, so this is
+            # "one visit per patient, case, date and discipline".
+            models.UniqueConstraint(fields=["case", "date"], name="visit_one_per_case_day"),
+            models.CheckConstraint(
+                name="visit_signed_has_signer",
+                condition=Q(status="draft") | Q(signed_by__isnull=False, signed_at__isnull=False),
+                violation_error_message="A signed visit needs a signer and a time.",
+            ),
+            models.CheckConstraint(
+                name="visit_allowed_not_negative",
+                condition=Q(allowed_amount__isnull=True) | Q(allowed_amount__gte=0),
+                violation_error_message="The allowed amount cannot be negative.",
+            ),
+        ]
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == VisitStatus.SIGNED
+
+    @property
+    def discipline(self) -> str:
+        return self.case.discipline
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(line.total_minutes for line in self.lines.all())
+
+    @property
+    def allowed(self) -> Decimal:
+        return self.allowed_amount or Decimal("0")
+
+    def __str__(self) -> str:
+        return f"{self.case.patient} {self.date.isoformat()} ({self.case.discipline})"
+
+
+class ServiceLine(models.Model):
+    """One code on a visit: minutes split between therapist and assistant, and the
+    structured note the engine checks (fields as in handrail.rules.visit_record.LineNote)."""
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    code = models.CharField(max_length=5)
+    therapist_minutes = models.PositiveIntegerField(default=0)
+    assistant_minutes = models.PositiveIntegerField(
+        default=0, help_text="Minutes an assistant furnished (drives CQ/CO)"
+    )
+    requested_units = models.PositiveSmallIntegerField(null=True, blank=True)
+    baseline = models.TextField(blank=True, help_text="Functional baseline / current level")
+    task = models.TextField(blank=True, help_text="The task or activity trained")
+    technique = models.TextField(blank=True, help_text="Technique, strategy or device taught")
+    skilled = models.TextField(blank=True, help_text="Why it needed a skilled clinician")
+    performance = models.TextField(
+        blank=True, help_text="What the patient did: errors, cues, carryover, progress"
+    )
+    text = models.TextField(blank=True, help_text="Free narrative")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "code"], name="line_one_per_code"),
+            models.CheckConstraint(
+                name="line_minutes_within_day",
+                condition=Q(therapist_minutes__gte=0)
+                & Q(assistant_minutes__gte=0)
+                & Q(therapist_minutes__lte=MAX_DAY_MINUTES - F("assistant_minutes")),
+                violation_error_message="A line's minutes are 0 to 1440 (24 hours).",
+            ),
+        ]
+
+    @property
+    def total_minutes(self) -> int:
+        return self.therapist_minutes + self.assistant_minutes
+
+    def note_dict(self) -> dict[str, str]:
+        return {
+            "baseline": self.baseline,
+            "task": self.task,
+            "technique": self.technique,
+            "skilled": self.skilled,
+            "performance": self.performance,
+            "text": self.text,
+        }
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.total_minutes} min"
+
+
+class TimerSegment(models.Model):
+    """One start/stop of a per-code timer. Segments of one line never overlap; the line's
+    minutes are recomputed from its segments (handrail.web.visits.services)."""
+
+    line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="segments")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    by_assistant = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["started_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="segment_ends_after_start",
+                condition=Q(ended_at__gt=F("started_at")),
+                violation_error_message="A timer segment must end after it starts.",
+            ),
+        ]
+
+    @property
+    def seconds(self) -> int:
+        return int((self.ended_at - self.started_at).total_seconds())
+
+
+class Addendum(models.Model):
+    visit = models.ForeignKey(Visit, on_delete=models.PROTECT, related_name="addenda")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name_plural = "addenda"

@@ -1,0 +1,503 @@
+"""Writes for visits: create, document service lines and timers, evaluate, sign, co-sign,
+and addenda after signing.
+
+Rules enforced here (issue #3): no future visit dates; one visit per case and day; a line's
+minutes are 0..1440 and the visit's total at most 24 hours; timer segments never negative
+or overlapping; a signed note is locked (only addenda and a co-signature follow); billers,
+front desk and admins never sign; an assistant signs only their own note and, where the
+primary payer requires it, a therapist of the discipline co-signs.
+Bad input raises ValidationError keyed by field; nothing is saved in part (one transaction).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from handrail.rules.catalog import code_spec
+from handrail.rules.model import RuleInputError
+from handrail.web.audit.models import AuditAction
+from handrail.web.audit.services import audit_record
+from handrail.web.care.models import Case
+from handrail.web.care.selectors import plan_in_effect
+from handrail.web.clinic.models import Role, User
+from handrail.web.clinic.permissions import can_document, can_sign, require
+from handrail.web.clinic.selectors import coverage_primary
+from handrail.web.visits.engine import evaluate_record
+from handrail.web.visits.models import (
+    MAX_DAY_MINUTES,
+    Addendum,
+    ServiceLine,
+    Telehealth,
+    TimerSegment,
+    Visit,
+    VisitStatus,
+)
+from handrail.web.visits.selectors import (
+    case_days_since_certification,
+    case_treatment_days_since_report,
+    threshold_accrued,
+)
+
+VISIT_EDITABLE_FIELDS = (
+    "visit_type",
+    "place_of_service",
+    "telehealth",
+    "patient_present",
+    "caregiver_present",
+    "distinct_services",
+    "medical_necessity_attested",
+    "narrative",
+)
+LINE_NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
+# Place of service for telehealth (CMS POS code set: 02 elsewhere, 10 in the patient's home).
+TELEHEALTH_POS = {Telehealth.HOME: "10", Telehealth.OTHER: "02"}
+MAX_TIMER_FUTURE = timedelta(minutes=5)  # clock skew between the browser and the server
+
+
+def _require_draft(visit: Visit) -> None:
+    if visit.status != VisitStatus.DRAFT:
+        raise ValidationError(
+            {"status": "This note is signed and locked; add an addendum to change it."}
+        )
+
+
+def _require_author(user: User, visit: Visit) -> None:
+    """Clinicians of the case's discipline (the note's clinician, a therapist, or an assistant
+    who furnished part of the time) may edit a draft."""
+    require(can_document(user), "Your role cannot document visits.")
+    if visit.clinic_id != user.clinic_id:
+        raise ValidationError({"visit": "No such visit in your clinic."})
+    require(
+        user.pk == visit.clinician_id or user.discipline == visit.case.discipline,
+        f"Only {visit.case.discipline} clinicians can change this note.",
+    )
+
+
+def _clean_clinician(clinician: User, case: Case) -> None:
+    if clinician.clinic_id != case.clinic_id or not clinician.is_clinician:
+        raise ValidationError({"clinician": "Pick a therapist or assistant of your clinic."})
+    if clinician.discipline != case.discipline:
+        raise ValidationError(
+            {
+                "clinician": f"This is a {case.discipline} case; "
+                f"{clinician} is {clinician.discipline}."
+            }
+        )
+
+
+@transaction.atomic
+def visit_create(
+    *,
+    user: User,
+    case: Case,
+    date: date,
+    clinician: User | None = None,
+    **fields: Any,
+) -> Visit:
+    """Start a draft note. `fields`: any of VISIT_EDITABLE_FIELDS. The clinician defaults to
+    the user; the date may not be in the future nor before the case opened."""
+    require(can_document(user), "Your role cannot document visits.")
+    if case.clinic_id != user.clinic_id:
+        raise ValidationError({"case": "No such case in your clinic."})
+    unknown = set(fields) - set(VISIT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown visit field."))
+    clinician = clinician or user
+    _clean_clinician(clinician, case)
+    if date > timezone.localdate():
+        raise ValidationError(
+            {"date": f"{date.isoformat()} is in the future; document visits that happened."}
+        )
+    if date < case.opened_on:
+        raise ValidationError({"date": f"The case opened on {case.opened_on.isoformat()}."})
+    if Visit.objects.filter(case=case, date=date).exists():
+        raise ValidationError(
+            {
+                "date": f"This case already has a visit on {date.isoformat()}; "
+                "open that note instead."
+            }
+        )
+    visit = Visit(clinic_id=case.clinic_id, case=case, date=date, clinician=clinician, **fields)
+    _apply_telehealth(visit)
+    visit.full_clean()
+    visit.save()
+    audit_record(user=user, action=AuditAction.CREATE, obj=visit, patient=case.patient)
+    return visit
+
+
+def _apply_telehealth(visit: Visit) -> None:
+    if not visit.telehealth:
+        return
+    coverage = coverage_primary(patient=visit.case.patient)
+    if coverage is not None and not coverage.payer.telehealth_allowed:
+        raise ValidationError(
+            {"telehealth": f"{coverage.payer} does not cover telehealth visits."}
+        )
+    visit.place_of_service = TELEHEALTH_POS[Telehealth(visit.telehealth)]
+
+
+@transaction.atomic
+def visit_update(*, user: User, visit: Visit, **fields: Any) -> Visit:
+    """Change a draft note's header fields (VISIT_EDITABLE_FIELDS)."""
+    _require_author(user, visit)
+    _require_draft(visit)
+    unknown = set(fields) - set(VISIT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown visit field."))
+    for name, value in fields.items():
+        setattr(visit, name, value)
+    _apply_telehealth(visit)
+    visit.full_clean()
+    visit.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        patient=visit.case.patient,
+        detail="changed " + ", ".join(sorted(fields)),
+    )
+    return visit
+
+
+def _clean_minutes(visit: Visit, line: ServiceLine) -> None:
+    for name in ("therapist_minutes", "assistant_minutes"):
+        value = getattr(line, name)
+        if value < 0:
+            raise ValidationError({name: f"{value} is negative; minutes are 0 or more."})
+        if value > MAX_DAY_MINUTES:
+            raise ValidationError({name: f"{value} minutes is more than 24 hours."})
+    others = sum(other.total_minutes for other in visit.lines.exclude(pk=line.pk))
+    if line.total_minutes + others > MAX_DAY_MINUTES:
+        raise ValidationError(
+            {"therapist_minutes": "The visit's minutes would add up to more than 24 hours."}
+        )
+
+
+@transaction.atomic
+def service_line_add(
+    *,
+    user: User,
+    visit: Visit,
+    code: str,
+    therapist_minutes: int = 0,
+    assistant_minutes: int = 0,
+    requested_units: int | None = None,
+    **note: str,
+) -> ServiceLine:
+    """Add a code to a draft note.
+
+    `note`: baseline, task, technique, skilled, performance, text."""
+    _require_author(user, visit)
+    _require_draft(visit)
+    unknown = set(note) - set(LINE_NOTE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown note field."))
+    try:
+        spec = code_spec(code, field="code")
+    except RuleInputError as exc:
+        raise ValidationError({"code": exc.message}) from None
+    if visit.lines.filter(code=spec.code).exists():
+        raise ValidationError(
+            {"code": f"{spec.code} is already on this note; change its minutes."}
+        )
+    line = ServiceLine(
+        visit=visit,
+        position=visit.lines.count(),
+        code=spec.code,
+        therapist_minutes=therapist_minutes,
+        assistant_minutes=assistant_minutes,
+        requested_units=requested_units,
+        **{name: value.strip() for name, value in note.items()},
+    )
+    _clean_minutes(visit, line)
+    line.full_clean()
+    line.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        patient=visit.case.patient,
+        detail=f"added {spec.code}",
+    )
+    return line
+
+
+@transaction.atomic
+def service_line_update(
+    *, user: User, line: ServiceLine, requested_units: int | None = None, **note: str
+) -> ServiceLine:
+    """Change a line's note fields (and the units the clinician means to bill)."""
+    visit = line.visit
+    _require_author(user, visit)
+    _require_draft(visit)
+    unknown = set(note) - set(LINE_NOTE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown note field."))
+    for name, value in note.items():
+        setattr(line, name, value.strip())
+    line.requested_units = requested_units
+    line.full_clean()
+    line.save()
+    return line
+
+
+@transaction.atomic
+def service_line_set_minutes(
+    *, user: User, line: ServiceLine, therapist_minutes: int, assistant_minutes: int = 0
+) -> ServiceLine:
+    """Set a line's minutes by hand (overrides the timer total until the next segment)."""
+    visit = line.visit
+    _require_author(user, visit)
+    _require_draft(visit)
+    line.therapist_minutes = therapist_minutes
+    line.assistant_minutes = assistant_minutes
+    _clean_minutes(visit, line)
+    line.full_clean()
+    line.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        patient=visit.case.patient,
+        detail=f"{line.code} minutes {therapist_minutes}+{assistant_minutes}",
+    )
+    return line
+
+
+@transaction.atomic
+def service_line_delete(*, user: User, line: ServiceLine) -> None:
+    visit = line.visit
+    _require_author(user, visit)
+    _require_draft(visit)
+    code = line.code
+    line.delete()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        patient=visit.case.patient,
+        detail=f"removed {code}",
+    )
+
+
+def _minutes(seconds: int) -> int:
+    return (seconds + 30) // 60  # nearest whole minute, halves up
+
+
+@transaction.atomic
+def timer_segment_add(
+    *, user: User, line: ServiceLine, started_at: datetime, ended_at: datetime
+) -> TimerSegment:
+    """Record one timer run on a line and recompute the line's minutes from its segments.
+
+    The user's segments on one visit may not overlap (one-on-one time is one code at a
+    time); segments by an assistant count as assistant minutes.
+    """
+    visit = line.visit
+    _require_author(user, visit)
+    _require_draft(visit)
+    if ended_at <= started_at:
+        raise ValidationError({"ended_at": "The timer must stop after it starts."})
+    if ended_at - started_at > timedelta(minutes=MAX_DAY_MINUTES):
+        raise ValidationError({"ended_at": "A timer segment cannot run longer than 24 hours."})
+    if ended_at > timezone.now() + MAX_TIMER_FUTURE:
+        raise ValidationError({"ended_at": "The timer cannot stop in the future."})
+    overlapping = TimerSegment.objects.filter(
+        line__visit=visit, started_at__lt=ended_at, ended_at__gt=started_at
+    ).filter(by=user) | TimerSegment.objects.filter(
+        line=line, started_at__lt=ended_at, ended_at__gt=started_at
+    )
+    clash = overlapping.select_related("line").first()
+    if clash is not None:
+        raise ValidationError(
+            {
+                "started_at": (
+                    f"This overlaps the {clash.line.code} timer from "
+                    f"{clash.started_at:%H:%M:%S} to {clash.ended_at:%H:%M:%S}."
+                )
+            }
+        )
+    segment = TimerSegment(
+        line=line,
+        started_at=started_at,
+        ended_at=ended_at,
+        by=user,
+        by_assistant=user.role == Role.ASSISTANT,
+    )
+    segment.full_clean()
+    segment.save()
+    _recompute_line_minutes(line)
+    _clean_minutes(visit, line)
+    line.full_clean()
+    line.save()
+    return segment
+
+
+def _recompute_line_minutes(line: ServiceLine) -> None:
+    segments = list(line.segments.all())
+    therapist = [s.seconds for s in segments if not s.by_assistant]
+    assistant = [s.seconds for s in segments if s.by_assistant]
+    if therapist:
+        line.therapist_minutes = _minutes(sum(therapist))
+    if assistant:
+        line.assistant_minutes = _minutes(sum(assistant))
+
+
+def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
+    """The engine's visit-record dict (see handrail.rules.visit_record) for this visit:
+    lines and notes, primary payer's rules, clinic ZIP, presence flags, the plan's diagnoses,
+    the year's threshold accrual before this visit and the case counters."""
+    lines = list(visit.lines.all())
+    if not lines:
+        raise ValidationError({"lines": "Add at least one service line."})
+    case = visit.case
+    coverage = coverage_primary(patient=case.patient)
+    if coverage is None:
+        raise ValidationError(
+            {"coverage": "The patient has no primary coverage; add one to estimate the claim."}
+        )
+    plan = plan_in_effect(case=case, on=visit.date)
+    record: dict[str, Any] = {
+        "date": visit.date.isoformat(),
+        "discipline": case.discipline,
+        "lines": [_line_dict(line) for line in lines],
+        "payer": {
+            "type": coverage.payer.type,
+            "unit_rule": coverage.payer.unit_rule,
+            "distinct_modifier": coverage.payer.distinct_modifier,
+        },
+        "zip": visit.clinic.zip,
+        "telehealth": visit.telehealth or None,
+        "patient_present": visit.patient_present,
+        "caregiver_present": visit.caregiver_present,
+        "distinct_services": visit.distinct_services,
+        "diagnoses": list(plan.diagnoses) if plan else [],
+        "threshold": {
+            "accrued_before": str(
+                threshold_accrued(
+                    patient=case.patient,
+                    year=visit.date.year,
+                    discipline=case.discipline,
+                    exclude_visit=visit,
+                    up_to=visit.date,
+                )
+            ),
+            "medical_necessity_attested": visit.medical_necessity_attested,
+        },
+        "counters": {
+            "treatment_day": case_treatment_days_since_report(case=case, on=visit.date),
+            "days_since_certification": case_days_since_certification(case=case, on=visit.date),
+        },
+    }
+    return record
+
+
+def _line_dict(line: ServiceLine) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "code": line.code,
+        "minutes": line.total_minutes,
+        "assistant_minutes": line.assistant_minutes,
+        "note": line.note_dict(),
+    }
+    if line.requested_units is not None:
+        out["units"] = line.requested_units
+    return out
+
+
+def visit_evaluate(*, visit: Visit) -> dict[str, Any]:
+    """Run the engine on the visit as it stands (nothing is saved); returns
+    VisitResult.to_dict(): units, claim lines, payment, threshold, findings, explanation."""
+    return evaluate_record(visit_record_dict(visit=visit))
+
+
+@transaction.atomic
+def visit_sign(*, user: User, visit: Visit) -> Visit:
+    """Sign and lock a draft note, storing the engine's evaluation and allowed amount.
+
+    Therapists sign notes of their discipline; an assistant signs only their own note.
+    Billers, front desk and admins cannot sign.
+    """
+    require(can_sign(user), "Your role cannot sign notes.")
+    if visit.clinic_id != user.clinic_id:
+        raise ValidationError({"visit": "No such visit in your clinic."})
+    _require_draft(visit)
+    if user.role == Role.ASSISTANT:
+        require(user.pk == visit.clinician_id, "An assistant signs only their own notes.")
+    else:
+        require(
+            user.discipline == visit.case.discipline,
+            f"Only a {visit.case.discipline} therapist can sign this note.",
+        )
+    if not visit.lines.exists():
+        raise ValidationError({"lines": "Add at least one service line before signing."})
+    if coverage_primary(patient=visit.case.patient) is not None:
+        result = visit_evaluate(visit=visit)
+        visit.evaluation = result
+        visit.allowed_amount = Decimal(str(result["payment"]["allowed"])).quantize(Decimal("0.01"))
+    visit.status = VisitStatus.SIGNED
+    visit.signed_by = user
+    visit.signed_at = timezone.now()
+    visit.full_clean()
+    visit.save()
+    audit_record(user=user, action=AuditAction.SIGN, obj=visit, patient=visit.case.patient)
+    return visit
+
+
+@transaction.atomic
+def visit_cosign(*, user: User, visit: Visit) -> Visit:
+    """A therapist of the case's discipline co-signs an assistant's signed note."""
+    require(
+        user.role == Role.THERAPIST and user.discipline == visit.case.discipline,
+        f"Only a {visit.case.discipline} therapist can co-sign this note.",
+    )
+    if visit.clinic_id != user.clinic_id:
+        raise ValidationError({"visit": "No such visit in your clinic."})
+    if visit.status != VisitStatus.SIGNED:
+        raise ValidationError({"status": "The assistant signs the note before it is co-signed."})
+    if visit.clinician.role != Role.ASSISTANT:
+        raise ValidationError({"visit": "Only an assistant's note needs a co-signature."})
+    if visit.cosigned_by_id is not None:
+        raise ValidationError({"visit": f"Already co-signed by {visit.cosigned_by}."})
+    visit.cosigned_by = user
+    visit.cosigned_at = timezone.now()
+    visit.full_clean()
+    visit.save()
+    audit_record(
+        user=user,
+        action=AuditAction.SIGN,
+        obj=visit,
+        patient=visit.case.patient,
+        detail="co-signed",
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_add_addendum(*, user: User, visit: Visit, reason: str, text: str) -> Addendum:
+    """After signing, the only way to add to a note: who, when, why and what."""
+    require(can_document(user), "Your role cannot write addenda.")
+    if visit.clinic_id != user.clinic_id:
+        raise ValidationError({"visit": "No such visit in your clinic."})
+    if visit.status != VisitStatus.SIGNED:
+        raise ValidationError({"status": "The note is still a draft; change it directly."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the addendum is written."})
+    if not text.strip():
+        raise ValidationError({"text": "Write the addendum."})
+    addendum = Addendum(visit=visit, author=user, reason=reason.strip(), text=text.strip())
+    addendum.full_clean()
+    addendum.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        patient=visit.case.patient,
+        detail="addendum",
+    )
+    return addendum

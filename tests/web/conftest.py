@@ -1,0 +1,128 @@
+"""Shared personas for the web tests (after healthchecks' alice/bob/charlie): two clinics,
+every role in clinic A, a therapist in clinic B, and one patient with a PT and an OT case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from handrail.web.care.models import Case, PlanOfCare
+from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
+from handrail.web.clinic.models import Clinic, Patient, Payer, User
+from handrail.web.clinic.services import (
+    clinic_create,
+    coverage_set,
+    patient_create,
+    payer_create,
+    user_create,
+)
+
+PASSWORD = "correct horse battery staple"
+
+
+@dataclass
+class World:
+    clinic: Clinic
+    other_clinic: Clinic
+    medicare: Payer
+    commercial: Payer
+    admin: User
+    pt: User
+    ot: User
+    ota: User
+    biller: User
+    front_desk: User
+    outsider: User
+    patient: Patient
+    other_patient: Patient
+    pt_case: Case
+    ot_case: Case
+    ot_plan: PlanOfCare
+    today: date
+
+    def client_for(self, user: User) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+
+def _user(clinic: Clinic, username: str, role: str, discipline: str = "") -> User:
+    return user_create(
+        clinic=clinic,
+        username=username,
+        password=PASSWORD,
+        role=role,
+        discipline=discipline,
+        first_name=username.capitalize(),
+        last_name="Test",
+    )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    today = timezone.localdate()
+    clinic = clinic_create(name="Riverside Rehab", zip="62701")
+    other = clinic_create(name="Hilltop Therapy", zip="60601")
+    medicare = payer_create(
+        clinic=clinic, name="Medicare Part B", type="medicare", assistant_cosign_required=True
+    )
+    commercial = payer_create(
+        clinic=clinic, name="Acme Health", type="commercial", unit_rule="per-code"
+    )
+    admin = _user(clinic, "admin", "admin")
+    pt = _user(clinic, "paula", "therapist", "PT")
+    ot = _user(clinic, "olivia", "therapist", "OT")
+    ota = _user(clinic, "oscar", "assistant", "OT")
+    biller = _user(clinic, "bill", "biller")
+    front_desk = _user(clinic, "fran", "front_desk")
+    outsider = _user(other, "otto", "therapist", "OT")
+    patient = patient_create(
+        user=front_desk,
+        first_name="Ada",
+        last_name="Synthetic",
+        birth_date=date(1948, 5, 2),
+        zip="62701",
+    )
+    coverage_set(user=front_desk, patient=patient, payer=medicare, member_id="1EG4TE5MK73")
+    other_patient = patient_create(
+        user=outsider, first_name="Bob", last_name="Elsewhere", birth_date=date(1950, 1, 1)
+    )
+    start = today - timedelta(days=20)
+    pt_case = case_create(user=pt, patient=patient, discipline="PT", title="Gait", opened_on=start)
+    ot_case = case_create(
+        user=ot, patient=patient, discipline="OT", title="Right CVA ADLs", opened_on=start
+    )
+    ot_plan = plan_of_care_create(
+        user=ot,
+        case=ot_case,
+        diagnoses=["I69.351", "R26.81"],
+        goals=[GoalInput("Dons a pullover shirt with set-up only", start + timedelta(weeks=6))],
+        frequency_per_week=2,
+        duration_weeks=8,
+        start_date=start,
+        certified_on=start + timedelta(days=2),
+        certifier_name="Dr. Synthetic",
+    )
+    return World(
+        clinic=clinic,
+        other_clinic=other,
+        medicare=medicare,
+        commercial=commercial,
+        admin=admin,
+        pt=pt,
+        ot=ot,
+        ota=ota,
+        biller=biller,
+        front_desk=front_desk,
+        outsider=outsider,
+        patient=patient,
+        other_patient=other_patient,
+        pt_case=pt_case,
+        ot_case=ot_case,
+        ot_plan=ot_plan,
+        today=today,
+    )

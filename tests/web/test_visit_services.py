@@ -1,0 +1,312 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
+from handrail.web.visits.services import (
+    service_line_add,
+    service_line_set_minutes,
+    timer_segment_add,
+    visit_add_addendum,
+    visit_create,
+    visit_evaluate,
+    visit_record_dict,
+    visit_sign,
+    visit_update,
+)
+from tests.web.conftest import World
+
+GOOD_NOTE = {
+    "baseline": "Needs moderate assistance to don a pullover shirt; left-hand neglect.",
+    "task": "Upper-body dressing: pullover shirt seated at edge of bed.",
+    "technique": "One-handed dressing technique, affected arm first; verbal and tactile cues.",
+    "skilled": "Hemiparesis after stroke needs graded cueing and safety judgment.",
+    "performance": "Donned shirt with minimal assistance, 2 verbal cues; carried over sequence.",
+}
+
+
+def _ot_visit(world: World, days_ago: int = 1) -> Visit:
+    return visit_create(
+        user=world.ot, case=world.ot_case, date=world.today - timedelta(days=days_ago)
+    )
+
+
+class VisitCreateTests:
+    def test_it_refuses_a_future_date(self, world: World) -> None:
+        with pytest.raises(ValidationError) as caught:
+            visit_create(user=world.ot, case=world.ot_case, date=world.today + timedelta(days=1))
+        assert list(caught.value.message_dict) == ["date"]
+        assert Visit.objects.count() == 0
+
+    def test_it_refuses_a_second_visit_on_the_same_case_and_day(self, world: World) -> None:
+        _ot_visit(world)
+        with pytest.raises(ValidationError) as caught:
+            visit_create(user=world.ota, case=world.ot_case, date=world.today - timedelta(days=1))
+        assert "already has a visit" in caught.value.message_dict["date"][0]
+        assert Visit.objects.count() == 1
+
+    def test_it_refuses_a_clinician_of_another_discipline(self, world: World) -> None:
+        with pytest.raises(ValidationError) as caught:
+            visit_create(user=world.pt, case=world.ot_case, date=world.today)
+        assert list(caught.value.message_dict) == ["clinician"]
+
+    def test_it_refuses_the_front_desk(self, world: World) -> None:
+        with pytest.raises(PermissionDenied):
+            visit_create(user=world.front_desk, case=world.ot_case, date=world.today)
+
+    def test_it_refuses_a_case_of_another_clinic(self, world: World) -> None:
+        with pytest.raises(ValidationError) as caught:
+            visit_create(user=world.outsider, case=world.ot_case, date=world.today)
+        assert list(caught.value.message_dict) == ["case"]
+
+    def test_it_refuses_telehealth_when_the_payer_does_not_cover_it(self, world: World) -> None:
+        world.medicare.telehealth_allowed = False
+        world.medicare.save()
+        with pytest.raises(ValidationError) as caught:
+            visit_create(user=world.ot, case=world.ot_case, date=world.today, telehealth="home")
+        assert list(caught.value.message_dict) == ["telehealth"]
+
+    def test_it_sets_place_of_service_10_for_telehealth_at_home(self, world: World) -> None:
+        visit = visit_create(
+            user=world.ot, case=world.ot_case, date=world.today, telehealth="home"
+        )
+        assert visit.place_of_service == "10"
+
+
+class ServiceLineTests:
+    def test_it_adds_a_line_with_its_note(self, world: World) -> None:
+        visit = _ot_visit(world)
+        line = service_line_add(
+            user=world.ot, visit=visit, code="97535", therapist_minutes=25, **GOOD_NOTE
+        )
+        assert (line.code, line.total_minutes, line.task) == ("97535", 25, GOOD_NOTE["task"])
+
+    def test_it_names_the_field_of_an_unknown_code(self, world: World) -> None:
+        visit = _ot_visit(world)
+        with pytest.raises(ValidationError) as caught:
+            service_line_add(user=world.ot, visit=visit, code="99999", therapist_minutes=10)
+        assert list(caught.value.message_dict) == ["code"]
+
+    def test_it_refuses_negative_minutes(self, world: World) -> None:
+        visit = _ot_visit(world)
+        with pytest.raises(ValidationError) as caught:
+            service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=-5)
+        assert list(caught.value.message_dict) == ["therapist_minutes"]
+        assert ServiceLine.objects.count() == 0
+
+    def test_it_refuses_more_than_24_hours_on_a_visit(self, world: World) -> None:
+        visit = _ot_visit(world)
+        service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=1000)
+        with pytest.raises(ValidationError) as caught:
+            service_line_add(user=world.ot, visit=visit, code="97530", therapist_minutes=441)
+        assert "24 hours" in caught.value.message_dict["therapist_minutes"][0]
+        assert ServiceLine.objects.count() == 1
+
+    def test_it_sets_minutes_by_hand(self, world: World) -> None:
+        visit = _ot_visit(world)
+        line = service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=10)
+        service_line_set_minutes(
+            user=world.ot, line=line, therapist_minutes=20, assistant_minutes=8
+        )
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.assistant_minutes) == (20, 8)
+
+
+class TimerSegmentTests:
+    def _line(self, world: World) -> ServiceLine:
+        visit = _ot_visit(world)
+        return service_line_add(user=world.ot, visit=visit, code="97535")
+
+    def test_it_recomputes_minutes_from_segments(self, world: World) -> None:
+        line = self._line(world)
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        timer_segment_add(
+            user=world.ot,
+            line=line,
+            started_at=start,
+            ended_at=start + timedelta(minutes=12, seconds=40),
+        )
+        timer_segment_add(
+            user=world.ot,
+            line=line,
+            started_at=start + timedelta(minutes=20),
+            ended_at=start + timedelta(minutes=31),
+        )
+        line.refresh_from_db()
+        assert line.therapist_minutes == 24  # 23 min 40 s rounds to 24
+
+    def test_it_counts_an_assistants_segment_as_assistant_minutes(self, world: World) -> None:
+        line = self._line(world)
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        timer_segment_add(
+            user=world.ota, line=line, started_at=start, ended_at=start + timedelta(minutes=9)
+        )
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.assistant_minutes) == (0, 9)
+
+    def test_it_refuses_a_negative_segment(self, world: World) -> None:
+        line = self._line(world)
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        with pytest.raises(ValidationError) as caught:
+            timer_segment_add(
+                user=world.ot, line=line, started_at=start, ended_at=start - timedelta(minutes=1)
+            )
+        assert list(caught.value.message_dict) == ["ended_at"]
+        assert TimerSegment.objects.count() == 0
+
+    def test_it_refuses_an_overlapping_segment(self, world: World) -> None:
+        line = self._line(world)
+        other = service_line_add(user=world.ot, visit=line.visit, code="97530")
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        timer_segment_add(
+            user=world.ot, line=line, started_at=start, ended_at=start + timedelta(minutes=10)
+        )
+        with pytest.raises(ValidationError) as caught:
+            timer_segment_add(
+                user=world.ot,
+                line=other,
+                started_at=start + timedelta(minutes=9),
+                ended_at=start + timedelta(minutes=15),
+            )
+        assert "overlaps the 97535 timer" in caught.value.message_dict["started_at"][0]
+        other.refresh_from_db()
+        assert (TimerSegment.objects.count(), other.therapist_minutes) == (1, 0)
+
+
+class VisitRecordTests:
+    def test_it_builds_the_engine_record(self, world: World) -> None:
+        visit = visit_create(
+            user=world.ota,
+            case=world.ot_case,
+            date=world.today - timedelta(days=1),
+            caregiver_present=True,
+        )
+        service_line_add(
+            user=world.ota,
+            visit=visit,
+            code="97535",
+            therapist_minutes=0,
+            assistant_minutes=25,
+            **GOOD_NOTE,
+        )
+        record = visit_record_dict(visit=visit)
+        assert record == {
+            "date": (world.today - timedelta(days=1)).isoformat(),
+            "discipline": "OT",
+            "lines": [
+                {
+                    "code": "97535",
+                    "minutes": 25,
+                    "assistant_minutes": 25,
+                    "note": {**GOOD_NOTE, "text": ""},
+                }
+            ],
+            "payer": {"type": "medicare", "unit_rule": "cms", "distinct_modifier": "59"},
+            "zip": "62701",
+            "telehealth": None,
+            "patient_present": True,
+            "caregiver_present": True,
+            "distinct_services": False,
+            "diagnoses": ["I69.351", "R26.81"],
+            "threshold": {"accrued_before": "0.00", "medical_necessity_attested": False},
+            "counters": {"treatment_day": 1, "days_since_certification": 17},
+        }
+
+
+class VisitEvaluateTests:
+    def test_it_returns_units_and_a_finding_for_a_thin_note(self, world: World) -> None:
+        visit = _ot_visit(world)
+        service_line_add(
+            user=world.ot,
+            visit=visit,
+            code="97535",
+            therapist_minutes=25,
+            text="ADL training performed",
+        )
+        service_line_add(
+            user=world.ot, visit=visit, code="97530", therapist_minutes=14, **GOOD_NOTE
+        )
+        result = visit_evaluate(visit=visit)
+        units = {line["code"]: line["units"] for line in result["claim_lines"]}
+        assert (result["total_timed_minutes"], result["total_units"], units) == (
+            39,
+            3,
+            {"97535": 2, "97530": 1},
+        )
+        assert any(
+            f["severity"] in ("error", "warning") and f.get("line") == 0
+            for f in result["findings"]
+        )
+
+
+class VisitSignTests:
+    def _ready(self, world: World) -> Visit:
+        visit = _ot_visit(world)
+        service_line_add(
+            user=world.ot, visit=visit, code="97535", therapist_minutes=25, **GOOD_NOTE
+        )
+        return visit
+
+    def test_it_signs_locks_and_stores_the_allowed_amount(self, world: World) -> None:
+        visit = visit_sign(user=world.ot, visit=self._ready(world))
+        visit.refresh_from_db()
+        assert (visit.status, visit.signed_by_id) == ("signed", world.ot.pk)
+        assert visit.allowed_amount is not None and visit.allowed_amount > Decimal("0")
+        assert visit.evaluation is not None and visit.evaluation["total_units"] == 2
+
+    def test_it_refuses_the_biller(self, world: World) -> None:
+        with pytest.raises(PermissionDenied):
+            visit_sign(user=world.biller, visit=self._ready(world))
+        assert Visit.objects.get().status == "draft"
+
+    def test_it_refuses_the_front_desk_and_the_admin(self, world: World) -> None:
+        visit = self._ready(world)
+        for user in (world.front_desk, world.admin):
+            with pytest.raises(PermissionDenied):
+                visit_sign(user=user, visit=visit)
+
+    def test_it_refuses_an_assistant_signing_someone_elses_note(self, world: World) -> None:
+        with pytest.raises(PermissionDenied):
+            visit_sign(user=world.ota, visit=self._ready(world))
+
+    def test_it_locks_the_note_against_changes(self, world: World) -> None:
+        visit = visit_sign(user=world.ot, visit=self._ready(world))
+        line = visit.lines.get()
+        with pytest.raises(ValidationError) as caught:
+            service_line_set_minutes(user=world.ot, line=line, therapist_minutes=40)
+        assert list(caught.value.message_dict) == ["status"]
+        with pytest.raises(ValidationError):
+            visit_update(user=world.ot, visit=visit, narrative="changed")
+        with pytest.raises(ValidationError):
+            visit_sign(user=world.ot, visit=visit)
+
+    def test_it_takes_addenda_only_after_signing(self, world: World) -> None:
+        visit = self._ready(world)
+        with pytest.raises(ValidationError):
+            visit_add_addendum(user=world.ot, visit=visit, reason="late entry", text="x")
+        visit_sign(user=world.ot, visit=visit)
+        addendum = visit_add_addendum(
+            user=world.ot, visit=visit, reason="Late entry", text="Caregiver trained on set-up."
+        )
+        assert (addendum.author_id, addendum.reason) == (world.ot.pk, "Late entry")
+
+    def test_it_flags_an_assistants_note_for_cosign_when_the_payer_requires(
+        self, world: World
+    ) -> None:
+        from handrail.web.visits.selectors import visit_needs_cosign
+        from handrail.web.visits.services import visit_cosign
+
+        visit = visit_create(user=world.ota, case=world.ot_case, date=world.today)
+        service_line_add(
+            user=world.ota, visit=visit, code="97535", assistant_minutes=25, **GOOD_NOTE
+        )
+        visit_sign(user=world.ota, visit=visit)
+        assert visit_needs_cosign(visit=visit) is True
+        with pytest.raises(PermissionDenied):
+            visit_cosign(user=world.pt, visit=visit)
+        visit_cosign(user=world.ot, visit=visit)
+        assert visit_needs_cosign(visit=visit) is False
