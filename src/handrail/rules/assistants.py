@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from handrail.rules.catalog import Discipline, TimeRule, code_spec
 from handrail.rules.model import Explanation, Source
@@ -61,6 +62,27 @@ def split_units(
     explanation: Explanation,
 ) -> AssistantSplit:
     """Share `units` of one code between lines without and with CQ/CO."""
+    split, steps = _split_cached(code, units, therapist_minutes, assistant_minutes)
+    explanation.steps.extend(steps)
+    return split
+
+
+@lru_cache(maxsize=65536)
+def _split_cached(
+    code: str, units: int, therapist_minutes: int, assistant_minutes: int
+) -> tuple[AssistantSplit, tuple[str, ...]]:
+    explanation = Explanation()
+    split = _split(code, units, therapist_minutes, assistant_minutes, explanation)
+    return split, tuple(explanation.steps)
+
+
+def _split(
+    code: str,
+    units: int,
+    therapist_minutes: int,
+    assistant_minutes: int,
+    explanation: Explanation,
+) -> AssistantSplit:
     if assistant_minutes == 0 or units == 0:
         return AssistantSplit(code, units, 0)
     if code_spec(code).time_rule is not TimeRule.TIMED_15:

@@ -17,10 +17,12 @@ each unit to the cent after applying both [unverified].
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from handrail.rules.conversion import ConversionFactor
 from handrail.rules.model import Explanation, RuleInputError, Source
@@ -69,10 +71,29 @@ class PricingLocality:
         return cls(row.key, name, row.work, row.pe, row.mp, label, zip5)
 
 
+_LOCALITY_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], PricingLocality]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def resolve_locality(
     fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
 ) -> PricingLocality:
     """The GPCIs to price with: a MAC-locality, a ZIP code's locality, or national."""
+    try:
+        cache = _LOCALITY_CACHE.setdefault(fees, {})
+    except TypeError:  # a table provider that cannot be weakly referenced: no caching
+        return _resolve_locality(fees, on, locality=locality, zip5=zip5)
+    key = (on, locality, zip5)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _resolve_locality(fees, on, locality=locality, zip5=zip5)
+    return found
+
+
+def _resolve_locality(
+    fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
+) -> PricingLocality:
     if zip5:
         found = fees.locality_for_zip(zip5, on)
         if found is None:
@@ -129,8 +150,26 @@ def unit_amount(
 ) -> Decimal:
     """One unit's payment, rounded to the cent."""
     pe, _ = pe_rvu(row, facility)
-    raw = row.work * place.work + pe * place.pe * pe_share + row.mp * place.mp
-    return money(raw * factor.amount * pay_share)
+    key = (
+        row.work,
+        pe,
+        row.mp,
+        place.work,
+        place.pe,
+        place.mp,
+        factor.amount,
+        pe_share,
+        pay_share,
+    )
+    amount = _UNIT_AMOUNTS.get(key)
+    if amount is None:
+        raw = row.work * place.work + pe * place.pe * pe_share + row.mp * place.mp
+        amount = _UNIT_AMOUNTS[key] = money(raw * factor.amount * pay_share)
+    return amount
+
+
+# Keyed by every value the amount depends on, so it can never serve a stale figure.
+_UNIT_AMOUNTS: dict[tuple[Decimal, ...], Decimal] = {}
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from handrail.rules.catalog import SOURCE_CAREGIVER_CODES, TimeRule, code_spec
 from handrail.rules.model import Explanation, Source
@@ -103,6 +104,21 @@ def merge_minutes(items: Sequence[tuple[str, int]]) -> list[CodeMinutes]:
 
 def apply_units(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
     """Units of every code of one patient's day under `rule` ("cms" or "per-code")."""
+    cached = _apply_units_cached(tuple(items), rule)
+    # A fresh copy: the cached result is shared and must never be changed by a caller.
+    return UnitsResult(
+        cached.rule,
+        cached.total_timed_minutes,
+        cached.total_timed_units,
+        list(cached.codes),
+        Explanation(list(cached.explanation.steps)),
+        cached.tie_broken,
+    )
+
+
+@lru_cache(maxsize=65536)
+def _apply_units_cached(items: tuple[CodeMinutes, ...], rule: UnitRule) -> UnitsResult:
+    # Pure function of its arguments, and days repeat the same few code/minute mixes.
     timed = [item for item in items if code_spec(item.code).time_rule is TimeRule.TIMED_15]
     total_timed = sum(item.minutes for item in timed)
     if rule == "cms":

@@ -149,6 +149,8 @@ def _text(value: Any, field_name: str) -> str:
 
 
 def _mapping(value: Any, field_name: str) -> Mapping[str, Any]:
+    if type(value) is dict:  # the common case from json.loads; skips the slower ABC check
+        return value
     if not isinstance(value, Mapping):
         raise RuleInputError(field_name, "must be an object")
     return cast(Mapping[str, Any], value)
@@ -271,7 +273,7 @@ def _parse_counters(value: Any) -> Counters | None:
 def _parse_diagnoses(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, Sequence) or isinstance(value, str):
+    if type(value) is not list and (not isinstance(value, Sequence) or isinstance(value, str)):
         raise RuleInputError("diagnoses", 'must be a list of ICD-10-CM codes, e.g. ["I69.351"]')
     codes: list[str] = []
     for index, item in enumerate(value):
@@ -310,7 +312,7 @@ def visit_record_from_dict(data: Any) -> VisitRecord:
     if discipline not in DISCIPLINES:
         raise RuleInputError("discipline", f"must be one of {', '.join(DISCIPLINES)}")
     raw_lines = record.get("lines")
-    if not isinstance(raw_lines, Sequence) or isinstance(raw_lines, str) or not raw_lines:
+    if not raw_lines or isinstance(raw_lines, str) or not isinstance(raw_lines, list | tuple):
         raise RuleInputError("lines", "must be a non-empty list of service lines")
     telehealth = record.get("telehealth")
     if telehealth not in (None, "home", "other"):
