@@ -173,6 +173,7 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     kx = bool(status and status.kx_required and _attested(record))
     claim_lines = _claim_lines(record, drafts, priced, outcome, kx, findings, explanation)
     findings.extend(_telehealth_findings(record))
+    findings.extend(_discipline_findings(record))
     findings.extend(check_documentation(record, _billed_units_per_line(record, units)))
     findings.extend(check_diagnoses(record, rules.diagnoses))
     return VisitResult(
@@ -478,3 +479,23 @@ def _telehealth_findings(record: VisitRecord) -> list[Finding]:
             telehealth.SOURCE_WINDOW,
         )
     ]
+
+
+def _discipline_findings(record: VisitRecord) -> list[Finding]:
+    found = []
+    for index, line in enumerate(record.lines):
+        spec = CATALOG[line.code]
+        if record.discipline not in spec.disciplines:
+            usual = "/".join(sorted(spec.disciplines))
+            found.append(
+                Finding(
+                    Severity.WARNING,
+                    "code.discipline",
+                    f"{line.code} ({spec.name}) is a {usual} service; billing it under a "
+                    f"{record.discipline} plan of care invites a denial",
+                    f"Check the code, or bill it under the {usual} plan of care that covers it",
+                    SOURCE_DISCIPLINE,
+                    line=index,
+                )
+            )
+    return found

@@ -1,0 +1,269 @@
+"""One visit end to end: claim lines, modifiers, payment, threshold, edits and findings."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from handrail.rules.model import RuleInputError
+from handrail.rules.ruleset import RuleSet
+from handrail.rules.visit import VisitResult, evaluate_visit
+from handrail.rules.visit_record import visit_record_from_dict
+
+GOOD_97535_NOTE = {
+    "baseline": "Needs moderate assist for lower-body dressing after right hip replacement.",
+    "task": "Lower-body dressing seated: pants, socks and shoes.",
+    "technique": "Taught use of reacher, sock aid and long-handled shoe horn within hip precautions.",
+    "skilled": "Hip precautions and fall risk need a therapist to grade cues and set up safely.",
+    "performance": "Donned socks with sock aid after 2 verbal cues; pants with reacher, no loss "
+    "of precautions; carried over the sequence from the last visit.",
+}
+
+BASE: dict[str, Any] = {
+    "date": "2026-03-12",
+    "payer": {"type": "medicare", "unit_rule": "cms"},
+    "discipline": "OT",
+    "patient_present": True,
+    "diagnoses": ["Z47.1", "Z96.641"],
+    "threshold": {"accrued_before": 0, "medical_necessity_attested": False},
+    "lines": [{"code": "97535", "minutes": 24, "note": GOOD_97535_NOTE}],
+}
+
+
+def visit(rules: RuleSet, **changes: Any) -> VisitResult:
+    record = copy.deepcopy(BASE)
+    record.update(changes)
+    return evaluate_visit(visit_record_from_dict(record), rules)
+
+
+def lines(result: VisitResult) -> list[tuple[str, int, str, float]]:
+    return [
+        (line["code"], line["units"], ":".join(line["modifiers"]), line["amount"])
+        for line in result.to_dict()["claim_lines"]
+    ]
+
+
+def rule_ids(result: VisitResult) -> set[str]:
+    return {finding.rule for finding in result.findings}
+
+
+class ClaimLineTests:
+    def test_it_bills_a_clean_ot_visit(self, rules: RuleSet) -> None:
+        result = visit(rules)
+        assert lines(result) == [("97535", 2, "GO", 56.28)]  # 32.40 + 23.88 (MPPR)
+        doc = result.to_dict()
+        assert doc["payment"]["allowed"] == 56.28
+        assert doc["payment"]["coinsurance"] == 11.26
+        assert doc["place_of_service"] == "11"
+        assert not result.blocking, result.findings
+
+    def test_it_uses_gp_and_cq_for_a_pt_visit_with_an_assistant(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            diagnoses=["M17.11"],
+            lines=[
+                {"code": "97110", "minutes": 36, "assistant_minutes": 23},
+                {"code": "97140", "minutes": 30},
+            ],
+        )
+        # CMS CQ scenario 1: 97110 1 unit with CQ + 1 without; 97140 2 units
+        assert [line[:3] for line in lines(result)] == [
+            ("97110", 1, "GP"),
+            ("97110", 1, "GP:CQ"),
+            ("97140", 2, "GP"),
+        ]
+
+    def test_it_adds_95_and_the_telehealth_place_of_service(self, rules: RuleSet) -> None:
+        result = visit(rules, telehealth="home")
+        assert lines(result)[0][2] == "GO:95"
+        assert result.to_dict()["place_of_service"] == "10"
+        assert visit(rules, telehealth="other").to_dict()["place_of_service"] == "02"
+
+    def test_it_bills_nothing_for_a_timed_code_under_eight_minutes(self, rules: RuleSet) -> None:
+        result = visit(rules, lines=[{"code": "97535", "minutes": 7, "note": GOOD_97535_NOTE}])
+        assert lines(result) == []
+        assert "doc.units.not-billable" in rule_ids(result)
+
+
+class ThresholdTests:
+    # One 97535 unit in 2026 pays 32.40; two (with MPPR) 56.28.
+    @pytest.mark.parametrize(
+        ("before", "kx"),
+        [("2423.72", False), ("2423.73", True), ("0", False), ("2480", True)],
+    )
+    def test_it_needs_kx_only_once_the_threshold_is_passed(
+        self, rules: RuleSet, before: str, kx: bool
+    ) -> None:
+        # 2423.72 + 56.28 = 2480.00 is not over $2,480; one cent more is
+        result = visit(
+            rules, threshold={"accrued_before": before, "medical_necessity_attested": True}
+        )
+        assert result.to_dict()["threshold"]["kx_required"] is kx
+        assert lines(result)[0][2] == ("GO:KX" if kx else "GO")
+
+    def test_it_refuses_kx_without_medical_necessity(self, rules: RuleSet) -> None:
+        result = visit(
+            rules, threshold={"accrued_before": 2500, "medical_necessity_attested": False}
+        )
+        assert lines(result)[0][2] == "GO"
+        assert "threshold.kx-unattested" in rule_ids(result)
+        assert result.blocking
+
+    def test_it_warns_when_the_threshold_is_near(self, rules: RuleSet) -> None:
+        # 90% of 2,480 = 2,232; 2175.72 + 56.28 = 2232.00
+        near = visit(
+            rules, threshold={"accrued_before": "2175.72", "medical_necessity_attested": False}
+        )
+        assert "threshold.nearing" in rule_ids(near)
+        far = visit(
+            rules, threshold={"accrued_before": "2175.71", "medical_necessity_attested": False}
+        )
+        assert "threshold.nearing" not in rule_ids(far)
+
+    def test_it_flags_targeted_review_over_3000(self, rules: RuleSet) -> None:
+        at = visit(
+            rules, threshold={"accrued_before": "2943.72", "medical_necessity_attested": True}
+        )
+        assert at.to_dict()["threshold"]["review_flag"] is False
+        over = visit(
+            rules, threshold={"accrued_before": "2943.73", "medical_necessity_attested": True}
+        )
+        assert over.to_dict()["threshold"]["review_flag"] is True
+        assert "threshold.targeted-review" in rule_ids(over)
+
+    def test_it_uses_each_years_threshold(self, rules: RuleSet) -> None:
+        result = visit(rules, date="2025-06-02")
+        assert result.to_dict()["threshold"]["amount"] == 2410.0
+
+    def test_it_keeps_ot_and_pt_slp_apart(self, rules: RuleSet) -> None:
+        assert visit(rules).to_dict()["threshold"]["group"] == "OT"
+        pt = visit(rules, discipline="PT", lines=[{"code": "97110", "minutes": 15}])
+        assert pt.to_dict()["threshold"]["group"] == "PT+SLP"
+
+    def test_it_does_not_apply_to_commercial_payers(self, rules: RuleSet) -> None:
+        result = visit(rules, payer={"type": "commercial", "unit_rule": "per-code"})
+        assert result.to_dict()["threshold"]["applies"] is False
+        assert result.to_dict()["payment"]["coinsurance"] is None
+
+
+class EditTests:
+    PAIR = [{"code": "97140", "minutes": 15}, {"code": "97530", "minutes": 15}]
+
+    def test_it_adds_59_to_the_column_2_code_when_services_were_distinct(
+        self, rules: RuleSet
+    ) -> None:
+        result = visit(rules, discipline="PT", lines=self.PAIR, distinct_services=True)
+        assert [line[:3] for line in lines(result)] == [("97140", 1, "GP"), ("97530", 1, "GP:59")]
+        assert "ncci.ptp.needs-distinct" not in rule_ids(result)
+
+    def test_it_uses_the_payers_x_modifier(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            lines=self.PAIR,
+            distinct_services=True,
+            payer={"type": "medicare", "distinct_modifier": "XU"},
+        )
+        assert lines(result)[1][2] == "GP:XU"
+
+    def test_it_warns_the_column_2_line_will_deny_when_not_distinct(self, rules: RuleSet) -> None:
+        result = visit(rules, discipline="PT", lines=self.PAIR)
+        assert [line[2] for line in lines(result)] == ["GP", "GP"]
+        finding = next(f for f in result.findings if f.rule == "ncci.ptp.needs-distinct")
+        assert finding.severity.value == "error"
+        assert "[unverified]" in finding.source.label()
+
+    def test_it_flags_units_over_the_mue(self, rules: RuleSet) -> None:
+        result = visit(rules, lines=[{"code": "97535", "minutes": 128, "note": GOOD_97535_NOTE}])
+        assert lines(result)[0][1] == 9
+        finding = next(f for f in result.findings if f.rule == "mue.exceeded")
+        assert finding.message.startswith("97535: 9 units is over the MUE of 8 per day")
+
+
+class CodeStatusTests:
+    def test_it_refuses_97014_for_medicare(self, rules: RuleSet) -> None:
+        result = visit(rules, lines=[{"code": "97014", "minutes": 15}])
+        finding = next(f for f in result.findings if f.rule == "code.not-valid-for-medicare")
+        assert finding.fix == "Bill G0283 instead"
+        assert lines(result) == [("97014", 1, "GO", 0.0)]
+
+    def test_it_pays_nothing_for_bundled_97010(self, rules: RuleSet) -> None:
+        result = visit(rules, lines=[{"code": "97010", "minutes": 10}])
+        assert "code.bundled" in rule_ids(result)
+        assert result.to_dict()["payment"]["allowed"] == 0.0
+
+    def test_it_refuses_assistant_minutes_on_an_evaluation(self, rules: RuleSet) -> None:
+        result = visit(rules, lines=[{"code": "97165", "minutes": 40, "assistant_minutes": 10}])
+        assert "assistant.evaluation" in rule_ids(result)
+
+    def test_it_refuses_assistant_minutes_on_an_slp_plan(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="SLP",
+            diagnoses=["R13.12"],
+            lines=[{"code": "92526", "minutes": 30, "assistant_minutes": 10}],
+        )
+        assert "assistant.slp" in rule_ids(result)
+        assert lines(result)[0][2] == "GN"
+
+
+class BadInputTests:
+    @pytest.mark.parametrize(
+        ("changes", "field"),
+        [
+            ({"date": "2026-02-30"}, "date"),
+            ({"date": None}, "date"),
+            ({"discipline": "PTA"}, "discipline"),
+            ({"lines": []}, "lines"),
+            ({"lines": [{"code": "99999", "minutes": 10}]}, "lines[0].code"),
+            ({"lines": [{"code": "97535", "minutes": -5}]}, "lines[0].minutes"),
+            ({"lines": [{"code": "97535", "minutes": 1441}]}, "lines[0].minutes"),
+            ({"lines": [{"code": "97535", "minutes": 10.5}]}, "lines[0].minutes"),
+            (
+                {"lines": [{"code": "97535", "minutes": 10, "assistant_minutes": 11}]},
+                "lines[0].assistant_minutes",
+            ),
+            ({"lines": [{"code": "97535", "minutes": 10, "units": -1}]}, "lines[0].units"),
+            (
+                {"lines": [{"code": "97535", "minutes": 10, "note": {"mood": "x"}}]},
+                "lines[0].note.mood",
+            ),
+            ({"payer": {"type": "cash"}}, "payer.type"),
+            ({"payer": {"unit_rule": "ama"}}, "payer.unit_rule"),
+            ({"locality": "0118218"}, "locality"),
+            ({"zip": "6270"}, "zip"),
+            ({"telehealth": "video"}, "telehealth"),
+            ({"patient_present": "yes"}, "patient_present"),
+            ({"diagnoses": "I69.351"}, "diagnoses"),
+            ({"threshold": {"accrued_before": "lots"}}, "threshold.accrued_before"),
+            ({"threshold": {"accrued_before": -1}}, "threshold.accrued_before"),
+            ({"counters": {"treatment_day": -1}}, "counters.treatment_day"),
+            ({"lines": [{"code": "97550", "minutes": 30}], "date": "2023-12-29"}, "lines[0].code"),
+        ],
+    )
+    def test_it_names_the_field_that_is_wrong(
+        self, rules: RuleSet, changes: dict[str, Any], field: str
+    ) -> None:
+        with pytest.raises(RuleInputError) as error:
+            visit(rules, **changes)
+        assert error.value.field == field
+
+    @pytest.mark.parametrize(
+        ("changes", "field", "text"),
+        [
+            ({"date": "2024-05-01"}, "date", "import that year's CMS PPRRVU file"),
+            ({"date": "2027-01-05"}, "date", "no Medicare conversion factor"),
+            ({"locality": "99999-99"}, "locality", "no Medicare locality 99999-99"),
+            ({"zip": "00000"}, "zip", "ZIP code 00000 is not in the loaded"),
+        ],
+    )
+    def test_it_says_when_the_data_for_the_visit_is_not_loaded(
+        self, rules: RuleSet, changes: dict[str, Any], field: str, text: str
+    ) -> None:
+        with pytest.raises(RuleInputError) as error:
+            visit(rules, **changes)
+        assert error.value.field == field
+        assert text in error.value.message
