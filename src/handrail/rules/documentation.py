@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Final
 
 from handrail.rules.catalog import (
@@ -128,10 +129,19 @@ RECERT_WARNING_FROM: Final = 80  # warn from this many days since certification
 MIN_97550_MINUTES: Final = 16  # unverified: secondary sources only (reference §9)
 MIN_SPECIFIC_WORDS: Final = 2  # a 97535 note with fewer words outside _FILLER_WORDS is vague
 
+# (minutes, requested units or None, billed units) of one code on the visit
+_CodeTotals = tuple[int, int | None, int]
 _CAREGIVER_CODES: Final = frozenset({"97550", "97551", "97552"})
-_TIMED_RULES: Final = frozenset(
-    {TimeRule.TIMED_15, TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15}
-)
+_PRESENCE_CODES: Final = _CAREGIVER_CODES | {"97535"}
+# Enum members read once: attribute access on an Enum class is slow in a hot loop.
+_TIMED_15: Final = TimeRule.TIMED_15
+_UNTIMED: Final = TimeRule.UNTIMED
+_CAREGIVER_RULES: Final = frozenset({TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15})
+# code -> (catalog entry, whether its minutes decide its units)
+_KIND: Final = {
+    code: (spec, spec.time_rule is _TIMED_15 or spec.time_rule in _CAREGIVER_RULES)
+    for code, spec in CATALOG.items()
+}
 
 # --- Note elements -------------------------------------------------------------------------
 
@@ -165,190 +175,155 @@ _ELEMENT_FIX: Final = {
     ),
 }
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Notes are matched word by word against sets (multi-word phrases by substring) after one
+# normalising pass: apostrophes dropped ("don't" -> "dont"), ASCII upper case to lower case,
+# ASCII punctuation to spaces. A 128-character table keeps str.translate on its fast path;
+# regular expressions over the whole note cost 20-80 microseconds a line, this a few.
+_PUNCTUATION: Final = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'
+_NORMALISE: Final = "".join(
+    chr(c + 32) if "A" <= chr(c) <= "Z" else " " if chr(c) in _PUNCTUATION else chr(c)
+    for c in range(128)
+)
+
 # Words that carry no specifics: service names, tolerance and plan boilerplate, people,
 # time and stopwords. A note made only of these ("ADL training performed, pt tolerated
 # treatment well, continue POC") says nothing an auditor can check.
-_FILLER_WORDS: Final = frozenset(
-    [
-        "adl",
-        "adls",
-        "iadl",
-        "iadls",
-        "activities",
-        "activity",
-        "daily",
-        "living",
-        "self",
-        "care",
-        "selfcare",
-        "home",
-        "management",
-        "mgmt",
-        "training",
-        "trained",
-        "train",
-        "retraining",
-        "retrained",
-        "instructed",
-        "instruction",
-        "instructions",
-        "educated",
-        "education",
-        "educate",
-        "taught",
-        "teaching",
-        "performed",
-        "perform",
-        "performs",
-        "completed",
-        "complete",
-        "provided",
-        "done",
-        "given",
-        "issued",
-        "reviewed",
-        "review",
-        "addressed",
-        "worked",
-        "work",
-        "session",
-        "sessions",
-        "treatment",
-        "treatments",
-        "tx",
-        "therapy",
-        "therapeutic",
-        "skilled",
-        "services",
-        "service",
-        "intervention",
-        "interventions",
-        "techniques",
-        "technique",
-        "tolerated",
-        "tolerates",
-        "tolerate",
-        "tolerance",
-        "well",
-        "good",
-        "fair",
-        "poor",
-        "without",
-        "with",
-        "no",
-        "complaints",
-        "complaint",
-        "pain",
-        "issues",
-        "adverse",
-        "reactions",
-        "reaction",
-        "events",
-        "noted",
-        "none",
-        "continue",
-        "cont",
-        "continued",
-        "continues",
-        "poc",
-        "plan",
-        "of",
-        "per",
-        "as",
-        "hep",
-        "exercise",
-        "exercises",
-        "program",
-        "goals",
-        "goal",
-        "toward",
-        "towards",
-        "progressing",
-        "progress",
-        "progressed",
-        "making",
-        "progression",
-        "pt",
-        "pts",
-        "patient",
-        "patients",
-        "client",
-        "caregiver",
-        "family",
-        "ot",
-        "pta",
-        "ota",
-        "therapist",
-        "verbalized",
-        "verbalizes",
-        "understanding",
-        "understood",
-        "demonstrated",
-        "demonstrates",
-        "return",
-        "teach",
-        "back",
-        "min",
-        "mins",
-        "minute",
-        "minutes",
-        "today",
-        "visit",
-        "the",
-        "an",
-        "and",
-        "or",
-        "in",
-        "on",
-        "to",
-        "for",
-        "was",
-        "were",
-        "is",
-        "are",
-        "be",
-        "been",
-        "at",
-        "by",
-        "this",
-        "that",
-        "it",
-        "all",
-        "same",
-        "also",
-        "note",
-        "see",
-        "above",
-        "below",
-    ]
+_FILLER_WORDS: Final = _words(
+    """
+    adl adls iadl iadls activities activity daily living self care selfcare home management
+    mgmt training trained train retraining retrained instructed instruction instructions
+    educated education educate taught teaching performed perform performs completed complete
+    provided done given issued reviewed review addressed worked work session sessions
+    treatment treatments tx therapy therapeutic skilled services service intervention
+    interventions techniques technique tolerated tolerates tolerate tolerance well good fair
+    poor without with no complaints complaint pain issues adverse reactions reaction events
+    noted none continue cont continued continues poc plan of per as hep exercise exercises
+    program goals goal toward towards progressing progress progressed making progression
+    pt pts patient patients client caregiver family ot pta ota therapist verbalized
+    verbalizes understanding understood demonstrated demonstrates return teach back
+    min mins minute minutes today visit the an and or in on to for was were is are be been
+    at by this that it all same also note see above below
+    """
 )
-_WORD: Final = re.compile(r"[a-z]+")
 
 # --- Code-choice vocabulary (product.md boundaries) ----------------------------------------
 
-# Exercise for strength, range or endurance: 97110.
-_EXERCISE: Final = re.compile(
-    r"\b(?:strength\w*|reps?|repetitions?|\d+\s*(?:x\s*\d+|sets?)\b|sets? of|thera-?bands?"
-    r"|resist(?:ance|ed|ive)|a{0,2}rom|prom|range of motion|endurance|ther-?ex|weights?"
-    r"|dumbbells?|\d+(?:\.\d+)?\s*(?:lbs?|kg)\b|ube|bike|ergometer|treadmill|nustep"
-    r"|stretch\w*|isometrics?|squats?|bridg(?:e|es|ing)|heel raises?)\b"
-)
 # Daily-living tasks, their equipment and routines: 97535.
-_ADL: Final = re.compile(
-    r"\b(?:dress\w*|undress\w*|don(?:s|ned|ning)?\b(?!')|doff\w*|bath\w*|shower\w*|toilet\w*"
-    r"|commode|hygiene|groom\w*|brush\w*|shav\w*|oral care|feed(?:s|ing)?|eat(?:s|ing)?"
-    r"|utensils?|meals?|cook\w*|kitchen|stove|laundry|housekeep\w*|home management"
-    r"|home safety|medications?|pill organi[sz]er|money management|checkbook|shopping|adaptive"
-    r"|reacher|sock aid|long[- ]handled|dressing stick|button\w*|tub|grab bars?"
-    r"|raised toilet seat|i?adls?|self[- ]?care|energy conservation|joint protection"
-    r"|work simplification|zipper\w*|shoes?|shirt|pants|socks?|bra|cloth\w*)\b"
+_ADL_WORDS: Final = _words(
+    """
+    dress dresses dressed dressing undress undressed undressing don dons donned donning
+    doff doffs doffed doffing bath baths bathe bathes bathed bathing bathroom shower showers
+    showered showering toilet toilets toileting toileted commode hygiene groom grooms
+    groomed grooming brush brushes brushed brushing shave shaves shaved shaving feed feeds
+    feeding eat eats eating utensil utensils meal meals cook cooks cooked cooking kitchen
+    stove microwave laundry housekeeping housework medication medications shopping
+    checkbook adaptive reacher button buttons buttoned buttoning buttonhook zipper zippers
+    zipping shoe shoes sock socks shirt shirts pants bra clothing clothes tub adl adls iadl
+    iadls selfcare continence dentures makeup
+    """
 )
+_ADL_PHRASES: Final = (
+    "self care",
+    "oral care",
+    "sock aid",
+    "long handled",
+    "dressing stick",
+    "grab bar",
+    "home management",
+    "home safety",
+    "safety at home",
+    "money management",
+    "meal prep",
+    "energy conservation",
+    "joint protection",
+    "work simplification",
+    "pill organi",
+)
+# Exercise for strength, range or endurance: 97110.
+_EXERCISE_WORDS: Final = _words(
+    """
+    strength strengthen strengthens strengthened strengthening rep reps repetition
+    repetitions sets theraband therabands theratube resistance resisted resistive rom arom
+    prom aarom stretch stretches stretched stretching endurance therex weights dumbbell
+    dumbbells lbs kg ube bike ergometer treadmill nustep isometric isometrics squat squats
+    bridge bridges bridging
+    """
+)
+_EXERCISE_PHRASES: Final = (
+    "range of motion",
+    "thera band",
+    "ther ex",
+    "heel raise",
+    "cuff weight",
+    "free weight",
+    "ankle weight",
+    "wrist weight",
+    "hand weight",
+    "sets of",
+)
+_SETS_BY_REPS: Final = re.compile(r"\d ?x ?\d")  # "3x10", "2 x 15"
 # Dynamic functional activity outside an ADL routine: 97530.
-_DYNAMIC: Final = re.compile(
-    r"\b(?:transfers?|bed mobility|sit[- ]to[- ]stand|stand[- ]pivot|squat[- ]pivot"
-    r"|sliding board|functional mobility|dynamic|balance|lift(?:s|ed|ing)?|carry(?:ing)?"
-    r"|pushing|pulling|floor recovery|obstacles?|agility|throw\w*|catch\w*)\b"
+_DYNAMIC_WORDS: Final = _words(
+    """
+    transfer transfers transferring transferred dynamic balance lift lifts lifted lifting
+    carry carries carried carrying pushing pulling obstacle obstacles agility throwing
+    catching
+    """
 )
+_DYNAMIC_PHRASES: Final = (
+    "bed mobility",
+    "sit to stand",
+    "stand pivot",
+    "squat pivot",
+    "sliding board",
+    "functional mobility",
+    "floor recovery",
+)
+
+
+class _NoteWords:
+    """A note's text normalised once, and its words in order."""
+
+    __slots__ = ("text", "words")
+
+    def __init__(self, note: LineNote) -> None:
+        joined = " ".join(
+            (note.baseline, note.task, note.technique, note.skilled, note.performance, note.text)
+        )
+        self.text = joined.replace("'", "").replace("\u2019", "").translate(_NORMALISE)
+        self.words = self.text.split()
+
+    def specific_words(self) -> int:
+        """Words outside `_FILLER_WORDS` (not numbers, not single letters), up to 2."""
+        count = 0
+        for word in self.words:
+            if len(word) > 1 and word not in _FILLER_WORDS and not word.isdigit():
+                count += 1
+                if count >= MIN_SPECIFIC_WORDS:
+                    break
+        return count
+
+    def has_adl(self) -> bool:
+        return not _ADL_WORDS.isdisjoint(self.words) or any(
+            phrase in self.text for phrase in _ADL_PHRASES
+        )
+
+    def has_exercise(self) -> bool:
+        return (
+            not _EXERCISE_WORDS.isdisjoint(self.words)
+            or any(phrase in self.text for phrase in _EXERCISE_PHRASES)
+            or _SETS_BY_REPS.search(self.text) is not None
+        )
+
+    def has_dynamic(self) -> bool:
+        return not _DYNAMIC_WORDS.isdisjoint(self.words) or any(
+            phrase in self.text for phrase in _DYNAMIC_PHRASES
+        )
 
 
 def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list[Finding]:
@@ -364,19 +339,36 @@ def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list
             f"has {len(billed_units)} entries for {len(lines)} lines; give one per line",
         )
     findings: list[Finding] = []
-    has_97550 = any(line.code == "97550" for line in lines)
+    codes = [line.code for line in lines]
+    has_97550 = "97550" in codes
+    merged = _merge_repeated_codes(lines, billed_units) if len(set(codes)) < len(codes) else None
     for index, line in enumerate(lines):
-        spec = CATALOG.get(line.code) or code_spec(line.code, field=f"lines[{index}].code")
-        _check_presence(visit, line, index, findings)
-        if spec.time_rule in _TIMED_RULES and line.minutes == 0:
+        code = line.code
+        kind = _KIND.get(code)
+        if kind is None:  # not written as the catalog writes it; raises if not in it
+            kind = _KIND[code_spec(code, field=f"lines[{index}].code").code]
+        spec, timed = kind
+        if code in _PRESENCE_CODES:
+            _check_presence(visit, line, index, findings)
+        if timed and line.minutes == 0:
             findings.append(_minutes_missing(line, index))
+        if merged is None:
+            totals: _CodeTotals | None = (line.minutes, line.requested_units, billed_units[index])
         else:
-            _check_minutes(visit, spec, line, billed_units[index], index, has_97550, findings)
-        if line.code == "97535":
+            totals = merged.get(index)
+        # Only these can give a minutes or units finding; most lines skip the call.
+        if (
+            totals is not None
+            and not (timed and totals[0] == 0)
+            and (totals[1] is not None or totals[2] == 0 or code in _CAREGIVER_CODES)
+        ):
+            _check_minutes(visit, spec, totals, index, has_97550, findings)
+        if code == "97535":
             _check_97535_note(line.note, index, findings)
-        elif line.code == "97110" and line.note is not None:
+        elif code == "97110" and line.note is not None:
             _check_97110_note(line.note, index, findings)
-    _check_plan_of_care(visit, findings)
+    if visit.counters is not None:
+        _check_plan_of_care(visit, findings)
     return findings
 
 
@@ -444,31 +436,55 @@ def _minutes_missing(line: VisitLine, index: int) -> Finding:
 
 
 def _unit_rule(visit: VisitRecord, spec: CodeSpec) -> tuple[str, Source]:
-    if spec.time_rule in (TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15):
+    if spec.time_rule in _CAREGIVER_RULES:
         return "the caregiver-training time rule", SOURCE_CAREGIVER_CODES
     if visit.payer.unit_rule == "cms":
         return "the CMS total-time rule", SOURCE_TIMED_CODES
     return "the payer's per-code rule", SOURCE_PER_CODE_UNITS
 
 
+def _merge_repeated_codes(
+    lines: Sequence[VisitLine], billed_units: Sequence[int]
+) -> dict[int, _CodeTotals]:
+    """Totals of each code, keyed by the index of its first line.
+
+    A code entered on several lines is one service of the day: its minutes add up, its
+    requested units add up (lines without a request are left out of the sum) and the engine
+    bills its units on the first line. Units findings of the code go on that line.
+    """
+    first: dict[str, int] = {}
+    totals: dict[int, _CodeTotals] = {}
+    for index, line in enumerate(lines):
+        at = first.setdefault(line.code, index)
+        if at == index:
+            totals[index] = (line.minutes, line.requested_units, billed_units[index])
+            continue
+        minutes, requested, billed = totals[at]
+        more = line.requested_units
+        if more is not None:
+            requested = more if requested is None else requested + more
+        totals[at] = (minutes + line.minutes, requested, billed + billed_units[index])
+    return totals
+
+
 def _check_minutes(
     visit: VisitRecord,
     spec: CodeSpec,
-    line: VisitLine,
-    billed: int,
+    totals: _CodeTotals,
     index: int,
     has_97550: bool,
     findings: list[Finding],
 ) -> None:
+    minutes, requested, billed = totals
+    code = spec.code
     # 97550 minimum time (secondary sources: at least 16 minutes)
-    if line.code == "97550" and line.minutes < MIN_97550_MINUTES:
+    if code == "97550" and minutes < MIN_97550_MINUTES:
         findings.append(
             Finding(
                 severity=Severity.ERROR,
                 rule=RULE_97550_UNDER_MINIMUM,
                 message=(
-                    f"97550 needs at least {MIN_97550_MINUTES} minutes; "
-                    f"this line has {line.minutes}"
+                    f"97550 needs at least {MIN_97550_MINUTES} minutes; the visit has {minutes}"
                 ),
                 fix="record the full caregiver-training time, or do not bill 97550 this day",
                 source=SOURCE_CAREGIVER_CODES,
@@ -476,7 +492,7 @@ def _check_minutes(
             )
         )
     # 97551 is an add-on to 97550 (global ZZZ)
-    if line.code == "97551" and not has_97550:
+    if code == "97551" and not has_97550:
         findings.append(
             Finding(
                 severity=Severity.ERROR,
@@ -487,15 +503,14 @@ def _check_minutes(
                 line=index,
             )
         )
-    requested = line.requested_units
     # Requested units against the units the minutes support
     if requested is not None and requested != billed:
-        if spec.time_rule is TimeRule.UNTIMED:
-            support = f"{line.code} is untimed and supports {_units(billed)} a day"
+        if spec.time_rule is _UNTIMED:
+            support = f"{code} is untimed and supports {_units(billed)} a day"
             source = SOURCE_TIMED_CODES
         else:
             rule_name, source = _unit_rule(visit, spec)
-            support = f"{line.minutes} minutes support {_units(billed)} under {rule_name}"
+            support = f"{minutes} minutes support {_units(billed)} under {rule_name}"
         if requested > billed:
             findings.append(
                 Finding(
@@ -523,18 +538,15 @@ def _check_minutes(
             )
     # Timed minutes that earn no unit of their own (only when no units were requested:
     # a request is answered by the findings above)
-    elif requested is None and billed == 0 and spec.time_rule is TimeRule.TIMED_15:
+    elif requested is None and billed == 0 and spec.time_rule is _TIMED_15:
         if visit.payer.unit_rule == "cms":
             message = (
-                f"{line.minutes} minutes of {line.code} earn no unit of their own; under the "
+                f"{minutes} minutes of {code} earn no unit of their own; under the "
                 "CMS total-time rule they count toward the day's total only"
             )
             source = SOURCE_TIMED_CODES
         else:
-            message = (
-                f"{line.minutes} minutes of {line.code} earn no unit under the payer's "
-                "per-code rule"
-            )
+            message = f"{minutes} minutes of {code} earn no unit under the payer's per-code rule"
             source = SOURCE_PER_CODE_UNITS
         findings.append(
             Finding(
@@ -554,135 +566,124 @@ def _check_minutes(
 # --- 97535 note content (Handrail rule; Pub 100-02 ch.15 §220.3, unverified) ---------------
 
 
-def _specific_words(text: str) -> int:
-    """How many words of `text` are outside `_FILLER_WORDS`, counted up to MIN_SPECIFIC_WORDS."""
-    count = 0
-    for match in _WORD.finditer(text):
-        word = match.group()
-        if len(word) > 1 and word not in _FILLER_WORDS:
-            count += 1
-            if count >= MIN_SPECIFIC_WORDS:
-                break
-    return count
-
-
 def _check_97535_note(note: LineNote | None, index: int, findings: list[Finding]) -> None:
-    text = note.combined().lower() if note is not None else ""
+    words = _NoteWords(note) if note is not None else None
     # No note: nothing shows what was trained
-    if note is None or not text:
-        findings.append(
-            Finding(
-                severity=Severity.ERROR,
-                rule=RULE_NO_NOTE,
-                message="97535 line has no note",
-                fix=(
-                    "document the functional baseline, the task trained, the technique or "
-                    "device taught, why it needed a skilled clinician and what the patient did"
-                ),
-                source=SOURCE_97535_NOTE,
-                line=index,
-            )
-        )
+    if note is None or words is None or not words.words:
+        findings.append(_no_note(index))
         return
     # Boilerplate only ("ADL training performed" alone is a denial)
-    if _specific_words(text) < MIN_SPECIFIC_WORDS:
-        findings.append(
-            Finding(
-                severity=Severity.ERROR,
-                rule=RULE_VAGUE,
-                message=(
-                    "97535 note is boilerplate with no specifics of this session "
-                    '(like "ADL training performed" or "pt tolerated treatment well")'
-                ),
-                fix=(
-                    "describe this session: the patient's level before, the task trained, the "
-                    "technique or device taught, why a therapist was needed and what the "
-                    "patient did (assist level, cues, errors)"
-                ),
-                source=SOURCE_97535_NOTE,
-                line=index,
-            )
-        )
+    if words.specific_words() < MIN_SPECIFIC_WORDS:
+        findings.append(_vague(index))
     else:
         # Each element in its own field
+        has_text = bool(note.text)
         for element in NOTE_ELEMENTS:
-            if getattr(note, element):
-                continue
-            fix = _ELEMENT_FIX[element]
-            if note.text:
-                fix += f"; if the narrative already says it, put it in the {element} field"
-            findings.append(
-                Finding(
-                    severity=Severity.WARNING,
-                    rule=f"doc.97535.missing-{element}",
-                    message=f"97535 note does not state the {_ELEMENT_LABEL[element]}",
-                    fix=fix,
-                    source=SOURCE_97535_NOTE,
-                    line=index,
-                )
-            )
+            if not getattr(note, element):
+                findings.append(_missing_element(element, has_text, index))
     # Code choice: exercise or dynamic activity without a daily-living task
-    if _ADL.search(text):
+    if words.has_adl():
         return
-    if _EXERCISE.search(text):
-        findings.append(
-            Finding(
-                severity=Severity.WARNING,
-                rule=RULE_LOOKS_LIKE_97110,
-                message=(
-                    "97535 note describes exercise (strength, range of motion or endurance) "
-                    "and no daily-living task"
-                ),
-                fix=(
-                    "bill exercise as 97110; if the exercise was part of training a daily "
-                    "task, name the task and how it was trained"
-                ),
-                source=SOURCE_CODE_CHOICE,
-                line=index,
-            )
-        )
-    elif _DYNAMIC.search(text):
-        findings.append(
-            Finding(
-                severity=Severity.WARNING,
-                rule=RULE_LOOKS_LIKE_97530,
-                message=(
-                    "97535 note describes dynamic functional activity (transfers, balance, "
-                    "lifting) outside a daily-living routine"
-                ),
-                fix=(
-                    "bill dynamic functional activity as 97530; transfers trained inside a "
-                    "toileting or bathing routine stay 97535: name the routine"
-                ),
-                source=SOURCE_CODE_CHOICE,
-                line=index,
-            )
-        )
+    if words.has_exercise():
+        findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
+    elif words.has_dynamic():
+        findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
+
+
+# Findings whose text depends only on small arguments are built once and shared (Finding is
+# frozen): building a Finding costs about as much as checking a note.
+@lru_cache(maxsize=64)
+def _no_note(index: int) -> Finding:
+    return Finding(
+        severity=Severity.ERROR,
+        rule=RULE_NO_NOTE,
+        message="97535 line has no note",
+        fix=(
+            "document the functional baseline, the task trained, the technique or "
+            "device taught, why it needed a skilled clinician and what the patient did"
+        ),
+        source=SOURCE_97535_NOTE,
+        line=index,
+    )
+
+
+@lru_cache(maxsize=64)
+def _vague(index: int) -> Finding:
+    return Finding(
+        severity=Severity.ERROR,
+        rule=RULE_VAGUE,
+        message=(
+            "97535 note is boilerplate with no specifics of this session "
+            '(like "ADL training performed" or "pt tolerated treatment well")'
+        ),
+        fix=(
+            "describe this session: the patient's level before, the task trained, the "
+            "technique or device taught, why a therapist was needed and what the "
+            "patient did (assist level, cues, errors)"
+        ),
+        source=SOURCE_97535_NOTE,
+        line=index,
+    )
+
+
+@lru_cache(maxsize=256)
+def _missing_element(element: str, has_text: bool, index: int) -> Finding:
+    fix = _ELEMENT_FIX[element]
+    if has_text:
+        fix += f"; if the narrative already says it, put it in the {element} field"
+    return Finding(
+        severity=Severity.WARNING,
+        rule=f"doc.97535.missing-{element}",
+        message=f"97535 note does not state the {_ELEMENT_LABEL[element]}",
+        fix=fix,
+        source=SOURCE_97535_NOTE,
+        line=index,
+    )
+
+
+_LOOKS_LIKE_TEXT: Final = {
+    RULE_LOOKS_LIKE_97110: (
+        "97535 note describes exercise (strength, range of motion or endurance) "
+        "and no daily-living task",
+        "bill exercise as 97110; if the exercise was part of training a daily "
+        "task, name the task and how it was trained",
+    ),
+    RULE_LOOKS_LIKE_97530: (
+        "97535 note describes dynamic functional activity (transfers, balance, "
+        "lifting) outside a daily-living routine",
+        "bill dynamic functional activity as 97530; transfers trained inside a "
+        "toileting or bathing routine stay 97535: name the routine",
+    ),
+    RULE_LOOKS_LIKE_97535: (
+        "97110 note describes daily-living training (dressing, bathing, "
+        "toileting, meals, adaptive equipment, home safety) and no exercise",
+        "bill training in daily activities as 97535 and document its baseline, "
+        "task, technique, why skilled and performance; keep 97110 for exercise "
+        "for strength, range of motion or endurance",
+    ),
+}
+
+
+@lru_cache(maxsize=192)
+def _looks_like(rule: str, index: int) -> Finding:
+    message, fix = _LOOKS_LIKE_TEXT[rule]
+    return Finding(
+        severity=Severity.WARNING,
+        rule=rule,
+        message=message,
+        fix=fix,
+        source=SOURCE_CODE_CHOICE,
+        line=index,
+    )
 
 
 # --- 97110 note content (Handrail code boundaries, unverified) -----------------------------
 
 
 def _check_97110_note(note: LineNote, index: int, findings: list[Finding]) -> None:
-    text = note.combined().lower()
-    if text and _ADL.search(text) and not _EXERCISE.search(text):
-        findings.append(
-            Finding(
-                severity=Severity.WARNING,
-                rule=RULE_LOOKS_LIKE_97535,
-                message=(
-                    "97110 note describes daily-living training (dressing, bathing, "
-                    "toileting, meals, adaptive equipment, home safety) and no exercise"
-                ),
-                fix=(
-                    "bill training in daily activities as 97535 and document its baseline, "
-                    "task, technique, why skilled and performance; keep 97110 for exercise "
-                    "for strength, range of motion or endurance"
-                ),
-                source=SOURCE_CODE_CHOICE,
-                line=index,
-            )
-        )
+    words = _NoteWords(note)
+    if words.words and not words.has_exercise() and words.has_adl():
+        findings.append(_looks_like(RULE_LOOKS_LIKE_97535, index))
 
 
 # --- Plan of care (CMS Pub 100-02 ch.15 §220.3.D and §220.1.3) -----------------------------
@@ -711,6 +712,7 @@ def _check_plan_of_care(visit: VisitRecord, findings: list[Finding]) -> None:
 
 
 # Progress report at least once every 10 treatment days (§220.3.D)
+@lru_cache(maxsize=128)
 def _progress_report(day: int) -> Finding:
     fix = (
         "the therapist (not the assistant) writes a progress report: progress toward each "
@@ -748,6 +750,7 @@ def _progress_report(day: int) -> Finding:
 
 
 # Certification lasts up to 90 days; treatment beyond needs recertification (§220.1.3)
+@lru_cache(maxsize=128)
 def _recertification(since: int) -> Finding:
     if since <= CERTIFICATION_DAYS:
         return Finding(
