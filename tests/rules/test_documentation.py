@@ -380,6 +380,9 @@ class VagueNoteTests:
             "Pt instructed in HEP; verbalized understanding. Progressing toward goals.",
             "Skilled OT services provided. Patient tolerated session well.",
             "ADL retraining performed with patient in session today per plan of care",
+            "Worked on ADLs, pt did great",
+            "Pt was very motivated and engaged; participated well in self-care training",
+            "Self care training, 2 units",
         ],
     )
     def test_it_refuses_boilerplate(self, text: str) -> None:

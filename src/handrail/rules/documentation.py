@@ -28,7 +28,15 @@ Decisions:
   `doc.97535.vague` (error) and then gets no missing-element warnings: the vague finding's
   fix already lists the five elements. A note with every field blank counts as no note.
 - Units findings are skipped on a line whose minutes are missing: the minutes are the
-  problem to fix first.
+  problem to fix first. A code entered on several lines is one service: its minutes and
+  requested units add up and its units findings go on its first line. `doc.units.not-billable`
+  is given only when the line requests no units (a request is answered by
+  `doc.units.unsupported` / `doc.units.under-billed`), and only for 15-minute codes.
+- Code choice reads words, not meaning: any daily-living word (dressing, toilet, meal,
+  reacher, "home safety", ADL...) keeps a 97535 line quiet, and any exercise word keeps a
+  97110 line quiet; the warnings fire only when one side has no word at all.
+- `patient_present` is one flag per visit, so a visit with both a 97535 line and a 97550
+  line always gets one presence error: enter the caregiver-only session as its own visit.
 """
 
 from __future__ import annotations
@@ -208,6 +216,9 @@ _FILLER_WORDS: Final = _words(
     verbalizes understanding understood demonstrated demonstrates return teach back
     min mins minute minutes today visit the an and or in on to for was were is are be been
     at by this that it all same also note see above below
+    did do does doing great excellent nice fine ok okay very motivated engaged participated
+    participation participating cooperative pleasant agreeable effort seen unit units present
+    improved improving improvement better appropriate appropriately tolerating
     """
 )
 
