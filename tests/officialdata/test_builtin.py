@@ -60,6 +60,10 @@ class BuiltinTablesTests:
         assert mue.note.startswith("LOW CONFIDENCE: derived from the CMS Medicaid NCCI Q1-2026")
         assert "MAI unknown" in mue.note
 
+    def test_it_keeps_the_plus_four_flag_of_zips_that_span_localities(self) -> None:
+        (table,) = [t for t in builtin_tables() if t.release.kind == "zip5"]
+        assert sum(row[4] for row in table.rows()) == 580
+
     def test_it_keeps_no_description_column(self) -> None:
         data = REPO / "src" / "handrail" / "officialdata" / "data"
         for name in ("pfs_RVU25D.csv", "pfs_RVU26C.csv"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -162,6 +163,17 @@ class PfsImportTests:
         assert str(caught.value) == (
             f"{path}: the file is empty; download the file again from CMS and import the"
             " untouched copy"
+        )
+
+    def test_it_rejects_a_zip_archive(self, tmp_path: Path) -> None:
+        archive = tmp_path / "rvu26c.zip"
+        with zipfile.ZipFile(archive, "w") as bundle:
+            bundle.writestr("PPRRVU2026_Jul_nonQPP.csv", "HCPCS\n")
+        with pytest.raises(OfficialDataError) as caught:
+            run_import("pfs", archive, data_dir=tmp_path)
+        assert str(caught.value) == (
+            f"{archive}: this is a ZIP archive (or an Excel workbook), not a text file; unzip"
+            " the CMS download and import the pfs text file inside it"
         )
 
     def test_it_rejects_a_header_without_rows(self, tmp_path: Path) -> None:

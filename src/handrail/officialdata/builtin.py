@@ -69,6 +69,8 @@ def coerce(kind: TableKind, cells: list[str]) -> Row:
         return (cells[0], cells[1], cells[2], cells[3] or None, int(cells[4]), cells[5])
     if kind == "mue":
         return (cells[0], int(cells[1]), int(cells[2]) if cells[2] else None, cells[3])
+    if kind == "zip5":
+        return (*cells[:4], int(cells[4]))
     if kind == "icd10cm":
         return (cells[0], int(cells[1]), cells[2], cells[3])
     return tuple(cells)

@@ -68,8 +68,21 @@ def check_file(path: Path, kind: str) -> None:
     if size == 0:
         raise OfficialDataError("the file is empty", REDOWNLOAD, file=name)
     with path.open("rb") as handle:
+        head = handle.read(4096)
         handle.seek(-1, 2)
         last = handle.read(1)
+    if head.startswith(b"PK\x03\x04"):
+        raise OfficialDataError(
+            "this is a ZIP archive (or an Excel workbook), not a text file",
+            f"unzip the CMS download and import the {kind} text file inside it",
+            file=name,
+        )
+    if b"\x00" in head:
+        raise OfficialDataError(
+            "this is a binary file, not a text file",
+            f"import the {kind} CSV/TXT file as published by CMS or CDC",
+            file=name,
+        )
     if last not in (b"\n", b"\r"):
         # CMS and CDC files end every line, the last one included, with a line break: a
         # missing one means the download or copy stopped in the middle of a row.

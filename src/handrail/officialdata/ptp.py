@@ -9,6 +9,7 @@ the quarter as one release. Files have about a million rows, so rows are streame
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -32,6 +33,12 @@ from handrail.officialdata.files import (
 )
 
 FIELDS = 7
+# A well-formed row in one match (the common case); anything else goes through `_row`, which
+# names the bad field.
+_GOOD_ROW = re.compile(
+    r"([A-Z0-9]{5})\t([A-Z0-9]{5})\t(\*?)\t((\d{4})(\d{2})(\d{2}))\t(\*|(\d{4})(\d{2})(\d{2}))"
+    r"\t([019])\t(.*)"
+)
 PREAMBLE_LINES = 20
 EXPECTED = "NCCI PTP edit file (tab-delimited ccipra-*.txt)"
 
@@ -138,7 +145,22 @@ def _rows(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Row]:
                 file=name,
                 line=blank_at,
             )
-        yield _row(fields, name, number)
+        yield _fast_row(line) or _row(fields, name, number)
+
+
+def _fast_row(line: str) -> Row | None:
+    match = _GOOD_ROW.fullmatch(line)
+    if match is None:
+        return None
+    (c1, c2, _, _, y1, m1, d1, _, y2, m2, d2, indicator, rationale) = match.groups()
+    try:
+        date(int(y1), int(m1), int(d1))
+        if y2 is not None:
+            date(int(y2), int(m2), int(d2))
+    except ValueError:
+        return None
+    deleted = None if y2 is None else f"{y2}-{m2}-{d2}"
+    return (c1, c2, f"{y1}-{m1}-{d1}", deleted, int(indicator), rationale.strip())
 
 
 def _row(fields: list[str], name: str, number: int) -> Row:

@@ -33,7 +33,9 @@ ROW_COLUMNS: dict[TableKind, tuple[str, ...]] = {
         "conversion_factor",
     ),
     "gpci": ("mac", "state", "locality", "name", "work", "pe", "mp"),
-    "zip5": ("zip5", "state", "mac", "locality"),
+    # plus_four 1: the ZIP spans localities and CMS prices it by ZIP+4 (the ZIP5 row is the
+    # default locality); kept for a warning the engine does not give yet.
+    "zip5": ("zip5", "state", "mac", "locality", "plus_four"),
     "ptp": ("column1", "column2", "effective", "deleted", "modifier_indicator", "rationale"),
     "mue": ("code", "max_units", "adjudication_indicator", "rationale"),
     "icd10cm": ("code", "billable", "short_description", "long_description"),
@@ -74,7 +76,8 @@ CREATE TABLE IF NOT EXISTS gpci_row (
 CREATE INDEX IF NOT EXISTS gpci_row_release ON gpci_row (release_id);
 CREATE TABLE IF NOT EXISTS zip5_row (
     release_id INTEGER NOT NULL REFERENCES release (id),
-    zip5 TEXT NOT NULL, state TEXT NOT NULL, mac TEXT NOT NULL, locality TEXT NOT NULL
+    zip5 TEXT NOT NULL, state TEXT NOT NULL, mac TEXT NOT NULL, locality TEXT NOT NULL,
+    plus_four INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS zip5_row_release ON zip5_row (release_id);
 CREATE TABLE IF NOT EXISTS ptp_row (

@@ -109,4 +109,12 @@ def _row(line: str, stamp: str, name: str, number: int) -> Row:
             file=name,
             line=number,
         )
-    return (line[2:7], line[0:2], line[7:12], line[12:14])
+    plus_four = line[20]
+    if plus_four not in ("0", "1"):
+        raise OfficialDataError(
+            f"plus four flag (column 21) {plus_four!r} is not 0 or 1",
+            f"correct the line or {REDOWNLOAD}",
+            file=name,
+            line=number,
+        )
+    return (line[2:7], line[0:2], line[7:12], line[12:14], int(plus_four))
