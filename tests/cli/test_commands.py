@@ -1,0 +1,257 @@
+"""The CLI contract: one JSON document with --json, exit 2 and one line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from handrail.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "ot_visit.json"
+
+
+@pytest.fixture(autouse=True)
+def empty_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HANDRAIL_DATA_DIR", str(tmp_path / "data"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exit_:  # argparse usage errors leave through SystemExit(2)
+        code = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def assert_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], text: str) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("handrail: error: "), err
+    assert text in err
+    assert "Traceback" not in err
+
+
+class UnitsCommandTests:
+    def test_it_prints_the_contract(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "units", "97535=24", "97530=16", "--date", "2026-03-12")
+        assert doc["rule"] == "cms"
+        assert doc["total_timed_minutes"] == 40
+        assert doc["total_units"] == 3
+        assert doc["codes"] == [
+            {"code": "97535", "minutes": 24, "units": 2},
+            {"code": "97530", "minutes": 16, "units": 1},
+        ]
+        assert doc["explanation"][0].startswith("CMS total-time rule: timed minutes 97535 24")
+
+    def test_it_applies_the_per_code_rule(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "units", "--rule", "per-code", "97110=7", "97140=7")
+        assert doc["total_units"] == 0
+
+    def test_it_prints_for_people_without_json(self, capsys: pytest.CaptureFixture[str]) -> None:
+        code, out, _ = run(capsys, "units", "97535=23")
+        assert code == 0
+        assert "Total: 23 timed minutes, 2 unit(s)" in out
+
+    @pytest.mark.parametrize(
+        ("argv", "text"),
+        [
+            (["units", "97535"], "write each service as CODE=MINUTES"),
+            (["units", "99999=10"], "unknown code '99999'"),
+            (["units", "97535=-4"], "is negative"),
+            (["units", "97535=ten"], "minutes must be a whole number"),
+            (["units", "97535=2000"], "more than a day"),
+            (["units", "--rule", "ama", "97535=10"], "invalid choice: 'ama'"),
+            (["units", "--date", "2026-13-01", "97535=10"], "not a valid date"),
+            (["units", "--date", "2023-06-01", "97550=30"], "did not exist before 2024-01-01"),
+        ],
+    )
+    def test_it_rejects_bad_input_in_one_line(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], text: str
+    ) -> None:
+        assert_bad_input(capsys, argv, text)
+
+
+class PriceCommandTests:
+    def test_it_prices_nationally(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "price", "97535", "--date", "2025-06-01")
+        assert {key: doc[key] for key in ("code", "year", "locality", "conversion_factor")} == {
+            "code": "97535",
+            "year": 2025,
+            "locality": "national",
+            "conversion_factor": 32.3465,
+        }
+        assert doc["rvu"] == {"work": 0.45, "pe": 0.53, "mp": 0.01}
+        assert doc["gpci"] == {"work": 1.0, "pe": 1.0, "mp": 1.0}
+        assert (doc["unit_amount"], doc["amount"]) == (32.02, 32.02)
+        assert doc["source"].startswith("RVU25D; CY2025 CF 32.3465")
+
+    def test_it_prices_units_at_a_locality_and_by_zip(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        doc = run_json(
+            capsys,
+            "price",
+            "97535",
+            "--units",
+            "2",
+            "--date",
+            "2026-06-01",
+            "--locality",
+            "01182-18",
+        )
+        assert (doc["unit_amount"], doc["amount"], doc["amount_with_mppr"]) == (
+            36.02,
+            72.04,
+            61.96,
+        )
+        by_zip = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--zip", "90012")
+        assert by_zip["locality"] == "01182-18"
+
+    def test_it_uses_the_qualifying_apm_factor(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--qp")
+        assert (doc["conversion_factor"], doc["unit_amount"]) == (33.5675, 32.56)
+
+    @pytest.mark.parametrize(
+        ("argv", "text"),
+        [
+            (
+                ["price", "97535", "--locality", "01182-77", "--date", "2026-01-05"],
+                "no Medicare locality 01182-77",
+            ),
+            (["price", "97535", "--zip", "00000", "--date", "2026-01-05"], "ZIP code 00000"),
+            (["price", "97535", "--date", "2024-05-01"], "no fee schedule with 97535"),
+            (["price", "97535", "--date", "2028-05-01"], "no fee schedule with 97535 is loaded"),
+            (["price", "97535", "--units", "0"], "give 1 to 100 units"),
+            (["price", "97535", "--zip", "62701", "--locality", "01182-18"], "not allowed with"),
+        ],
+    )
+    def test_it_rejects_bad_input_in_one_line(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], text: str
+    ) -> None:
+        assert_bad_input(capsys, argv, text)
+
+
+class EditsCommandTests:
+    def test_it_lists_pairs_and_mues(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "edits", "97140", "97530", "97535", "--date", "2026-06-01")
+        assert [(p["column1"], p["column2"], p["modifier_indicator"]) for p in doc["pairs"]] == [
+            ("97140", "97530", 1)
+        ]
+        assert doc["pairs"][0]["source"].endswith("[unverified]")
+        assert [(m["code"], m["max_units"]) for m in doc["mue"]] == [
+            ("97140", 6),
+            ("97530", 6),
+            ("97535", 8),
+        ]
+
+
+class VisitCommandTests:
+    def test_it_evaluates_the_example_visit(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "visit", str(EXAMPLE))
+        assert [
+            (c["code"], c["units"], c["modifiers"], c["amount"]) for c in doc["claim_lines"]
+        ] == [
+            ("97535", 2, ["GO"], 46.66),
+            ("97530", 1, ["GO", "CO"], 28.49),
+        ]
+        assert doc["payment"]["allowed"] == 75.15
+        assert doc["threshold"]["kx_required"] is False
+
+    def test_it_reads_stdin(self) -> None:
+        completed = subprocess.run(
+            [sys.executable, "-m", "handrail", "visit", "-", "--json"],
+            input=EXAMPLE.read_text(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        assert json.loads(completed.stdout)["total_units"] == 3
+
+    def test_it_names_the_line_and_column_of_malformed_json(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        bad = tmp_path / "bad.json"
+        bad.write_text('{"date": "2026-01-05",\n  "lines": [}\n')
+        assert_bad_input(capsys, ["visit", str(bad)], "bad.json: line 2 column 13: invalid JSON")
+
+    def test_it_names_the_field_of_a_bad_record(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        record = json.loads(EXAMPLE.read_text())
+        record["lines"][1]["assistant_minutes"] = 30
+        bad = tmp_path / "visit.json"
+        bad.write_text(json.dumps(record))
+        assert_bad_input(capsys, ["visit", str(bad)], "lines[1].assistant_minutes: 30 is more")
+
+    def test_it_reports_a_missing_file(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert_bad_input(capsys, ["visit", "/nonexistent/visit.json"], "no such file")
+
+
+class BatchCommandTests:
+    def test_it_streams_results_and_errors_line_by_line(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        good = json.dumps(json.loads(EXAMPLE.read_text()))
+        source = tmp_path / "in.jsonl"
+        source.write_text(f'{good}\nnot json\n\n{{"date": "2026-01-05"}}\n{good}\n')
+        out = tmp_path / "out.jsonl"
+        doc = run_json(capsys, "batch", str(source), "-o", str(out))
+        assert (doc["visits"], doc["ok"], doc["errors"]) == (4, 2, 2)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [(r["line"], r["ok"]) for r in records] == [
+            (1, True),
+            (2, False),
+            (4, False),
+            (5, True),
+        ]
+        assert records[1]["error"]["field"] == "line"
+        assert records[2]["error"] == {
+            "field": "discipline",
+            "message": "must be one of PT, OT, SLP",
+        }
+        assert records[0]["result"]["payment"]["allowed"] == 75.15
+
+    def test_it_writes_json_lines_to_stdout_without_an_output_file(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps(json.loads(EXAMPLE.read_text())) + "\n")
+        code, out, err = run(capsys, "batch", str(source))
+        assert code == 0
+        assert json.loads(out)["result"]["total_units"] == 3
+        assert "1 visits (1 evaluated, 0 with errors)" in err
+
+
+class DataCommandTests:
+    def test_it_lists_the_built_in_releases(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "data", "status")
+        labels = {(r["kind"], r["label"]) for r in doc["releases"]}
+        assert {("pfs", "RVU25D"), ("pfs", "RVU26C"), ("gpci", "GPCI2026")} <= labels
+
+    def test_it_refuses_a_file_of_the_wrong_kind(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        wrong = tmp_path / "not-a-gpci.csv"
+        wrong.write_text("hello,world\n1,2\n")
+        code, out, err = run(capsys, "data", "import", "gpci", str(wrong))
+        assert code == 2 and out == ""
+        assert err.startswith("handrail: error: ") and err.count("\n") == 1
+        assert "not-a-gpci.csv" in err
+
+    def test_it_refuses_an_unknown_kind(self, capsys: pytest.CaptureFixture[str]) -> None:
+        assert_bad_input(capsys, ["data", "import", "rvu", "x.csv"], "invalid choice: 'rvu'")
