@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format benchmark snapshots clean
+.PHONY: install run demo test lint format benchmark snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 install: $(STAMP)
 
 run: $(STAMP)
+	$(BIN)/python -m handrail.demo
+
+demo: $(STAMP)
 	$(BIN)/python -m handrail.demo
 
 test: $(STAMP)
