@@ -489,6 +489,17 @@ class CodeChoiceTests:
         )
         assert check(visit(line(note=note))) == []
 
+    def test_it_keeps_a_home_program_revision_as_97535(self) -> None:
+        # product.md: teaching (and revising) the home program is self-care training.
+        note = LineNote(
+            baseline="Contact guard for the home program; loses balance reaching to the floor.",
+            task="Home program revision (daily home routine).",
+            technique="Taught the updated written and picture handout.",
+            skilled="Grading of the task and safety judgement: high fall risk (TUG 19 s).",
+            performance="Two losses of balance corrected with contact guard.",
+        )
+        assert check(visit(line(note=note))) == []
+
     def test_it_suggests_97535_for_daily_living_training_billed_as_97110(self) -> None:
         note = LineNote(
             text="Trained one-handed shoe tying and sock aid use for lower-body dressing"

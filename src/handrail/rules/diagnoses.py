@@ -15,6 +15,9 @@ says which release was used.
 
 from __future__ import annotations
 
+from datetime import date
+from functools import lru_cache
+
 from handrail.rules.model import Finding, Severity, Source
 from handrail.rules.tables import DiagnosisCodeSet, DiagnosisLookup
 from handrail.rules.visit_record import VisitRecord
@@ -55,9 +58,9 @@ def check_diagnoses(visit: VisitRecord, codes: DiagnosisCodeSet) -> list[Finding
             mismatch = found
         if found.exists and found.billable:
             continue
-        findings.append(_invalid(found, visit) if not found.exists else _not_billable(found))
+        findings.append(_invalid(found, visit.date) if not found.exists else _not_billable(found))
     if mismatch is not None:
-        findings.append(_release_mismatch(mismatch, visit))
+        findings.append(_release_mismatch(mismatch.release_label, mismatch.source, visit.date))
     return findings
 
 
@@ -80,9 +83,13 @@ def _severity(found: DiagnosisLookup) -> Severity:
     return Severity.ERROR if found.release_covers_date else Severity.WARNING
 
 
+# Findings are cached: a batch meets the same codes, dates and releases over and over.
+
+
 # Code valid in the ICD-10-CM release of the date of service
-def _invalid(found: DiagnosisLookup, visit: VisitRecord) -> Finding:
-    message = f"{found.code} is not a valid ICD-10-CM code on {visit.date.isoformat()}"
+@lru_cache(maxsize=4096)
+def _invalid(found: DiagnosisLookup, on: date) -> Finding:
+    message = f"{found.code} is not a valid ICD-10-CM code on {on.isoformat()}"
     if not found.release_covers_date:
         message += f" according to {found.release_label}, which does not cover that date"
     return Finding(
@@ -98,6 +105,7 @@ def _invalid(found: DiagnosisLookup, visit: VisitRecord) -> Finding:
 
 
 # Only leaf codes are billable
+@lru_cache(maxsize=4096)
 def _not_billable(found: DiagnosisLookup) -> Finding:
     kind = "a category" if "." not in found.code else "a subcategory"
     message = f"{found.code} is {kind} with codes under it, not a billable code"
@@ -122,14 +130,14 @@ def _not_billable(found: DiagnosisLookup) -> Finding:
 
 
 # Release in force on the date of service
-def _release_mismatch(found: DiagnosisLookup, visit: VisitRecord) -> Finding:
-    on = visit.date
+@lru_cache(maxsize=1024)
+def _release_mismatch(release_label: str, source: Source, on: date) -> Finding:
     fiscal_year = on.year + 1 if on.month >= 10 else on.year
     return Finding(
         severity=Severity.INFO,
         rule=RULE_RELEASE_MISMATCH,
         message=(
-            f"diagnoses were checked against {found.release_label}, which may not apply to "
+            f"diagnoses were checked against {release_label}, which may not apply to "
             f"{on.isoformat()}: dates from {fiscal_year - 1}-10-01 through "
             f"{fiscal_year}-09-30 fall under ICD-10-CM FY{fiscal_year}"
         ),
@@ -137,5 +145,5 @@ def _release_mismatch(found: DiagnosisLookup, visit: VisitRecord) -> Finding:
             f"import the CDC ICD-10-CM FY{fiscal_year} release files with "
             f"`{IMPORT_COMMAND}`, then check the visit again"
         ),
-        source=found.source,
+        source=source,
     )

@@ -235,7 +235,7 @@ _ADL_WORDS: Final = _words(
     stove microwave laundry housekeeping housework medication medications shopping
     checkbook adaptive reacher button buttons buttoned buttoning buttonhook zipper zippers
     zipping shoe shoes sock socks shirt shirts pants bra clothing clothes tub adl adls iadl
-    iadls selfcare continence dentures makeup
+    iadls selfcare continence dentures makeup toothbrush sponge laces sink routine routines
     """
 )
 _ADL_PHRASES: Final = (
@@ -254,6 +254,7 @@ _ADL_PHRASES: Final = (
     "joint protection",
     "work simplification",
     "pill organi",
+    "home program",
 )
 # Exercise for strength, range or endurance: 97110.
 _EXERCISE_WORDS: Final = _words(
