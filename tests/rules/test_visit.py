@@ -15,7 +15,7 @@ from handrail.rules.visit_record import visit_record_from_dict
 GOOD_97535_NOTE = {
     "baseline": "Needs moderate assist for lower-body dressing after right hip replacement.",
     "task": "Lower-body dressing seated: pants, socks and shoes.",
-    "technique": "Taught use of reacher, sock aid and long-handled shoe horn within hip precautions.",
+    "technique": "Taught reacher, sock aid and long-handled shoe horn within hip precautions.",
     "skilled": "Hip precautions and fall risk need a therapist to grade cues and set up safely.",
     "performance": "Donned socks with sock aid after 2 verbal cues; pants with reacher, no loss "
     "of precautions; carried over the sequence from the last visit.",
