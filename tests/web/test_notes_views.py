@@ -1,0 +1,351 @@
+"""The visit note page through the Django test client: permissions, the locked note,
+timer validation, autosave errors and the live panel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.urls import reverse
+
+from handrail.web.visits.models import ServiceLine, TimerSegment, Visit, VisitStatus
+from handrail.web.visits.services import service_line_add, visit_create, visit_sign
+from tests.web.conftest import World
+from tests.web.notes_seed import GOOD_NOTE
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _visit(world: World) -> Visit:
+    return visit_create(user=world.ot, case=world.ot_case, date=world.today)
+
+
+def _line(world: World, visit: Visit, code: str = "97535", **fields: object) -> ServiceLine:
+    return service_line_add(user=world.ot, visit=visit, code=code, **fields)  # type: ignore[arg-type]
+
+
+def _line_post(line: ServiceLine, minutes: int, **note: str) -> dict[str, str]:
+    data = {f"l{line.pk}-therapist_minutes": str(minutes), f"l{line.pk}-assistant_minutes": "0"}
+    for name in ("baseline", "task", "technique", "skilled", "performance", "text"):
+        data[f"l{line.pk}-{name}"] = note.get(name, "")
+    return data
+
+
+def _url(name: str, visit: Visit, line: ServiceLine | None = None) -> str:
+    kwargs = {"visit_id": visit.pk}
+    if line is not None:
+        kwargs["line_id"] = line.pk
+    return reverse(f"notes:{name}", kwargs=kwargs)
+
+
+class NotePageTests:
+    def test_it_shows_the_editable_note_with_timers_to_its_therapist(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25)
+        response = world.client_for(world.ot).get(_url("note", visit))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'id="timer-97535"' in html
+        assert 'id="sign-button"' in html
+        assert 'id="panel"' in html
+        assert 'id="units-97535" data-units="2"' in html
+        assert "handrail/notes.js" in html
+        assert "<script>" not in html  # the CSP allows no inline script
+
+    def test_it_hides_note_content_from_the_front_desk(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        client = world.client_for(world.front_desk)
+        for name in ("note", "panel"):
+            response = client.get(_url(name, visit))
+            assert response.status_code == 403
+            assert GOOD_NOTE["baseline"] not in response.content.decode()
+
+    def test_it_shows_the_biller_a_read_only_note_without_a_sign_button(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        response = world.client_for(world.biller).get(_url("note", visit))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert 'id="sign-button"' not in html
+        assert "A biller cannot sign notes." in html
+        assert "<textarea" not in html
+        assert GOOD_NOTE["skilled"] in html
+
+    def test_it_is_a_404_for_another_clinics_therapist(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.outsider).get(_url("note", visit))
+        assert response.status_code == 404
+
+
+class NoteSignTests:
+    def test_it_refuses_the_biller_and_leaves_the_note_a_draft(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        response = world.client_for(world.biller).post(_url("sign", visit))
+        assert response.status_code == 403
+        visit.refresh_from_db()
+        assert visit.status == VisitStatus.DRAFT
+
+    def test_it_signs_and_locks_for_the_therapist(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        client = world.client_for(world.ot)
+        response = client.post(_url("sign", visit))
+        assert response.status_code == 302
+        visit.refresh_from_db()
+        assert (visit.status, visit.signed_by) == (VisitStatus.SIGNED, world.ot)
+        html = client.get(_url("note", visit)).content.decode()
+        assert "Signed · locked" in html
+        assert 'id="locked-banner"' in html
+        assert 'id="timer-97535"' not in html
+        assert 'id="id_reason"' in html  # the addendum form
+
+    def test_it_refuses_to_sign_a_note_without_lines_with_a_message(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.ot).post(_url("sign", visit))
+        assert response.status_code == 422
+        assert "Add at least one service line before signing." in response.content.decode()
+
+    def test_it_asks_for_a_cosignature_on_an_assistants_note(self, world: World) -> None:
+        visit = visit_create(user=world.ota, case=world.ot_case, date=world.today)
+        service_line_add(
+            user=world.ota, visit=visit, code="97535", assistant_minutes=25, **GOOD_NOTE
+        )
+        visit_sign(user=world.ota, visit=visit)
+        client = world.client_for(world.ot)
+        html = client.get(_url("note", visit)).content.decode()
+        assert "Needs a therapist&#x27;s co-signature (payer rule)." in html
+        response = client.post(_url("cosign", visit))
+        assert response.status_code == 302
+        visit.refresh_from_db()
+        assert visit.cosigned_by == world.ot
+
+
+class LockedNoteTests:
+    def test_it_rejects_every_edit_of_a_signed_note_with_409_and_a_message(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        visit_sign(user=world.ot, visit=visit)
+        client = world.client_for(world.ot)
+        now = datetime.now(UTC)
+        posts = [
+            (_url("line-save", visit, line), _line_post(line, 40, **GOOD_NOTE)),
+            (_url("header", visit), {"v-visit_type": "treatment", "v-narrative": "changed"}),
+            (
+                _url("segment-add", visit, line),
+                {
+                    f"t{line.pk}-started_at": (now - timedelta(minutes=3)).isoformat(),
+                    f"t{line.pk}-ended_at": now.isoformat(),
+                },
+            ),
+        ]
+        for url, data in posts:
+            response = client.post(url, data, **HTMX)  # type: ignore[arg-type]
+            assert response.status_code == 409, url
+            assert "This note is signed and locked; add an addendum to change it." in (
+                response.content.decode()
+            )
+        response = client.post(_url("line-add", visit), {"code": "97530"})
+        assert response.status_code == 409
+        line.refresh_from_db()
+        assert line.therapist_minutes == 25
+        assert not TimerSegment.objects.exists()
+        assert visit.lines.count() == 1
+
+    def test_it_adds_an_addendum_with_who_when_and_why(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        visit_sign(user=world.ot, visit=visit)
+        client = world.client_for(world.ot)
+        response = client.post(
+            _url("addendum", visit), {"reason": "Late entry", "text": "Wife present at end."}
+        )
+        assert response.status_code == 302
+        html = client.get(_url("note", visit)).content.decode()
+        assert "<em>Late entry</em>" in html
+        assert "Wife present at end." in html
+
+    def test_it_shows_a_missing_addendum_reason_next_to_the_field(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        visit_sign(user=world.ot, visit=visit)
+        response = world.client_for(world.ot).post(
+            _url("addendum", visit), {"reason": "", "text": "Something."}
+        )
+        assert response.status_code == 422
+        assert '<p class="field-error" role="alert">This field is required.</p>' in (
+            response.content.decode()
+        )
+
+
+class TimerSegmentTests:
+    def test_it_adds_a_segment_and_recomputes_the_minutes(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        now = datetime.now(UTC)
+        response = world.client_for(world.ot).post(
+            _url("segment-add", visit, line),
+            {
+                f"t{line.pk}-started_at": (now - timedelta(minutes=23)).isoformat(),
+                f"t{line.pk}-ended_at": now.isoformat(),
+            },
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'id="id_l{line.pk}-therapist_minutes" value="23"' in html
+        assert '<tr id="units-97535" data-units="2">' in html
+        line.refresh_from_db()
+        assert line.therapist_minutes == 23
+
+    def test_it_renders_a_segment_that_stops_before_it_starts(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        now = datetime.now(UTC)
+        response = world.client_for(world.ot).post(
+            _url("segment-add", visit, line),
+            {
+                f"t{line.pk}-started_at": now.isoformat(),
+                f"t{line.pk}-ended_at": (now - timedelta(minutes=5)).isoformat(),
+            },
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 422
+        assert f'id="e-t{line.pk}"' in response.content.decode()
+        assert "The timer must stop after it starts." in response.content.decode()
+        assert not TimerSegment.objects.exists()
+
+    def test_it_renders_an_overlapping_segment(self, world: World) -> None:
+        visit = _visit(world)
+        first = _line(world, visit)
+        second = _line(world, visit, code="97530")
+        now = datetime.now(UTC).replace(microsecond=0)
+        client = world.client_for(world.ot)
+        client.post(
+            _url("segment-add", visit, first),
+            {
+                f"t{first.pk}-started_at": (now - timedelta(minutes=20)).isoformat(),
+                f"t{first.pk}-ended_at": (now - timedelta(minutes=5)).isoformat(),
+            },
+            **HTMX,  # type: ignore[arg-type]
+        )
+        response = client.post(
+            _url("segment-add", visit, second),
+            {
+                f"t{second.pk}-started_at": (now - timedelta(minutes=10)).isoformat(),
+                f"t{second.pk}-ended_at": now.isoformat(),
+            },
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 422
+        assert "This overlaps the 97535 timer from" in response.content.decode()
+        assert TimerSegment.objects.count() == 1
+
+    def test_it_renders_unreadable_times(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        response = world.client_for(world.ot).post(
+            _url("segment-add", visit, line),
+            {f"t{line.pk}-started_at": "yesterday", f"t{line.pk}-ended_at": ""},
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 422
+        assert "The timer was not saved: started_at enter a valid date/time." in (
+            response.content.decode()
+        )
+
+
+class LineAutosaveTests:
+    def test_it_saves_the_note_and_answers_with_the_panel(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        note = {**GOOD_NOTE, "skilled": ""}
+        response = world.client_for(world.ot).post(
+            _url("line-save", visit, line), _line_post(line, 25, **note), **HTMX
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert f'id="s-l{line.pk}" hx-swap-oob="true"' in html
+        assert "Saved " in html
+        assert 'data-rule="doc.97535.missing-skilled"' in html
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.performance) == (25, GOOD_NOTE["performance"])
+
+    def test_it_shows_minutes_over_a_day_next_to_the_field_and_saves_nothing(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        response = world.client_for(world.ot).post(
+            _url("line-save", visit, line), _line_post(line, 1500, task="Dressing"), **HTMX
+        )
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert (
+            f'<p class="field-error" id="e-l{line.pk}-therapist_minutes" hx-swap-oob="true" '
+            'role="alert">Ensure this value is less than or equal to 1440.</p>'
+        ) in html
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.task) == (10, "")
+
+    def test_it_rolls_back_the_note_when_the_visit_total_passes_a_day(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, code="97530", therapist_minutes=1000)
+        line = _line(world, visit, therapist_minutes=10)
+        response = world.client_for(world.ot).post(
+            _url("line-save", visit, line), _line_post(line, 500, task="Dressing"), **HTMX
+        )
+        assert response.status_code == 422
+        assert "The visit&#x27;s minutes would add up to more than 24 hours." in (
+            response.content.decode()
+        )
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.task) == (10, "")
+
+    def test_it_refuses_the_biller(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        response = world.client_for(world.biller).post(
+            _url("line-save", visit, line), _line_post(line, 30), **HTMX
+        )
+        assert response.status_code == 403
+        line.refresh_from_db()
+        assert line.therapist_minutes == 10
+
+
+class LivePanelTests:
+    def test_it_shows_units_modifiers_payment_and_findings(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **{**GOOD_NOTE, "skilled": ""})
+        _line(world, visit, code="97530", therapist_minutes=15)
+        response = world.client_for(world.ot).get(_url("panel", visit))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert '<tr id="units-97535" data-units="2">' in html
+        assert '<tr id="units-97530" data-units="1">' in html
+        assert '<span class="mod">GO</span>' in html
+        assert '<th class="num" id="units-total">3</th>' in html
+        assert 'data-rule="doc.97535.missing-skilled"' in html
+        assert "97535 note does not state the reason the session needed a skilled" in html
+        assert "CMS total-time rule: timed minutes 97535 25 + 97530 15 = 40 minutes" in html
+        assert 'id="panel-threshold"' in html
+        assert "treatment day 1 of 10" in html
+        assert "day 18 of 90" in html
+
+    def test_it_explains_a_note_without_lines_instead_of_failing(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.ot).get(_url("panel", visit))
+        assert response.status_code == 200
+        assert "Add at least one service line." in response.content.decode()
+
+    def test_it_explains_a_patient_without_coverage(self, world: World) -> None:
+        world.patient.coverages.all().delete()
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25)
+        response = world.client_for(world.ot).get(_url("panel", visit))
+        assert response.status_code == 200
+        assert "The patient has no primary coverage" in response.content.decode()
