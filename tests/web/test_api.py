@@ -3,16 +3,15 @@ schemathesis run against /api/openapi.json (no 5xx, every response matches the s
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis.checks import ignored_auth, negative_data_rejection
 from django.core.wsgi import get_wsgi_application
 from django.test import Client
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import ignored_auth, negative_data_rejection
 
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create
@@ -46,7 +45,7 @@ class VisitApiTests:
         )
         assert line.status_code == 201
         line_id = line.json()["id"]
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=dt_timezone.utc)
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
         segment = client.post(
             f"/api/visits/{visit_id}/lines/{line_id}/segments",
             {
@@ -91,7 +90,7 @@ class VisitApiTests:
         line_id = client.post(
             f"/api/visits/{visit_id}/lines", {"code": "97530"}, content_type="application/json"
         ).json()["id"]
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=dt_timezone.utc)
+        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
         url = f"/api/visits/{visit_id}/lines/{line_id}/segments"
         first = {
             "started_at": start.isoformat(),
