@@ -94,13 +94,26 @@ def batch_summary(summary: dict[str, Any]) -> str:
 
 
 def data_import(doc: dict[str, Any]) -> str:
-    return "Imported: " + ", ".join(f"{key} {value}" for key, value in doc.items()) + "\n"
+    verb = "Replaced" if doc.get("replaced") else "Imported"
+    lines = [
+        f"{verb} {doc['kind']} release {doc['label']}: {doc['rows']:,} rows from "
+        f"{doc['file_name']} (sha256 {str(doc['sha256'])[:12]}), effective "
+        f"{doc['effective_from']} to {doc.get('effective_to') or 'further notice'}"
+    ]
+    lines.extend(f"  {message}" for message in doc.get("messages", [])[1:])
+    return "\n".join(lines) + "\n"
 
 
 def data_status(releases: list[dict[str, Any]]) -> str:
     if not releases:
         return "No data releases loaded.\n"
-    lines = ["Loaded data releases:"]
+    header = f"{'kind':<8} {'release':<58} {'effective':<24} {'rows':>7}  origin"
+    lines = ["Loaded data releases (imported ones win over built-in ones):", header]
     for release in releases:
-        lines.append("  " + ", ".join(f"{key} {value}" for key, value in release.items()))
+        span = f"{release['effective_from']}..{release.get('effective_to') or ''}"
+        label = str(release["label"]) + ("" if release.get("verified", True) else " [unverified]")
+        lines.append(
+            f"{release['kind']:<8} {label:<58} {span:<24} {release['rows']:>7,}  "
+            f"{release['origin']} {str(release.get('sha256') or '')[:12]}"
+        )
     return "\n".join(lines) + "\n"
