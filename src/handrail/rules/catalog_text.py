@@ -92,7 +92,7 @@ CODE_TEXT: dict[str, CodeText] = {
             "One-on-one time with a single patient uses the individual code (97110, 97530, "
             "97535 and so on).",
             "Caregivers of several patients trained together, patients absent, is 97552.",
-            "Do not add timed minutes from the group session to the day's timed total.",
+            "Group minutes never count toward the day's timed total.",
         ),
     ),
     "97530": CodeText(
