@@ -31,6 +31,15 @@ CODE_CHOICE_SOURCE = "Handrail code boundaries: 97535 vs 97110 and 97530 (produc
 
 Row = tuple[str, str, int | None]  # severity, rule, line
 
+# A narrative-only note never counts as the structured elements (see the module docstring).
+NARRATIVE_ONLY = [
+    ("warning", "doc.97535.missing-baseline", 0),
+    ("warning", "doc.97535.missing-task", 0),
+    ("warning", "doc.97535.missing-technique", 0),
+    ("warning", "doc.97535.missing-skilled", 0),
+    ("warning", "doc.97535.missing-performance", 0),
+]
+
 
 def line(
     code: str = "97535",
@@ -416,9 +425,7 @@ class VagueNoteTests:
         ],
     )
     def test_it_accepts_a_specific_note_with_boilerplate_words(self, text: str) -> None:
-        assert "doc.97535.vague" not in [
-            r for _, r, _ in rows(visit(line(note=LineNote(text=text))))
-        ]
+        assert rows(visit(line(note=LineNote(text=text)))) == NARRATIVE_ONLY
 
     def test_it_accepts_a_rich_note_that_says_tolerated_well(self) -> None:
         assert "tolerated well" in RICH.performance
@@ -454,12 +461,14 @@ class CodeChoiceTests:
         ],
     )
     def test_it_recognises_exercise_words(self, text: str) -> None:
-        rules = [rule for _, rule, _ in rows(visit(line(note=LineNote(text=text))))]
-        assert rules[-1] == "doc.97535.looks-like-97110"
+        assert rows(visit(line(note=LineNote(text=text)))) == [
+            *NARRATIVE_ONLY,
+            ("warning", "doc.97535.looks-like-97110", 0),
+        ]
 
     def test_it_accepts_exercise_inside_a_daily_task(self) -> None:
         note = LineNote(text="Grip strengthening while practising buttoning a shirt, 10 reps")
-        assert "doc.97535.looks-like-97110" not in [r for _, r, _ in rows(visit(line(note=note)))]
+        assert rows(visit(line(note=note))) == NARRATIVE_ONLY
 
     def test_it_suggests_97530_for_transfers_outside_a_daily_routine(self) -> None:
         note = LineNote(
