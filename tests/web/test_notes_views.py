@@ -116,7 +116,7 @@ class NoteSignTests:
         visit_sign(user=world.ota, visit=visit)
         client = world.client_for(world.ot)
         html = client.get(_url("note", visit)).content.decode()
-        assert "Needs a therapist&#x27;s co-signature (payer rule)." in html
+        assert "Needs a therapist's co-signature (payer rule)." in html
         response = client.post(_url("cosign", visit))
         assert response.status_code == 302
         visit.refresh_from_db()

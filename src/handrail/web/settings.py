@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "handrail.web.visits",
     "handrail.web.audit",
     "handrail.web.api",
+    "handrail.web.notes",
+    "handrail.web.worklists",
 ]
 
 MIDDLEWARE = [

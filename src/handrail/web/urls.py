@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from handrail.web.api.api import api
 from handrail.web.care import views as care
@@ -27,5 +27,7 @@ urlpatterns = [
     path("visits/<int:visit_id>/sign/", visits.visit_sign_view, name="visit-sign"),
     path("visits/<int:visit_id>/cosign/", visits.visit_cosign_view, name="visit-cosign"),
     path("visits/<int:visit_id>/addenda/", visits.visit_addendum_view, name="visit-addendum"),
+    path("visits/", include("handrail.web.notes.urls")),
+    path("worklists/", include("handrail.web.worklists.urls")),
     path("api/", api.urls),
 ]

@@ -1,0 +1,255 @@
+"""Reads for the visit note page: the live panel (the engine's answer for the note as it
+stands, grouped for display) and who may do what on the page.
+
+The panel never raises for bad or incomplete input: a note without lines, a patient without
+coverage or an engine input error becomes a message in the panel (never a 500).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from handrail.rules.catalog import CATALOG
+from handrail.web.clinic.models import Role, User
+from handrail.web.clinic.permissions import can_document, can_sign
+from handrail.web.clinic.selectors import coverage_primary
+from handrail.web.visits.engine import EngineUnavailableError
+from handrail.web.visits.models import ServiceLine, Visit
+from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY, CaseCounters, case_counters
+from handrail.web.visits.services import visit_evaluate
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+# Rule-id prefixes shown under "Coding edits" (NCCI procedure-to-procedure pairs, MUE unit
+# limits and code validity); "doc." findings are documentation; the rest are "Other checks".
+EDIT_PREFIXES = ("ncci.", "mue.", "code.")
+DOC_PREFIX = "doc."
+# Medicare certifies a plan for at most 90 days (Pub 100-02 ch.15 §220.1.3).
+RECERT_DAYS = 90
+
+
+@dataclass(frozen=True, slots=True)
+class PanelFinding:
+    severity: str
+    rule: str
+    message: str
+    fix: str
+    source: str
+    code: str  # the service line's code, or "" for visit-wide findings
+
+
+@dataclass(frozen=True, slots=True)
+class PanelLine:
+    code: str
+    minutes: int
+    units: int
+    modifiers: tuple[str, ...]
+    amount: Decimal
+    fee_schedule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    """The yearly therapy threshold: this patient's accrual after this visit."""
+
+    year: int
+    group: str
+    amount: Decimal
+    accrued: Decimal
+    kx_required: bool
+    review_flag: bool
+    source: str
+
+    @property
+    def percent(self) -> int:
+        if self.amount <= 0:
+            return 0
+        return int(self.accrued * 100 / self.amount)
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.amount - self.accrued, Decimal("0"))
+
+    @property
+    def low(self) -> Decimal:
+        return self.amount * Decimal("0.75")
+
+    @property
+    def high(self) -> Decimal:
+        return self.amount * Decimal("0.9")
+
+
+@dataclass(frozen=True, slots=True)
+class NotePanel:
+    error: str = ""
+    lines: tuple[PanelLine, ...] = ()
+    total_minutes: int = 0
+    total_units: int = 0
+    unit_rule: str = ""
+    explanation: tuple[str, ...] = ()
+    edits: tuple[PanelFinding, ...] = ()
+    documentation: tuple[PanelFinding, ...] = ()
+    other: tuple[PanelFinding, ...] = ()
+    allowed: Decimal | None = None
+    coinsurance: Decimal | None = None
+    payment_source: str = ""
+    gauge: Gauge | None = None
+    counters: CaseCounters | None = None
+    progress_report_every: int = PROGRESS_REPORT_EVERY
+    recert_days: int = RECERT_DAYS
+    stored: bool = False  # the evaluation stored at signing, not a fresh one
+    finding_count: dict[str, int] = field(default_factory=dict)
+
+
+def _findings(result: dict[str, Any], codes: list[str]) -> list[PanelFinding]:
+    out = []
+    for item in result.get("findings", []):
+        index = item.get("line")
+        out.append(
+            PanelFinding(
+                severity=str(item["severity"]),
+                rule=str(item["rule"]),
+                message=str(item["message"]),
+                fix=str(item.get("fix") or ""),
+                source=str(item.get("source") or ""),
+                code=codes[index] if isinstance(index, int) and 0 <= index < len(codes) else "",
+            )
+        )
+    return sorted(out, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.code, f.rule))
+
+
+def _gauge(threshold: dict[str, Any] | None) -> Gauge | None:
+    if not threshold or not threshold.get("applies"):
+        return None
+    return Gauge(
+        year=int(threshold["year"]),
+        group=str(threshold["group"]),
+        amount=Decimal(str(threshold["amount"])),
+        accrued=Decimal(str(threshold["accrued_after"])),
+        kx_required=bool(threshold.get("kx_required")),
+        review_flag=bool(threshold.get("review_flag")),
+        source=str(threshold.get("source") or ""),
+    )
+
+
+def _evaluation(visit: Visit) -> tuple[dict[str, Any] | None, str]:
+    if visit.is_signed:
+        if visit.evaluation is None:
+            return None, "No estimate was stored when this note was signed (no coverage)."
+        return visit.evaluation, ""
+    try:
+        return visit_evaluate(visit=visit), ""
+    except ValidationError as exc:
+        return None, " ".join(exc.messages)
+    except EngineUnavailableError as exc:
+        return None, f"The rules engine cannot read its official data: {exc}"
+
+
+def note_panel(*, visit: Visit) -> NotePanel:
+    """The live panel for a note: units per code, modifiers, findings, payment, threshold
+    gauge and the case's counters on the visit date."""
+    counters = case_counters(case=visit.case, on=visit.date)
+    result, error = _evaluation(visit)
+    if result is None:
+        return NotePanel(error=error, counters=counters)
+    lines: list[ServiceLine] = list(visit.lines.all())
+    codes = [line.code for line in lines]
+    minutes = {line.code: line.total_minutes for line in lines}
+    findings = _findings(result, codes)
+    payment = result.get("payment") or {}
+    count: dict[str, int] = {}
+    for item in findings:
+        count[item.severity] = count.get(item.severity, 0) + 1
+    return NotePanel(
+        lines=tuple(
+            PanelLine(
+                code=str(claim["code"]),
+                minutes=minutes.get(str(claim["code"]), 0),
+                units=int(claim["units"]),
+                modifiers=tuple(claim.get("modifiers") or ()),
+                amount=Decimal(str(claim.get("amount") or 0)).quantize(Decimal("0.01")),
+                fee_schedule=str(claim.get("fee_schedule") or ""),
+            )
+            for claim in result.get("claim_lines", [])
+        ),
+        total_minutes=int(result.get("total_timed_minutes") or 0),
+        total_units=int(result.get("total_units") or 0),
+        unit_rule=str(result.get("unit_rule") or ""),
+        explanation=tuple(str(step) for step in result.get("explanation", [])),
+        edits=tuple(f for f in findings if f.rule.startswith(EDIT_PREFIXES)),
+        documentation=tuple(f for f in findings if f.rule.startswith(DOC_PREFIX)),
+        other=tuple(f for f in findings if not f.rule.startswith((*EDIT_PREFIXES, DOC_PREFIX))),
+        allowed=Decimal(str(payment["allowed"])).quantize(Decimal("0.01"))
+        if "allowed" in payment
+        else None,
+        coinsurance=Decimal(str(payment["coinsurance"])).quantize(Decimal("0.01"))
+        if "coinsurance" in payment
+        else None,
+        payment_source=str(payment.get("source") or ""),
+        gauge=_gauge(result.get("threshold")),
+        counters=counters,
+        stored=visit.is_signed,
+        finding_count=count,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAccess:
+    """What the signed-in user may do on this note page."""
+
+    edit: bool
+    sign: bool
+    sign_reason: str  # why the sign button is missing, shown to the user
+    cosign: bool
+    addendum: bool
+    cosign_required: bool  # an assistant's note whose primary payer needs a co-signature
+
+
+def note_access(*, user: User, visit: Visit) -> NoteAccess:
+    discipline = visit.case.discipline
+    clinician = can_document(user) and (
+        user.pk == visit.clinician_id or user.discipline == discipline
+    )
+    coverage = coverage_primary(patient=visit.case.patient)
+    cosign_required = (
+        visit.clinician.role == Role.ASSISTANT
+        and coverage is not None
+        and coverage.payer.assistant_cosign_required
+    )
+    sign, reason = False, ""
+    if visit.is_signed:
+        reason = "Signed and locked."
+    elif not can_sign(user):
+        reason = f"A {user.get_role_display().lower()} cannot sign notes."
+    elif user.role == Role.ASSISTANT and user.pk != visit.clinician_id:
+        reason = "An assistant signs only their own notes."
+    elif user.role == Role.THERAPIST and user.discipline != discipline:
+        reason = f"Only a {discipline} therapist can sign this note."
+    else:
+        sign = True
+    return NoteAccess(
+        edit=clinician and not visit.is_signed,
+        sign=sign,
+        sign_reason=reason,
+        cosign=(
+            visit.is_signed
+            and cosign_required
+            and visit.cosigned_by_id is None
+            and user.role == Role.THERAPIST
+            and user.discipline == discipline
+        ),
+        addendum=clinician and visit.is_signed,
+        cosign_required=cosign_required,
+    )
+
+
+def code_choices(*, discipline: str, exclude: set[str]) -> list[tuple[str, str]]:
+    """Codes of the catalog this discipline bills, with our own short names (no CPT text)."""
+    return [
+        (spec.code, f"{spec.code} · {spec.name}")
+        for spec in sorted(CATALOG.values(), key=lambda s: s.code)
+        if discipline in spec.disciplines and spec.code not in exclude
+    ]

@@ -1,0 +1,338 @@
+"""The visit note page. Thin views: parse a form, call one service, render.
+
+Live parts answer HTMX requests with out-of-band fragments (the field errors next to each
+field, the save status and the live panel), so the field being typed in is never replaced.
+Status codes: 422 for input the services or forms refuse (errors rendered next to the
+fields), 409 for any change to a signed note, 403 for a role that may not act.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from handrail.web.audit.models import AuditAction
+from handrail.web.audit.services import audit_record
+from handrail.web.clinic.models import User
+from handrail.web.clinic.views import current_user
+from handrail.web.forms import form_apply_errors
+from handrail.web.notes.forms import (
+    AddendumForm,
+    LineAddForm,
+    LineNoteForm,
+    TimerSegmentForm,
+    VisitHeaderForm,
+)
+from handrail.web.notes.selectors import code_choices, note_access, note_panel
+from handrail.web.notes.services import note_line_save
+from handrail.web.visits.models import ServiceLine, Visit
+from handrail.web.visits.selectors import visit_get
+from handrail.web.visits.services import (
+    service_line_add,
+    service_line_delete,
+    timer_segment_add,
+    visit_add_addendum,
+    visit_cosign,
+    visit_sign,
+    visit_update,
+)
+
+LOCKED_STATUS = 409
+INVALID_STATUS = 422
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _status_for(exc: ValidationError) -> int:
+    """409 when the note is locked (the services key that error "status"), else 422."""
+    if hasattr(exc, "error_dict") and "status" in exc.error_dict:
+        return LOCKED_STATUS
+    return INVALID_STATUS
+
+
+def _line_get(visit: Visit, line_id: int) -> ServiceLine:
+    line = visit.lines.filter(pk=line_id).first()
+    if line is None:
+        raise Http404("No such service line on this note.")
+    return line
+
+
+def _header_initial(visit: Visit) -> dict[str, Any]:
+    return {
+        "visit_type": visit.visit_type,
+        "telehealth": visit.telehealth,
+        "patient_present": visit.patient_present,
+        "caregiver_present": visit.caregiver_present,
+        "distinct_services": visit.distinct_services,
+        "medical_necessity_attested": visit.medical_necessity_attested,
+        "narrative": visit.narrative,
+    }
+
+
+def _line_form(line: ServiceLine) -> LineNoteForm:
+    return LineNoteForm(
+        initial={
+            "therapist_minutes": line.therapist_minutes,
+            "assistant_minutes": line.assistant_minutes,
+            **line.note_dict(),
+        },
+        prefix=f"l{line.pk}",
+    )
+
+
+def _render_note(
+    request: HttpRequest,
+    visit: Visit,
+    *,
+    add_form: LineAddForm | None = None,
+    addendum_form: AddendumForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = current_user(request)
+    lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    return render(
+        request,
+        "notes/note.html",
+        {
+            "visit": visit,
+            "case": visit.case,
+            "patient": visit.case.patient,
+            "access": note_access(user=user, visit=visit),
+            "header_form": VisitHeaderForm(initial=_header_initial(visit), prefix="v"),
+            "lines": [(line, _line_form(line)) for line in lines],
+            "add_form": add_form or LineAddForm(),
+            "code_choices": code_choices(
+                discipline=visit.case.discipline, exclude={line.code for line in lines}
+            ),
+            "addenda": visit.addenda.select_related("author"),
+            "addendum_form": addendum_form or AddendumForm(),
+            "panel": note_panel(visit=visit),
+        },
+        status=status,
+    )
+
+
+def _render_live(
+    request: HttpRequest,
+    visit: Visit,
+    *,
+    form: BaseForm | None,
+    slot: str,
+    saved: bool,
+    message: str = "",
+    status: int = 200,
+    line: ServiceLine | None = None,
+) -> HttpResponse:
+    """Out-of-band fragments: each field's error slot, the save status, the panel and, for
+    timer stops, the line's minutes and segments."""
+    return render(
+        request,
+        "notes/_live.html",
+        {
+            "visit": visit,
+            "form": form,
+            "slot": slot,
+            "saved": saved,
+            "saved_at": timezone.localtime(),
+            "message": message,
+            "line": line,
+            "panel": note_panel(visit=visit),
+        },
+        status=status,
+    )
+
+
+def _after_post(request: HttpRequest, visit: Visit, ok: bool, text: str) -> HttpResponse:
+    """Without HTMX (no JavaScript) every post goes back to the page with a message."""
+    (messages.success if ok else messages.error)(request, text)
+    return redirect("notes:note", visit_id=visit.pk)
+
+
+@require_GET
+def note_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    audit_record(user=user, action=AuditAction.VIEW, obj=visit, patient=visit.case.patient)
+    return _render_note(request, visit)
+
+
+@require_GET
+def panel_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    visit = visit_get(user=current_user(request), visit_id=visit_id)
+    return render(request, "notes/_panel.html", {"visit": visit, "panel": note_panel(visit=visit)})
+
+
+@require_POST
+def header_save_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    form = VisitHeaderForm(request.POST, prefix="v")
+    status, message = 200, ""
+    if form.is_valid():
+        try:
+            visit = visit_update(user=user, visit=visit, **form.cleaned_data)
+        except ValidationError as exc:
+            status, message = _status_for(exc), " ".join(exc.messages)
+            form_apply_errors(form, exc)
+            visit = visit_get(user=user, visit_id=visit_id)
+    else:
+        status = INVALID_STATUS
+    if not _is_htmx(request):
+        return _after_post(request, visit, status == 200, message or "Saved.")
+    return _render_live(
+        request, visit, form=form, slot="v", saved=status == 200, message=message, status=status
+    )
+
+
+@require_POST
+def line_add_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    form = LineAddForm(request.POST)
+    if form.is_valid():
+        try:
+            service_line_add(user=user, visit=visit, code=form.cleaned_data["code"].strip())
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+            return _render_note(request, visit, add_form=form, status=_status_for(exc))
+        return redirect("notes:note", visit_id=visit.pk)
+    return _render_note(request, visit, add_form=form, status=INVALID_STATUS)
+
+
+@require_POST
+def line_save_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = _line_get(visit, line_id)
+    form = LineNoteForm(request.POST, prefix=f"l{line.pk}")
+    status, message = 200, ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            note_line_save(
+                user=user,
+                line=line,
+                therapist_minutes=data["therapist_minutes"],
+                assistant_minutes=data["assistant_minutes"],
+                note={name: data[name] for name in LineNoteForm.NOTE_FIELDS},
+            )
+        except ValidationError as exc:
+            status, message = _status_for(exc), " ".join(exc.messages)
+            form_apply_errors(form, exc)
+    else:
+        status = INVALID_STATUS
+    if not _is_htmx(request):
+        return _after_post(request, visit, status == 200, message or f"{line.code} saved.")
+    return _render_live(
+        request,
+        visit,
+        form=form,
+        slot=f"l{line.pk}",
+        saved=status == 200,
+        message=message,
+        status=status,
+    )
+
+
+@require_POST
+def line_delete_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = _line_get(visit, line_id)
+    try:
+        service_line_delete(user=user, line=line)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return _render_note(request, visit, status=_status_for(exc))
+    messages.success(request, f"Removed {line.code}.")
+    return redirect("notes:note", visit_id=visit.pk)
+
+
+@require_POST
+def segment_add_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = _line_get(visit, line_id)
+    form = TimerSegmentForm(request.POST, prefix=f"t{line.pk}")
+    status, message = 200, ""
+    if form.is_valid():
+        try:
+            timer_segment_add(user=user, line=line, **form.cleaned_data)
+        except ValidationError as exc:
+            status, message = _status_for(exc), " ".join(exc.messages)
+            form_apply_errors(form, exc)
+    else:
+        status = INVALID_STATUS
+        message = "The timer was not saved: " + "; ".join(
+            f"{name} {' '.join(str(e) for e in errs).lower()}"
+            for name, errs in form.errors.items()
+        )
+    if not _is_htmx(request):
+        return _after_post(request, visit, status == 200, message or f"{line.code} timer saved.")
+    line.refresh_from_db()
+    return _render_live(
+        request,
+        visit,
+        form=None,
+        slot=f"t{line.pk}",
+        saved=status == 200,
+        message=message,
+        status=status,
+        line=line,
+    )
+
+
+def _sign_checked(request: HttpRequest, visit: Visit, user: User, cosign: bool) -> HttpResponse:
+    try:
+        if cosign:
+            visit_cosign(user=user, visit=visit)
+        else:
+            visit_sign(user=user, visit=visit)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return _render_note(
+            request, visit_get(user=user, visit_id=visit.pk), status=_status_for(exc)
+        )
+    messages.success(
+        request,
+        "Co-signed." if cosign else "Signed. The note is locked; changes go in addenda.",
+    )
+    return redirect("notes:note", visit_id=visit.pk)
+
+
+@require_POST
+def sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    return _sign_checked(request, visit_get(user=user, visit_id=visit_id), user, cosign=False)
+
+
+@require_POST
+def cosign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    return _sign_checked(request, visit_get(user=user, visit_id=visit_id), user, cosign=True)
+
+
+@require_POST
+def addendum_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    form = AddendumForm(request.POST)
+    if form.is_valid():
+        try:
+            visit_add_addendum(user=user, visit=visit, **form.cleaned_data)
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+            return _render_note(request, visit, addendum_form=form, status=_status_for(exc))
+        messages.success(request, "Addendum added.")
+        return redirect("notes:note", visit_id=visit.pk)
+    return _render_note(request, visit, addendum_form=form, status=INVALID_STATUS)
