@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, TextIO
+
+import orjson
 
 from handrail.cli import render
 from handrail.cli.errors import EXIT_OK, CliError
@@ -186,8 +189,7 @@ def batch(args: argparse.Namespace) -> int:
             for record in _batch_records(handle, source, rules):
                 counts["visits"] += 1
                 counts["ok" if record["ok"] else "errors"] += 1
-                out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-                out.write("\n")
+                out.write(_batch_dumps(record))
         finally:
             if close:
                 out.close()
@@ -214,7 +216,7 @@ def _batch_output(path: str | None) -> tuple[IO[str], bool]:
 
 
 def _batch_records(handle: TextIO, source: Path, rules: RuleSet) -> Iterator[dict[str, Any]]:
-    lines: Iterator[str] = handle
+    lines: Iterable[str] = handle
     if sys.stderr.isatty():
         from tqdm import tqdm
 
@@ -227,7 +229,7 @@ def _batch_records(handle: TextIO, source: Path, rules: RuleSet) -> Iterator[dic
 
 def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str, Any]:
     try:
-        data = json.loads(line)
+        data = _batch_loads(line)
     except json.JSONDecodeError as error:
         return _batch_error(number, "line", f"invalid JSON at column {error.colno} ({error.msg})")
     try:
@@ -235,6 +237,42 @@ def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str
     except RuleInputError as error:
         return _batch_error(number, error.field, error.message)
     return {"line": number, "ok": True, "result": result.to_dict()}
+
+
+# The batch reads and writes JSON with orjson (about 2x faster to read, 10x to write) but its
+# answers must stay exactly those of the stdlib json module: same values read, same bytes
+# written. orjson is used only where the two provably agree; everything else goes to json.
+#
+# Reading: orjson rejects what json accepts beyond RFC 8259 (NaN, Infinity, lone surrogates,
+# a BOM, 1e400) and then json.loads gives the answer (or the usual error message). The one
+# case where orjson accepts but reads differently is an integer past 64 bits (it becomes a
+# float), and a long run of digits is also where float parsing is hardest: any line with 20
+# digits in a row goes to json.loads.
+_LONG_NUMBER = re.compile(r"[0-9]{20}")
+
+
+def _batch_loads(line: str) -> Any:
+    if _LONG_NUMBER.search(line) is None:
+        try:
+            return orjson.loads(line)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(line)
+
+
+# Writing: both print a float as its shortest round-trip digits, except that orjson writes
+# small magnitudes as "0.00001" or "2.5e-7" where json writes "1e-05" and "2.5e-07"; output
+# holding "e-" or "0.0000" (a false alarm inside a text is harmless) is written by json.
+# Strings agree with ensure_ascii=False; orjson refuses lone surrogates and integers past
+# 64 bits, which json.dumps then writes.
+def _batch_dumps(record: dict[str, Any]) -> str:
+    try:
+        data = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        data = b"e-"
+    if b"e-" in data or b"0.0000" in data:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return data.decode()
 
 
 def _batch_error(number: int, field: str, message: str) -> dict[str, Any]:
