@@ -65,6 +65,7 @@ def check_diagnoses(visit: VisitRecord, codes: DiagnosisCodeSet) -> list[Finding
 
 
 # Diagnosis pointer required on every line
+@lru_cache(maxsize=64)
 def _missing(index: int) -> Finding:
     return Finding(
         severity=Severity.ERROR,
