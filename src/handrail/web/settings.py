@@ -132,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # app.css and the vendored htmx.min.js
 
 # Sessions and cookies. CSRF stays on everywhere (the API included, through session auth).
 SESSION_COOKIE_HTTPONLY = True

@@ -90,8 +90,8 @@ def case_treatment_days_since_report(*, case: Case, on: date) -> int:
 
 def case_days_since_certification(*, case: Case, on: date) -> int | None:
     plan = plan_in_effect(case=case, on=on)
-    if plan is None or plan.certified_on is None:
-        return None
+    if plan is None or plan.certified_on is None or plan.certified_on > on:
+        return None  # not certified (yet) on that date
     return (on - plan.certified_on).days
 
 

@@ -1,0 +1,53 @@
+"""`python -m handrail.web.serve`: what `make run` calls.
+
+Migrates the database (SQLite in var/ unless DATABASE_URL is set), loads the synthetic demo
+clinic on first run, prints the demo logins and serves http://127.0.0.1:8000 with Django's
+development server. Development only: production runs handrail.web.wsgi behind a real
+server with SECRET_KEY set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from handrail.web.devenv import setup_dev_environment
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m handrail.web.serve", description="Run the Handrail clinic app locally."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-demo", action="store_true", help="do not load the demo clinic")
+    parser.add_argument(
+        "--prepare-only", action="store_true", help="migrate and load the demo, then exit"
+    )
+    args = parser.parse_args(argv)
+
+    setup_dev_environment(debug=True)
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from handrail.web.clinic.management.commands.load_demo import DEMO_CLINIC, demo_logins_text
+    from handrail.web.clinic.models import Clinic
+
+    print("Handrail: migrating the database ...", flush=True)
+    call_command("migrate", interactive=False, verbosity=0)
+    if not args.no_demo:
+        if Clinic.objects.filter(name=DEMO_CLINIC).exists():
+            print(demo_logins_text(), flush=True)
+        else:
+            print("Handrail: loading the synthetic demo clinic (first run, ~1 minute) ...")
+            call_command("load_demo")
+    if args.prepare_only:
+        return 0
+    print(f"Handrail: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,128 @@
+"""End to end in chromium: the OT documents a 97535 + 97530 visit with the timers and signs
+it; the biller reads the worklists. Screenshots land in test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from handrail.web.visits.models import TimerSegment, Visit, VisitStatus
+from tests.web.conftest import PASSWORD, World
+from tests.web.notes_seed import GOOD_NOTE, seed_worklists
+
+TIMEOUT = 10_000  # ms; the first engine run loads the official tables
+
+
+def _log_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page.locator(".who")).to_contain_text(username.capitalize(), timeout=TIMEOUT)
+
+
+def _add_code(page: Page, code: str) -> None:
+    page.select_option("#add-code", code)
+    page.click("#add-line button[type=submit]")
+    expect(page.locator(f"#line-{code}")).to_be_visible(timeout=TIMEOUT)
+
+
+def _line_id(page: Page, code: str) -> str:
+    line_id = page.locator(f"#line-{code}").get_attribute("data-line")
+    assert line_id is not None
+    return line_id
+
+
+def _run_timer(page: Page, code: str, line_id: str, seconds: float) -> None:
+    button = page.locator(f"#timer-{code} .timer-btn")
+    button.click()
+    expect(button).to_have_text("Stop")
+    page.wait_for_timeout(seconds * 1000)
+    button.click()
+    expect(button).to_have_text("Start")
+    expect(page.locator(f"#segs-{line_id} li")).to_have_count(1, timeout=TIMEOUT)
+
+
+class NoteFlowTests:
+    def test_it_documents_times_checks_and_signs_a_97535_97530_visit(
+        self, page: Page, live_server: Any, world: World, screenshots: Path
+    ) -> None:
+        base = live_server.url
+        _log_in(page, base, world.ot.username)
+        page.goto(f"{base}/cases/{world.ot_case.pk}/")
+        page.click("text=New visit note")
+        page.click("button:has-text('Start note')")
+        page.wait_for_url(re.compile(r"/visits/\d+/$"))
+        visit = Visit.objects.get(case=world.ot_case, date=world.today)
+        page.goto(f"{base}/visits/{visit.pk}/note/")
+
+        _add_code(page, "97535")
+        _add_code(page, "97530")
+        line_535, line_530 = _line_id(page, "97535"), _line_id(page, "97530")
+
+        # Timers: a short run on each code (whole minutes round to 0), then the minutes
+        # the session really took typed by hand.
+        _run_timer(page, "97535", line_535, 1.5)
+        _run_timer(page, "97530", line_530, 1.2)
+        assert TimerSegment.objects.filter(line__visit=visit).count() == 2
+        page.fill(f"#id_l{line_535}-therapist_minutes", "25")
+        page.fill(f"#id_l{line_530}-therapist_minutes", "15")
+        for name in ("baseline", "task", "technique", "performance"):
+            page.fill(f"#id_l{line_535}-{name}", GOOD_NOTE[name])
+
+        panel = page.locator("#panel")
+        expect(panel.locator("#units-97535")).to_have_attribute("data-units", "2", timeout=TIMEOUT)
+        expect(panel.locator("#units-97530")).to_have_attribute("data-units", "1")
+        expect(panel.locator("#units-total")).to_have_text("3")
+        missing = panel.locator('[data-rule="doc.97535.missing-skilled"]')
+        expect(missing).to_be_visible(timeout=TIMEOUT)
+        expect(missing).to_contain_text("97535 note does not state the reason")
+        page.screenshot(path=str(screenshots / "note-finding.png"), full_page=True)
+
+        page.fill(f"#id_l{line_535}-skilled", GOOD_NOTE["skilled"])
+        expect(missing).to_have_count(0, timeout=TIMEOUT)
+        expect(page.locator(f"#s-l{line_535}")).to_contain_text("Saved")
+        page.screenshot(path=str(screenshots / "note-ready.png"), full_page=True)
+
+        page.click("#sign-button")
+        expect(page.locator("#visit-status")).to_have_text("Signed · locked", timeout=TIMEOUT)
+        expect(page.locator("#locked-banner")).to_be_visible()
+        expect(page.locator("textarea[name$='-skilled']")).to_have_count(0)
+        expect(page.locator(".timer-btn")).to_have_count(0)
+        expect(page.locator("#id_reason")).to_be_visible()  # only addenda from now on
+        page.screenshot(path=str(screenshots / "note-signed.png"), full_page=True)
+
+        visit.refresh_from_db()
+        assert visit.status == VisitStatus.SIGNED
+        assert visit.signed_by == world.ot
+        assert [(line.code, line.therapist_minutes) for line in visit.lines.all()] == [
+            ("97535", 25),
+            ("97530", 15),
+        ]
+        assert visit.lines.get(code="97535").skilled == GOOD_NOTE["skilled"]
+
+
+class WorklistFlowTests:
+    def test_it_shows_the_biller_the_worklists(
+        self, page: Page, live_server: Any, world: World, screenshots: Path
+    ) -> None:
+        seeded = seed_worklists(world)
+        base = live_server.url
+        _log_in(page, base, world.biller.username)
+        page.click("nav.mainnav >> text=Worklists")
+        expect(page.locator("h1")).to_have_text("Worklists")
+        expect(page.locator("#wl-unsigned")).to_contain_text("Ada Synthetic")
+        expect(page.locator("#wl-progress")).to_contain_text("9 of 10")
+        expect(page.locator("#wl-recerts")).to_contain_text("Certification")
+        expect(page.locator("#wl-authorizations")).to_contain_text(
+            "At 2 visits a week this runs out on"
+        )
+        expect(page.locator("#wl-threshold")).to_contain_text("$2,100.00 of $2,480.00")
+        page.screenshot(path=str(screenshots / "worklists-biller.png"), full_page=True)
+
+        page.click(f"#wl-unsigned a[href='/visits/{seeded.draft.pk}/note/']")
+        expect(page.locator("#sign-reason")).to_have_text("A biller cannot sign notes.")
+        expect(page.locator("#sign-button")).to_have_count(0)

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from handrail.web.clinic.models import Clinic, Patient, User
+from handrail.web.visits.models import Visit
+
+
+@pytest.mark.django_db
+class LoadDemoTests:
+    def test_it_loads_the_demo_clinic_once_and_prints_the_logins(self) -> None:
+        first = StringIO()
+        call_command("load_demo", stdout=first)
+        counts = (Patient.objects.count(), Visit.objects.count())
+        second = StringIO()
+        call_command("load_demo", stdout=second)
+        assert Clinic.objects.count() == 1
+        assert (Patient.objects.count(), Visit.objects.count()) == counts
+        assert counts[0] == 20 and 90 <= counts[1] <= 130
+        assert "Demo clinic already loaded; nothing to do." in second.getvalue()
+        for username in ("pt", "ot", "ota", "biller", "admin", "frontdesk"):
+            assert f"  {username} " in first.getvalue()
+        assert sorted(User.objects.values_list("role", flat=True)) == [
+            "admin",
+            "assistant",
+            "biller",
+            "front_desk",
+            "therapist",
+            "therapist",
+        ]
+        assert Visit.objects.filter(status="draft").count() == 2
+        assert Visit.objects.filter(cosigned_by__isnull=False).exists()
+        signed = Visit.objects.filter(status="signed")
+        assert all(v.allowed_amount is not None and v.allowed_amount > 0 for v in signed)
+        years = set(Visit.objects.values_list("date__year", flat=True))
+        assert years == {2025, 2026}
