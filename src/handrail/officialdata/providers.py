@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from handrail.officialdata.builtin import BuiltinTable
 from handrail.officialdata.files import Row
 from handrail.officialdata.icd10cm import icd_citation
+from handrail.officialdata.store import ROW_COLUMNS
 from handrail.rules.model import Source
 from handrail.rules.tables import (
     DiagnosisCodeSet,
@@ -97,27 +98,113 @@ def pick_latest_or_earliest(candidates: Iterable[LoadedRelease], on: date) -> Lo
     return latest_on_or_before(pool, on) or earliest(pool)
 
 
-class _Rows:
-    """Reads a release's rows from its built-in table or from the store."""
+T = TypeVar("T")
+MAX_CACHED_ANSWERS = 250_000  # made-up codes or ZIPs in input must not grow a cache forever
 
-    def __init__(self, db: Database | None) -> None:
-        self.db = db
 
-    def all(
-        self, loaded: LoadedRelease, kind: TableKind, columns: str, where: str = ""
-    ) -> list[Row]:
+class _Keyed(Generic[T]):
+    """One kind's rows looked up by key, per release; each answer is built once and cached.
+
+    Built-in tables are indexed in memory on first use; imported releases are read from the
+    store one key at a time (an indexed query), so a batch only pays for the keys it uses.
+    """
+
+    def __init__(
+        self,
+        db: Database | None,
+        kind: TableKind,
+        key_columns: tuple[str, ...],
+        build: Callable[[Row, Release], T],
+        keep: Callable[[Row], bool] = lambda row: True,
+        where: str = "",
+    ) -> None:
+        columns = ROW_COLUMNS[kind]
+        self._db = db
+        self._positions = tuple(columns.index(name) for name in key_columns)
+        self._build = build
+        self._keep = keep
+        self._sql = (
+            f"SELECT {', '.join(columns)} FROM {kind}_row WHERE release_id = ?"
+            + "".join(f" AND {name} = ?" for name in key_columns)
+            + where
+            + " LIMIT 1"
+        )
+        self._indexes: dict[int, dict[tuple[Any, ...], Row]] = {}
+        self._answers: dict[tuple[int, tuple[str, ...]], T | None] = {}
+
+    def get(self, loaded: LoadedRelease, key: tuple[str, ...]) -> T | None:
+        cache_key = (id(loaded), key)
+        try:
+            return self._answers[cache_key]
+        except KeyError:
+            pass
+        row = self._find(loaded, key)
+        answer = None if row is None else self._build(row, loaded.release)
+        if len(self._answers) >= MAX_CACHED_ANSWERS:
+            self._answers.clear()
+        self._answers[cache_key] = answer
+        return answer
+
+    def _find(self, loaded: LoadedRelease, key: tuple[str, ...]) -> Row | None:
         if loaded.builtin_table is not None:
-            return loaded.builtin_table.rows()
-        if self.db is None or loaded.db_id is None:
-            return []
-        sql = f"SELECT {columns} FROM {kind}_row WHERE release_id = ?{where}"
-        return self.db.rows(sql, (loaded.db_id,))
+            index = self._indexes.get(id(loaded))
+            if index is None:
+                index = {
+                    tuple(row[p] for p in self._positions): row
+                    for row in loaded.builtin_table.rows()
+                    if self._keep(row)
+                }
+                self._indexes[id(loaded)] = index
+            return index.get(key)
+        if self._db is None or loaded.db_id is None:
+            return None
+        found = self._db.rows(self._sql, (loaded.db_id, *key))
+        return found[0] if found else None
 
 
-_PFS_COLUMNS = (
-    "code, modifier, status, work, pe_nonfacility, pe_facility, facility_na, mp, pctc,"
-    " mult_proc, global_days, conversion_factor"
-)
+def _rvu_row(row: Row, release: Release) -> RvuRow:
+    return RvuRow(
+        code=row[0],
+        modifier=row[1],
+        status=row[2],
+        work=Decimal(row[3]),
+        pe_nonfacility=Decimal(row[4]),
+        pe_facility=Decimal(row[5]),
+        mp=Decimal(row[7]),
+        facility_na=bool(row[6]),
+        pctc=row[8],
+        mult_proc=row[9],
+        global_days=row[10],
+        conversion_factor=Decimal(row[11]) if row[11] else None,
+        release=release,
+    )
+
+
+def _gpci_row(row: Row, release: Release) -> GpciRow:
+    return GpciRow(
+        mac=row[0],
+        locality=row[2],
+        state=row[1],
+        name=row[3],
+        work=Decimal(row[4]),
+        pe=Decimal(row[5]),
+        mp=Decimal(row[6]),
+        release=release,
+    )
+
+
+def _zip_row(row: Row, release: Release) -> ZipLocality:
+    return ZipLocality(zip5=row[0], state=row[1], mac=row[2], locality=row[3], release=release)
+
+
+def _mue_row(row: Row, release: Release) -> MueEdit:
+    return MueEdit(
+        code=row[0],
+        max_units=int(row[1]),
+        adjudication_indicator=None if row[2] is None else int(row[2]),
+        rationale=row[3],
+        release=release,
+    )
 
 
 class LayeredFeeSchedule:
@@ -130,22 +217,29 @@ class LayeredFeeSchedule:
         zip5: Sequence[LoadedRelease],
         db: Database | None = None,
     ) -> None:
-        # Non-QPP values are the default; a QPP file differs only in its conversion factor
-        # and is served only for a year that has no non-QPP release.
         self._pfs = list(pfs)
         self._gpci = list(gpci)
         self._zip5 = list(zip5)
-        self._reader = _Rows(db)
         self._pfs_choice: dict[date, LoadedRelease | None] = {}
         self._gpci_choice: dict[date, LoadedRelease | None] = {}
         self._zip_choice: dict[date, LoadedRelease | None] = {}
-        self._rvu_tables: dict[int, dict[str, RvuRow]] = {}
-        self._gpci_tables: dict[int, dict[tuple[str, str], GpciRow]] = {}
-        self._zip_tables: dict[int, dict[str, ZipLocality]] = {}
+        # The global row of a code (no modifier): 26/TC/53 rows are not therapy prices.
+        self._rvus = _Keyed(
+            db,
+            "pfs",
+            ("code",),
+            _rvu_row,
+            keep=lambda row: row[1] == "",
+            where=" AND modifier = ''",
+        )
+        self._gpcis = _Keyed(db, "gpci", ("mac", "locality"), _gpci_row)
+        self._zips = _Keyed(db, "zip5", ("zip5",), _zip_row)
 
     # Release choice by date of service
     def pfs_release(self, on: date) -> LoadedRelease | None:
         if on not in self._pfs_choice:
+            # Non-QPP values are the default; a QPP file differs only in its conversion
+            # factor and is served only for a year that has no non-QPP release.
             regular = [c for c in self._pfs if not c.qp]
             year_has_regular = any(c.release.effective_from.year == on.year for c in regular)
             self._pfs_choice[on] = pick_in_year(regular if year_has_regular else self._pfs, on)
@@ -164,30 +258,17 @@ class LayeredFeeSchedule:
     # FeeScheduleTables
     def rvu(self, code: str, on: date) -> RvuRow | None:
         loaded = self.pfs_release(on)
-        if loaded is None:
-            return None
-        table = self._rvu_tables.get(id(loaded))
-        if table is None:
-            table = self._rvu_table(loaded)
-        return table.get(code.strip().upper())
+        return None if loaded is None else self._rvus.get(loaded, (code.strip().upper(),))
 
     def gpci(self, mac: str, locality: str, on: date) -> GpciRow | None:
         loaded = self.gpci_release(on)
         if loaded is None:
             return None
-        table = self._gpci_tables.get(id(loaded))
-        if table is None:
-            table = self._gpci_table(loaded)
-        return table.get((mac.strip(), locality.strip()))
+        return self._gpcis.get(loaded, (mac.strip(), locality.strip()))
 
     def locality_for_zip(self, zip5: str, on: date) -> ZipLocality | None:
         loaded = self.zip5_release(on)
-        if loaded is None:
-            return None
-        table = self._zip_tables.get(id(loaded))
-        if table is None:
-            table = self._zip_table(loaded)
-        return table.get(zip5.strip()[:5])
+        return None if loaded is None else self._zips.get(loaded, (zip5.strip()[:5],))
 
     def releases(self) -> Iterable[Release]:
         return [c.release for c in (*self._pfs, *self._gpci, *self._zip5)]
@@ -198,60 +279,6 @@ class LayeredFeeSchedule:
         if not matching:
             return None
         return max(matching, key=lambda c: c.rank).conversion_factor
-
-    # Tables, loaded once per release
-    def _rvu_table(self, loaded: LoadedRelease) -> dict[str, RvuRow]:
-        rows = self._reader.all(loaded, "pfs", _PFS_COLUMNS, " AND modifier = ''")
-        table = {
-            row[0]: RvuRow(
-                code=row[0],
-                modifier=row[1],
-                status=row[2],
-                work=Decimal(row[3]),
-                pe_nonfacility=Decimal(row[4]),
-                pe_facility=Decimal(row[5]),
-                mp=Decimal(row[7]),
-                facility_na=bool(row[6]),
-                pctc=row[8],
-                mult_proc=row[9],
-                global_days=row[10],
-                conversion_factor=Decimal(row[11]) if row[11] else None,
-                release=loaded.release,
-            )
-            for row in rows
-            if row[1] == ""
-        }
-        self._rvu_tables[id(loaded)] = table
-        return table
-
-    def _gpci_table(self, loaded: LoadedRelease) -> dict[tuple[str, str], GpciRow]:
-        rows = self._reader.all(loaded, "gpci", "mac, state, locality, name, work, pe, mp")
-        table = {
-            (row[0], row[2]): GpciRow(
-                mac=row[0],
-                locality=row[2],
-                state=row[1],
-                name=row[3],
-                work=Decimal(row[4]),
-                pe=Decimal(row[5]),
-                mp=Decimal(row[6]),
-                release=loaded.release,
-            )
-            for row in rows
-        }
-        self._gpci_tables[id(loaded)] = table
-        return table
-
-    def _zip_table(self, loaded: LoadedRelease) -> dict[str, ZipLocality]:
-        rows = self._reader.all(loaded, "zip5", "zip5, state, mac, locality")
-        table = {
-            row[0]: ZipLocality(
-                zip5=row[0], state=row[1], mac=row[2], locality=row[3], release=loaded.release
-            )
-            for row in rows
-        }
-        self._zip_tables[id(loaded)] = table
-        return table
 
 
 class LayeredEdits:
@@ -266,12 +293,11 @@ class LayeredEdits:
         self._ptp = list(ptp)
         self._mue = list(mue)
         self._db = db
-        self._reader = _Rows(db)
         self._ptp_choice: dict[date, LoadedRelease | None] = {}
         self._mue_choice: dict[date, LoadedRelease | None] = {}
         self._pairs: dict[tuple[frozenset[str], int], list[PtpEdit]] = {}
         self._builtin_ptp: dict[int, list[PtpEdit]] = {}
-        self._mue_tables: dict[int, dict[str, MueEdit]] = {}
+        self._mues = _Keyed(db, "mue", ("code",), _mue_row)
 
     def ptp_release(self, on: date) -> LoadedRelease | None:
         if on not in self._ptp_choice:
@@ -292,17 +318,14 @@ class LayeredEdits:
         edits = self._pairs.get(key)
         if edits is None:
             edits = self._find_pairs(key[0], loaded)
+            if len(self._pairs) >= MAX_CACHED_ANSWERS:
+                self._pairs.clear()
             self._pairs[key] = edits
         return [edit for edit in edits if edit.in_force(on)]
 
     def mue(self, code: str, on: date) -> MueEdit | None:
         loaded = self.mue_release(on)
-        if loaded is None:
-            return None
-        table = self._mue_tables.get(id(loaded))
-        if table is None:
-            table = self._mue_table(loaded)
-        return table.get(code.strip().upper())
+        return None if loaded is None else self._mues.get(loaded, (code.strip().upper(),))
 
     def releases(self) -> Iterable[Release]:
         return [c.release for c in (*self._ptp, *self._mue)]
@@ -327,23 +350,6 @@ class LayeredEdits:
             (loaded.db_id, *ordered, *ordered),
         )
         return [_ptp_edit(row, loaded.release) for row in rows if row[0] != row[1]]
-
-    def _mue_table(self, loaded: LoadedRelease) -> dict[str, MueEdit]:
-        rows = self._reader.all(
-            loaded, "mue", "code, max_units, adjudication_indicator, rationale"
-        )
-        table = {
-            row[0]: MueEdit(
-                code=row[0],
-                max_units=int(row[1]),
-                adjudication_indicator=None if row[2] is None else int(row[2]),
-                rationale=row[3],
-                release=loaded.release,
-            )
-            for row in rows
-        }
-        self._mue_tables[id(loaded)] = table
-        return table
 
 
 def _ptp_edit(row: Row, release: Release) -> PtpEdit:

@@ -73,13 +73,13 @@ CREATE TABLE IF NOT EXISTS gpci_row (
     mac TEXT NOT NULL, state TEXT NOT NULL, locality TEXT NOT NULL, name TEXT NOT NULL,
     work TEXT NOT NULL, pe TEXT NOT NULL, mp TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS gpci_row_release ON gpci_row (release_id);
+CREATE INDEX IF NOT EXISTS gpci_row_locality ON gpci_row (release_id, mac, locality);
 CREATE TABLE IF NOT EXISTS zip5_row (
     release_id INTEGER NOT NULL REFERENCES release (id),
     zip5 TEXT NOT NULL, state TEXT NOT NULL, mac TEXT NOT NULL, locality TEXT NOT NULL,
     plus_four INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS zip5_row_release ON zip5_row (release_id);
+CREATE INDEX IF NOT EXISTS zip5_row_zip5 ON zip5_row (release_id, zip5);
 CREATE TABLE IF NOT EXISTS ptp_row (
     release_id INTEGER NOT NULL REFERENCES release (id),
     column1 TEXT NOT NULL, column2 TEXT NOT NULL, effective TEXT NOT NULL, deleted TEXT,
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS mue_row (
     code TEXT NOT NULL, max_units INTEGER NOT NULL, adjudication_indicator INTEGER,
     rationale TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS mue_row_release ON mue_row (release_id);
+CREATE INDEX IF NOT EXISTS mue_row_code ON mue_row (release_id, code);
 CREATE TABLE IF NOT EXISTS icd10cm_row (
     release_id INTEGER NOT NULL REFERENCES release (id),
     code TEXT NOT NULL, billable INTEGER NOT NULL, short_description TEXT NOT NULL,
