@@ -64,6 +64,24 @@ class GpciImportTests:
         assert (alaska.name, alaska.work) == ("ALASKA", Decimal("1.5"))
         assert (wyoming.name, wyoming.state, wyoming.pe) == ("WYOMING", "WY", Decimal("1"))
 
+    def test_it_reads_the_floored_work_gpci_when_both_are_printed(self, tmp_path: Path) -> None:
+        header = [
+            HEADER[0],
+            "MAC,State,Locality Number,Locality Name,2026 PW GPCI (without 1.0 Floor),"
+            "2026 PW GPCI (with 1.0 Floor),2026 PE GPCI,2026 MP GPCI",
+        ]
+        path = write_lines(
+            tmp_path / "GPCI2026.csv", [*header, "10112,AL,00,ALABAMA*,0.988,1.000,0.875,0.566"]
+        )
+        run_import("gpci", path, data_dir=tmp_path)
+        alabama = load_ruleset(data_dir=tmp_path).fees.gpci("10112", "00", date(2026, 5, 1))
+        assert alabama is not None
+        assert (alabama.work, alabama.pe, alabama.mp) == (
+            Decimal("1.000"),
+            Decimal("0.875"),
+            Decimal("0.566"),
+        )
+
     def test_it_stops_at_the_footnotes(self, tmp_path: Path) -> None:
         path = write_lines(tmp_path / "GPCI2026.csv", [*HEADER, ALABAMA, ALASKA, *FOOTNOTES])
         summary = run_import("gpci", path, data_dir=tmp_path)

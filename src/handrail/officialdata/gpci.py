@@ -35,6 +35,18 @@ HEADER_SEARCH_ROWS = 15
 EXPECTED = "CMS GPCI file (PFS Addendum E, GPCIyyyy.csv)"
 
 
+def _work_column(names: list[str]) -> int | None:
+    """The work GPCI column; with floored and unfloored columns side by side, the floored one.
+
+    CMS printed both in some releases (e.g. RVU26A, while the 1.0 work floor had lapsed); the
+    floor was restored retroactively (reference §3), so the floored values are the ones paid.
+    """
+    found = [i for i, name in enumerate(names) if "PW GPCI" in name or "WORK GPCI" in name]
+    floored = [i for i in found if "WITH 1.0 FLOOR" in names[i] or "WITH FLOOR" in names[i]]
+    candidates = floored or found
+    return candidates[0] if candidates else None
+
+
 def _column(names: list[str], *tests: str) -> int | None:
     for position, header in enumerate(names):
         if any(test in header for test in tests):
@@ -68,7 +80,7 @@ def parse_gpci(path: Path, *, release: str | None, effective: date | None) -> Pa
             "state": _column(names, "STATE"),
             "locality": _column(names, "LOCALITY NUMBER", "LOCALITY NO", "LOCALITY #"),
             "name": _column(names, "LOCALITY NAME"),
-            "work": _column(names, "PW GPCI", "WORK GPCI"),
+            "work": _work_column(names),
             "pe": _column(names, "PE GPCI"),
             "mp": _column(names, "MP GPCI", "MALPRACTICE GPCI"),
         }

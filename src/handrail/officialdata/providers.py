@@ -71,8 +71,14 @@ class LoadedRelease:
     db_id: int | None = None
 
     @property
-    def rank(self) -> tuple[date, int, str]:
-        return (self.release.effective_from, 0 if self.release.builtin else 1, self.imported_at)
+    def rank(self) -> tuple[date, int, str, int]:
+        builtin = self.release.builtin
+        return (
+            self.release.effective_from,
+            0 if builtin else 1,
+            self.imported_at,
+            self.db_id or 0,
+        )
 
 
 def latest_on_or_before(candidates: Iterable[LoadedRelease], on: date) -> LoadedRelease | None:
