@@ -19,7 +19,10 @@ child's `ru_maxrss` from `os.wait4` (the per-child form of `resource.getrusage`
 (RUSAGE_CHILDREN), which only keeps the largest child ever seen). Memory is "flat" when the
 peak RSS at N is at most 1.5x the peak at N/4 (the input grows 4x).
 
-"net v/s" is the batch's visits per second once the one-visit start-up time is taken off.
+"cpu s" is the child's user + system CPU time and "cpu x fl" its ratio to the floor's: on a
+busy machine they vary far less than wall time. "net v/s" is the batch's visits per second
+once the one-visit start-up time is taken off.
+
 Results are printed as a table and written to benchmarks/out/latest.json.
 """
 
@@ -63,6 +66,8 @@ class Run:
     ratio_to_floor: float | None = None
     rejected: int | None = None  # output lines with "ok": false (visits the batch refused)
     net_visits_per_s: float | None = None  # visits / (wall - one-visit start-up wall)
+    cpu_s: float = 0.0  # the child's user + system CPU time: steadier than wall on a busy machine
+    cpu_ratio_to_floor: float | None = None
 
 
 def json_floor(source: Path, target: Path) -> int:
@@ -122,6 +127,7 @@ def measure(step: str, command: list[str], visits: int, output: Path, log: Path)
         visits=visits,
         ok=ok,
         wall_s=round(wall, 3),
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
         peak_rss_mb=round(peak_mb, 1),
         visits_per_s=round(visits / wall, 1) if ok and wall > 0 else 0.0,
         output_lines=_count_lines(output),
@@ -165,7 +171,7 @@ def _fmt(value: float | None, pattern: str) -> str:
 def print_table(runs: list[Run]) -> None:
     header = (
         f"{'visits':>9}  {'step':<15} {'wall s':>8} {'visits/s':>10} {'net v/s':>10} "
-        f"{'peak RSS MB':>11} {'x floor':>8}  status"
+        f"{'peak RSS MB':>11} {'x floor':>8} {'cpu s':>8} {'cpu x fl':>8}  status"
     )
     print(header)
     print("-" * len(header))
@@ -179,7 +185,8 @@ def print_table(runs: list[Run]) -> None:
         print(
             f"{run.visits:>9,}  {run.step:<15} {run.wall_s:>8.2f} {speed:>10} "
             f"{_fmt(run.net_visits_per_s, ',.0f'):>10} "
-            f"{run.peak_rss_mb:>11.1f} {_fmt(run.ratio_to_floor, '.2f'):>8}  {status}"
+            f"{run.peak_rss_mb:>11.1f} {_fmt(run.ratio_to_floor, '.2f'):>8} {run.cpu_s:>8.2f} "
+            f"{_fmt(run.cpu_ratio_to_floor, '.2f'):>8}  {status}"
         )
 
 
@@ -212,6 +219,8 @@ def _batch_run(
     extra: dict[str, Any] = {"rejected": count_rejected(batch_out)}
     if batch.ok and floor.ok and floor.wall_s > 0:
         extra["ratio_to_floor"] = round(batch.wall_s / floor.wall_s, 2)
+    if batch.ok and floor.ok and floor.cpu_s > 0:
+        extra["cpu_ratio_to_floor"] = round(batch.cpu_s / floor.cpu_s, 2)
     start = next((run for run in runs if run.step == "handrail start" and run.ok), None)
     if batch.ok and start is not None and batch.wall_s > start.wall_s:
         extra["net_visits_per_s"] = round(size / (batch.wall_s - start.wall_s), 1)
