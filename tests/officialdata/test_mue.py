@@ -65,6 +65,19 @@ class MueImportTests:
             " Edit' does not start with 1, 2 or 3;"
         )
 
+    def test_it_refuses_the_outpatient_hospital_table(self, tmp_path: Path) -> None:
+        path = tmp_path / "MCR_MUE_OutpatientHospitalServices_Eff_07-01-2026.csv"
+        write_mue(path, ROWS)
+        text = path.read_text().replace("Practitioner Services MUE", "Outpatient Hospital MUE")
+        path.write_text(text)
+        with pytest.raises(OfficialDataError) as caught:
+            run_import("mue", path, data_dir=tmp_path)
+        assert str(caught.value) == (
+            f"{path}:{MUE_PREAMBLE_LINES - 1}: this MUE table is not the practitioner services one"
+            " (column 'OUTPATIENTHOSPITALMUEVALUES'); import the practitioner file"
+            " MCR_MUE_PractitionerServices_Eff_*.csv"
+        )
+
     def test_it_needs_an_effective_date_it_cannot_read_from_the_name(self, tmp_path: Path) -> None:
         path = write_mue(tmp_path / "mue.csv", ROWS)
         with pytest.raises(OfficialDataError, match="give --effective YYYY-MM-DD"):

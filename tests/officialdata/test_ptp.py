@@ -107,6 +107,11 @@ class PtpImportTests:
         with pytest.raises(OfficialDataError, match=r":7: Effective Date '20261301' is not"):
             run_import("ptp", path, release="NCCI PTP 2026Q3", data_dir=tmp_path)
 
+    def test_it_refuses_the_outpatient_hospital_file(self, tmp_path: Path) -> None:
+        path = write_ptp(tmp_path / "ccioph-v322r0-f1.txt", LINES)
+        with pytest.raises(OfficialDataError, match="outpatient hospital PTP file"):
+            run_import("ptp", path, release="NCCI PTP 2026Q3", data_dir=tmp_path)
+
     def test_it_rejects_a_file_without_the_ptp_header(self, tmp_path: Path) -> None:
         path = tmp_path / "edits.txt"
         path.write_text(ptp_line("97140", "97530") + "\n")

@@ -52,7 +52,9 @@ def parse_mue(path: Path, *, release: str | None, effective: date | None) -> Par
     try:
         rows = csv_rows(handle, name)
         derived = False
-        for count, (_number, cells) in enumerate(rows, start=1):
+        header_line = 0
+        for count, (number, cells) in enumerate(rows, start=1):
+            header_line = number
             squashed = [_squash(cell) for cell in cells]
             if squashed[:4] == DERIVED_HEADER:
                 derived = True
@@ -67,6 +69,15 @@ def parse_mue(path: Path, *, release: str | None, effective: date | None) -> Par
                 raise wrong_format(path, EXPECTED, "mue")
         else:
             raise wrong_format(path, EXPECTED, "mue")
+        value_header = next((c for c in squashed if "MUEVALUE" in c), "")
+        if not derived and "PRACTITIONER" not in value_header:
+            # CMS also publishes outpatient hospital and DME supplier MUE tables: other values.
+            raise OfficialDataError(
+                f"this MUE table is not the practitioner services one (column {value_header!r})",
+                "import the practitioner file MCR_MUE_PractitionerServices_Eff_*.csv",
+                file=name,
+                line=header_line,
+            )
         width = len(cells)
         index = (
             {"code": 0, "value": 1, "mai": None, "rationale": 2}

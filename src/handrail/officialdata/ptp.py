@@ -57,6 +57,16 @@ def ptp_files(path: Path) -> list[Path]:
     return [path]
 
 
+def _check_practitioner(path: Path) -> None:
+    # Outpatient hospital PTP files (ccioph-*) share the layout but not the edits.
+    if path.name.lower().startswith("cciop"):
+        raise OfficialDataError(
+            "this is the outpatient hospital PTP file, not the practitioner one",
+            "import the practitioner files ccipra-v3XXr0-f1..f4 for professional claims",
+            file=display_name(path),
+        )
+
+
 def ptp_release(path: Path, release: str | None, effective: date | None) -> ParsedMeta:
     if not release:
         raise OfficialDataError(
@@ -87,6 +97,7 @@ def parse_ptp(path: Path, *, release: str | None, effective: date | None) -> Par
     meta = ptp_release(path, release, effective)
     for part in files:
         check_file(part, "ptp")
+        _check_practitioner(part)
     # Check every part's header before the first row is written.
     for part in files:
         _check_preamble(part)
