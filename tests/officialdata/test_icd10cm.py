@@ -60,6 +60,8 @@ class Icd10CmImportTests:
         )
         missing = diagnoses.lookup("I69.399", date(2027, 1, 1))
         assert (missing.exists, missing.billable) == (False, False)
+        not_a_code = diagnoses.lookup("97535", date(2027, 1, 1))
+        assert (not_a_code.code, not_a_code.exists) == ("97535", False)
 
     def test_it_imports_the_codes_file_with_a_release_option(self, tmp_path: Path) -> None:
         lines = [

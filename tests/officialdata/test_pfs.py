@@ -128,6 +128,27 @@ class PfsImportTests:
         assert str(caught.value).startswith(f"{bad}:{line}: expected 32 fields, found 33;")
         assert imported(tmp_path) == before == [("pfs", "RVU26C", 2)]
 
+    def test_it_keeps_the_earlier_import_when_a_reimport_fails(self, tmp_path: Path) -> None:
+        good = write_pfs(tmp_path / "good.csv", [pfs_row("97535", work="0.45")])
+        first = run_import("pfs", good, data_dir=tmp_path)
+        bad = write_pfs(tmp_path / "bad.csv", [pfs_row("97535", work="0.50"), pfs_row("9753")])
+        with pytest.raises(OfficialDataError, match=r"HCPCS '9753' is not a 5-character"):
+            run_import("pfs", bad, data_dir=tmp_path)
+        (status,) = [s for s in data_status(data_dir=tmp_path) if not s.builtin]
+        assert (status.label, status.rows, status.sha256) == ("RVU26C", 1, first.sha256)
+        row = load_ruleset(data_dir=tmp_path).fees.rvu("97535", date(2026, 7, 1))
+        assert row is not None and (row.work, row.release.builtin) == (Decimal("0.45"), False)
+
+    def test_it_refuses_a_store_that_is_not_a_database(self, tmp_path: Path) -> None:
+        store = tmp_path / "official-data.sqlite3"
+        store.write_text("not a database\n")
+        path = write_pfs(tmp_path / "rvu.csv", [pfs_row("97535")])
+        with pytest.raises(OfficialDataError) as caught:
+            run_import("pfs", path, data_dir=tmp_path)
+        assert str(caught.value).startswith(f"{store} is not a Handrail data store or is damaged")
+        with pytest.raises(OfficialDataError, match="cannot read the data store"):
+            data_status(data_dir=tmp_path)
+
     def test_it_names_the_column_of_a_bad_value(self, tmp_path: Path) -> None:
         bad = write_pfs(tmp_path / "bad.csv", [pfs_row("97110"), pfs_row("97530", mp="x.01")])
         with pytest.raises(OfficialDataError) as caught:

@@ -15,6 +15,7 @@ an earlier one. Answers are cached in memory: the engine asks for every visit of
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -371,9 +372,17 @@ def _ptp_edit(row: Row, release: Release) -> PtpEdit:
     )
 
 
+_ICD_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
+
+
 def normalize_icd(code: str) -> tuple[str, str]:
-    """(undotted, dotted) forms of an ICD-10-CM code: "i69351" -> ("I69351", "I69.351")."""
+    """(undotted, dotted) forms of an ICD-10-CM code: "i69351" -> ("I69351", "I69.351").
+
+    Text that cannot be a code keeps its shape (stripped, upper case) so messages show it.
+    """
     undotted = code.strip().upper().replace(".", "")
+    if not _ICD_SHAPE.fullmatch(undotted):
+        return undotted, code.strip().upper()
     dotted = undotted if len(undotted) <= 3 else f"{undotted[:3]}.{undotted[3:]}"
     return undotted, dotted
 

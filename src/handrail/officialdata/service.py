@@ -172,6 +172,11 @@ def run_import(
         conn = connect_for_write(data_dir)
         try:
             return _store(conn, table, parsed, source, checksum)
+        except sqlite3.Error as exc:
+            raise OfficialDataError(
+                f"the data store could not be written ({exc}); nothing was imported",
+                "check the disk space and permissions of HANDRAIL_DATA_DIR, then import again",
+            ) from exc
         finally:
             conn.close()
 

@@ -128,10 +128,24 @@ def connect_for_write(override: Path | str | None = None) -> sqlite3.Connection:
             f"cannot open the data store {path} ({exc})",
             "set HANDRAIL_DATA_DIR to a folder you can write to",
         ) from exc
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA foreign_keys=ON")
-    conn.executescript(_SCHEMA)
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise OfficialDataError(
+                f"the data store {path} was written by a newer Handrail (schema {version})",
+                "upgrade Handrail, or point HANDRAIL_DATA_DIR at another folder",
+            )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.executescript(_SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    except sqlite3.Error as exc:
+        conn.close()
+        raise OfficialDataError(
+            f"{path} is not a Handrail data store or is damaged ({exc})",
+            "move the file away and import the official files again",
+        ) from exc
     return conn
 
 
@@ -140,12 +154,15 @@ def connect_for_read(override: Path | str | None = None) -> sqlite3.Connection |
     path = db_path(override)
     if not path.is_file():
         return None
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(
             f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
         )
         conn.execute("SELECT 1 FROM release LIMIT 1")
     except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
         raise OfficialDataError(
             f"cannot read the data store {path} ({exc})",
             "check the file's permissions, or move it away and import the files again",
