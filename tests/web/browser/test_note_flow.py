@@ -36,6 +36,12 @@ def _line_id(page: Page, code: str) -> str:
     return line_id
 
 
+def _shoot(page: Page, path: Path) -> None:
+    """A full-page screenshot from the top (the sticky panel follows the scroll position)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(path), full_page=True)
+
+
 def _run_timer(page: Page, code: str, line_id: str, seconds: float) -> None:
     button = page.locator(f"#timer-{code} .timer-btn")
     button.click()
@@ -80,12 +86,12 @@ class NoteFlowTests:
         missing = panel.locator('[data-rule="doc.97535.missing-skilled"]')
         expect(missing).to_be_visible(timeout=TIMEOUT)
         expect(missing).to_contain_text("97535 note does not state the reason")
-        page.screenshot(path=str(screenshots / "note-finding.png"), full_page=True)
+        _shoot(page, screenshots / "note-finding.png")
 
         page.fill(f"#id_l{line_535}-skilled", GOOD_NOTE["skilled"])
         expect(missing).to_have_count(0, timeout=TIMEOUT)
         expect(page.locator(f"#s-l{line_535}")).to_contain_text("Saved")
-        page.screenshot(path=str(screenshots / "note-ready.png"), full_page=True)
+        _shoot(page, screenshots / "note-ready.png")
 
         page.click("#sign-button")
         expect(page.locator("#visit-status")).to_have_text("Signed · locked", timeout=TIMEOUT)
@@ -93,7 +99,7 @@ class NoteFlowTests:
         expect(page.locator("textarea[name$='-skilled']")).to_have_count(0)
         expect(page.locator(".timer-btn")).to_have_count(0)
         expect(page.locator("#id_reason")).to_be_visible()  # only addenda from now on
-        page.screenshot(path=str(screenshots / "note-signed.png"), full_page=True)
+        _shoot(page, screenshots / "note-signed.png")
 
         visit.refresh_from_db()
         assert visit.status == VisitStatus.SIGNED
@@ -121,7 +127,7 @@ class WorklistFlowTests:
             "At 2 visits a week this runs out on"
         )
         expect(page.locator("#wl-threshold")).to_contain_text("$2,100.00 of $2,480.00")
-        page.screenshot(path=str(screenshots / "worklists-biller.png"), full_page=True)
+        _shoot(page, screenshots / "worklists-biller.png")
 
         page.click(f"#wl-unsigned a[href='/visits/{seeded.draft.pk}/note/']")
         expect(page.locator("#sign-reason")).to_have_text("A biller cannot sign notes.")

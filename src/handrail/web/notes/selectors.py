@@ -40,6 +40,11 @@ class PanelFinding:
     source: str
     code: str  # the service line's code, or "" for visit-wide findings
 
+    @property
+    def code_label(self) -> str:
+        """The code to show before the message, unless the message starts with it."""
+        return "" if self.message.startswith(self.code) else self.code
+
 
 @dataclass(frozen=True, slots=True)
 class PanelLine:

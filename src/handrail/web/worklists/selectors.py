@@ -239,6 +239,14 @@ class ThresholdRow:
     def remaining(self) -> Decimal:
         return max(self.amount - self.accrued, Decimal("0"))
 
+    @property
+    def low(self) -> Decimal:
+        return self.amount * THRESHOLD_LIST_SHARE
+
+    @property
+    def high(self) -> Decimal:
+        return self.amount * NEARING_SHARE
+
 
 def threshold_nearing(
     *, user: User, year: int, share: Decimal = THRESHOLD_LIST_SHARE
