@@ -13,6 +13,7 @@ import pytest
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.errors import OfficialDataError
 from handrail.officialdata.service import data_status, run_import
+from handrail.rules.catalog import CATALOG
 from tests.officialdata.samples import PFS_HEADER_LINES, cms_file, pfs_row, write_pfs
 
 
@@ -23,6 +24,9 @@ def imported(data_dir: Path) -> list[tuple[str, str, int]]:
 class PfsImportTests:
     def test_it_imports_the_cy2025_october_file(self, tmp_path: Path) -> None:
         summary = run_import("pfs", cms_file("PPRRVU2025_Oct.csv"), data_dir=tmp_path)
+        assert summary.messages == (
+            "imported 19090 pfs rows as release RVU25D (effective 2025-10-01)",
+        )
         assert (summary.label, summary.effective_from, summary.effective_to) == (
             "RVU25D",
             date(2025, 10, 1),
@@ -68,6 +72,12 @@ class PfsImportTests:
             False,
         )
         assert (caregiver.global_days, caregiver.mult_proc) == ("ZZZ", "0")
+
+    def test_it_lists_the_therapy_codes_a_file_lacks(self, tmp_path: Path) -> None:
+        codes = sorted(CATALOG)
+        path = write_pfs(tmp_path / "rvu.csv", [pfs_row(code) for code in codes[2:]])
+        summary = run_import("pfs", path, data_dir=tmp_path)
+        assert summary.messages[-1] == f"therapy codes not in this file: {codes[0]}, {codes[1]}"
 
     def test_it_never_stores_the_description_column(self, tmp_path: Path) -> None:
         path = write_pfs(tmp_path / "PPRRVU2026_Jul_nonQPP.csv", [pfs_row("97535")])

@@ -34,6 +34,7 @@ from handrail.officialdata.pfs import parse_pfs
 from handrail.officialdata.ptp import parse_ptp, ptp_files
 from handrail.officialdata.store import ROW_COLUMNS, connect_for_read, connect_for_write
 from handrail.officialdata.zip5 import parse_zip5
+from handrail.rules.catalog import CATALOG
 from handrail.rules.tables import TableKind
 
 CHUNK_ROWS = 20_000
@@ -161,7 +162,7 @@ def run_import(
 ) -> ImportSummary:
     """Import one official file (or, for ptp, a folder of part files) as one release."""
     table = _kind(kind)
-    source = Path(path)
+    source = Path(path).expanduser()
     label_option = release.strip() if release and release.strip() else None
     start = parse_effective(effective)
     files = ptp_files(source) if table == "ptp" and source.exists() else [source]
@@ -232,6 +233,7 @@ def _store(
                 release_id,
             ),
         )
+        missing = _missing_therapy_codes(conn, kind, release_id)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -240,6 +242,8 @@ def _store(
         f"imported {count} {kind} rows as release {meta.label}"
         f" (effective {meta.effective_from.isoformat()})"
     ]
+    if missing:
+        messages.append(f"therapy codes not in this file: {', '.join(missing)}")
     if old is not None:
         messages.append(f"replaced the earlier import of {meta.label}")
     if not meta.verified:
@@ -260,6 +264,24 @@ def _store(
         conversion_factor=meta.conversion_factor,
         messages=tuple(messages),
     )
+
+
+def _missing_therapy_codes(
+    conn: sqlite3.Connection, kind: TableKind, release_id: int | None
+) -> list[str]:
+    """Catalog codes a fee schedule file does not price (e.g. codes newer than the file)."""
+    if kind != "pfs":
+        return []
+    codes = sorted(CATALOG)
+    marks = ", ".join("?" for _ in codes)
+    found = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT DISTINCT code FROM pfs_row WHERE release_id = ? AND code IN ({marks})",
+            (release_id, *codes),
+        )
+    }
+    return [code for code in codes if code not in found]
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
