@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from handrail.rules.conversion import ConversionFactor
@@ -87,8 +88,14 @@ def resolve_locality(
     key = (on, locality, zip5)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _resolve_locality(fees, on, locality=locality, zip5=zip5)
+        found = _resolve_locality(fees, on, locality=locality, zip5=zip5)
+        # One object per distinct locality value: the per-day answers of a year share it,
+        # so caches further down (price_lines) can key on its identity.
+        found = cache[key] = _CANONICAL_LOCALITIES.setdefault(found, found)
     return found
+
+
+_CANONICAL_LOCALITIES: dict[PricingLocality, PricingLocality] = {}
 
 
 def _resolve_locality(
@@ -187,10 +194,11 @@ class PricedLine:
     unit_amounts: tuple[Decimal, ...]
     status: str
     release: str
+    amount: Decimal = field(init=False, compare=False)  # sum of unit_amounts
 
-    @property
-    def amount(self) -> Decimal:
-        return sum(self.unit_amounts, Decimal("0"))
+    def __post_init__(self) -> None:
+        # Computed once: the line is frozen, and the total is read several times per visit.
+        object.__setattr__(self, "amount", sum(self.unit_amounts, Decimal("0")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +226,44 @@ def price_lines(
     full_unit = _mppr_full_unit(lines, rows, place, factor, facility, shares, medicare_reductions)
     priced = []
     for index, (line, row) in enumerate(zip(lines, rows, strict=True)):
+        if not medicare_reductions or not row.always_therapy or full_unit is None:
+            mode = _FULL_PE
+        else:
+            mode = _FIRST_UNIT_FULL_PE if index == full_unit[0] else _HALF_PE
+        one, story = _priced_line(line, row, place, factor, facility, shares[index], mode)
+        priced.append(one)
+        explanation.steps.append(story)
+    if medicare_reductions and full_unit is not None:
+        explanation.steps.append(_mppr_story(lines[full_unit[0]].code))
+    return priced
+
+
+# How the therapy MPPR treats the PE of a line's units (see _pe_share).
+_FULL_PE = 0  # every unit at full PE
+_FIRST_UNIT_FULL_PE = 1  # the day's full-PE unit is this line's first; the rest at 50%
+_HALF_PE = 2  # every unit at 50% PE
+
+
+def _priced_line(
+    line: LineToPrice,
+    row: RvuRow,
+    place: PricingLocality,
+    factor: ConversionFactor,
+    facility: bool,
+    share: Decimal,
+    mode: int,
+) -> tuple[PricedLine, str]:
+    """One priced line and its explanation step, cached.
+
+    Both depend only on the line, the row, the locality, the factor, the facility flag, the
+    CQ/CO share and the MPPR mode. Rows, localities and factors are frozen and served as one
+    object per value (a release's row, a canonical locality, a constant factor), so they are
+    keyed by identity; the entry keeps them alive, so no identity is reused while it exists.
+    """
+    key: tuple[Any, ...] = (line.code, line.units, line.assistant, id(row), id(place))
+    key += (id(factor), facility, share, mode)
+    found = _PRICED_LINES.get(key)
+    if found is None:
         if row.status in NOT_PAID_STATUSES:
             amounts = tuple(Decimal("0.00") for _ in range(line.units))
         else:
@@ -227,33 +273,38 @@ def price_lines(
                     place,
                     factor,
                     facility=facility,
-                    pe_share=_pe_share(row, medicare_reductions, full_unit, (index, unit)),
-                    pay_share=shares[index],
+                    pe_share=_unit_pe_share(mode, unit),
+                    pay_share=share,
                 )
                 for unit in range(line.units)
             )
-        priced.append(
-            PricedLine(
-                line.code, line.units, line.assistant, amounts, row.status, row.release.label
-            )
+        one = PricedLine(
+            line.code, line.units, line.assistant, amounts, row.status, row.release.label
         )
-        explanation.add(_line_story(line, row, amounts, place, factor, facility, shares[index]))
-    if medicare_reductions and full_unit is not None:
-        code = lines[full_unit[0]].code
-        explanation.add(
-            f"MPPR: {code} has the highest practice expense and is paid in full once; every "
-            "other 'always therapy' unit of the day is paid with 50% of its practice expense",
-            SOURCE_MPPR,
-        )
-    return priced
+        story = _line_story(line, row, amounts, place, factor, facility, share)
+        if len(_PRICED_LINES) >= MAX_PRICED_LINES:
+            _PRICED_LINES.clear()
+        found = _PRICED_LINES[key] = (one, story, (row, place, factor))
+    return found[0], found[1]
 
 
-def _pe_share(
-    row: RvuRow, reductions: bool, full_unit: tuple[int, int] | None, unit: tuple[int, int]
-) -> Decimal:
-    if not reductions or not row.always_therapy or full_unit is None or unit == full_unit:
+def _unit_pe_share(mode: int, unit: int) -> Decimal:
+    if mode == _FULL_PE or (mode == _FIRST_UNIT_FULL_PE and unit == 0):
         return ONE
     return HALF
+
+
+MAX_PRICED_LINES = 100_000  # bounds memory on odd input; real days repeat far fewer
+_PRICED_LINES: dict[tuple[Any, ...], tuple[PricedLine, str, Any]] = {}
+
+
+@lru_cache(maxsize=256)
+def _mppr_story(code: str) -> str:
+    return (
+        f"MPPR: {code} has the highest practice expense and is paid in full once; every "
+        "other 'always therapy' unit of the day is paid with 50% of its practice expense"
+        f" ({SOURCE_MPPR.label()})"
+    )
 
 
 def _mppr_full_unit(

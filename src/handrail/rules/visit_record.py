@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from handrail.rules.catalog import DISCIPLINES, Discipline, code_spec
+from handrail.rules.catalog import CATALOG, DISCIPLINES, Discipline, code_spec
 from handrail.rules.model import RuleInputError
 
 UnitRule = Literal["cms", "per-code"]
@@ -114,6 +114,8 @@ def parse_date(value: Any, field_name: str) -> date:
 
 
 def parse_minutes(value: Any, field_name: str) -> int:
+    if type(value) is int and 0 <= value <= MAX_LINE_MINUTES:  # the common case, checked once
+        return value
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise RuleInputError(field_name, "must be a whole number of minutes, e.g. 23")
     if isinstance(value, float):
@@ -162,13 +164,21 @@ def _parse_note(value: Any, path: str) -> LineNote | None:
     if isinstance(value, str):
         return LineNote(text=value.strip())
     data = _mapping(value, path)
-    unknown = set(data) - set(NOTE_FIELDS)
-    if unknown:
+    if not data.keys() <= _NOTE_FIELD_SET:
+        unknown = set(data) - _NOTE_FIELD_SET
         raise RuleInputError(
             f"{path}.{sorted(unknown)[0]}",
             f"unknown note field; use {', '.join(NOTE_FIELDS)}",
         )
-    return LineNote(**{key: _text(data.get(key), f"{path}.{key}") for key in NOTE_FIELDS})
+    texts = []
+    for key in NOTE_FIELDS:
+        text = data.get(key)
+        # Plain text is the common case; _text gives the error (and its field path) otherwise.
+        texts.append(text.strip() if type(text) is str else _text(text, f"{path}.{key}"))
+    return LineNote(*texts)
+
+
+_NOTE_FIELD_SET = frozenset(NOTE_FIELDS)
 
 
 def _parse_line(value: Any, index: int, on: date) -> VisitLine:
@@ -177,7 +187,8 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
     code = data.get("code")
     if not isinstance(code, str) or not code.strip():
         raise RuleInputError(f"{path}.code", 'is required, e.g. "97535"')
-    spec = code_spec(code, field=f"{path}.code")
+    # A code written as the catalog writes it skips code_spec's normalising and its error.
+    spec = CATALOG.get(code) or code_spec(code, field=f"{path}.code")
     if spec.valid_from and on < spec.valid_from:
         raise RuleInputError(
             f"{path}.code",
@@ -328,7 +339,7 @@ def visit_record_from_dict(data: Any) -> VisitRecord:
         zip=_parse_zip(record.get("zip")),
         facility=_bool(record, "facility", False, ""),
         qp=_bool(record, "qp", False, ""),
-        telehealth=cast(Telehealth | None, telehealth),
+        telehealth=cast("Telehealth | None", telehealth),
         patient_present=_bool(record, "patient_present", True, ""),
         caregiver_present=_bool(record, "caregiver_present", False, ""),
         distinct_services=_bool(record, "distinct_services", False, ""),
