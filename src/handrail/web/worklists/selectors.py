@@ -34,6 +34,9 @@ from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY, case_counters
 PROGRESS_REPORT_WARN = 2
 RECERT_WINDOW_DAYS = 14
 AUTHORIZATION_WINDOW_DAYS = 30
+# A case counts as in treatment while its plan runs or it had a visit this recently; an open
+# case with neither (a patient who stopped coming) stays off the clinical lists.
+ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 
@@ -55,6 +58,12 @@ def _cases(user: User, today: date) -> QuerySet[Case]:
     if not sees_all(user) and user.role != Role.FRONT_DESK:
         cases = cases.filter(Q(visits__clinician=user) | Q(plans__established_by=user))
     return cases.select_related("patient").distinct().order_by("patient__last_name", "id")
+
+
+def _in_treatment(case: Case, plan: PlanOfCare | None, today: date) -> bool:
+    if plan is not None and plan.end_date >= today:
+        return True
+    return case.visits.filter(date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS)).exists()
 
 
 def unsigned_notes(*, user: User) -> list[Visit]:
@@ -96,13 +105,16 @@ class ProgressRow:
 
 
 def progress_reports_due(*, user: User, today: date) -> list[ProgressRow]:
-    """Cases at or within PROGRESS_REPORT_WARN treatment days of their progress report."""
+    """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
+    progress report."""
     _require_clinical(user)
     rows = []
     for case in _cases(user, today):
         counters = case_counters(case=case, on=today)
         days = counters.treatment_days_since_report
-        if days >= PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN:
+        if days < PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN:
+            continue
+        if _in_treatment(case, plan_in_effect(case=case, on=today), today):
             rows.append(
                 ProgressRow(
                     case=case,
@@ -126,12 +138,13 @@ class RecertRow:
 def recertifications_due(
     *, user: User, today: date, within: int = RECERT_WINDOW_DAYS
 ) -> list[RecertRow]:
-    """Plans whose (re)certification is overdue or due within `within` days."""
+    """Plans of cases in treatment whose (re)certification is overdue or due within
+    `within` days."""
     _require_clinical(user)
     rows = []
     for case in _cases(user, today):
         plan = plan_in_effect(case=case, on=today)
-        if plan is None:
+        if plan is None or not _in_treatment(case, plan, today):
             continue
         if plan.is_certified:
             due, kind = plan.recertification_due, "recertification"
