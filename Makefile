@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test lint format benchmark snapshots clean
+.PHONY: install run demo test test-postgres lint format benchmark snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -24,6 +24,11 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
+
+# The web tests on PostgreSQL (`make test` uses it too when HANDRAIL_TEST_DATABASE_URL is set).
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+test-postgres: $(STAMP)
+	HANDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -n 2 tests/web
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

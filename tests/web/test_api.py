@@ -3,12 +3,15 @@ schemathesis run against /api/openapi.json (no 5xx, every response matches the s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
@@ -136,6 +139,18 @@ def api_session(world: World) -> dict[str, str]:
 
 
 @pytest.fixture
+def keep_db_connection() -> Iterator[None]:
+    """Schemathesis calls the WSGI handler directly, whose request signals would close the
+    test's database connection (fatal on PostgreSQL); Django's test client disconnects
+    them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
 def real_ids(world: World) -> dict[str, int]:
     """Ids of real records, so generated requests reach the services, not only 404s."""
     visit = visit_create(user=world.ot, case=world.ot_case, date=world.today - timedelta(days=2))
@@ -150,7 +165,7 @@ def real_ids(world: World) -> dict[str, int]:
 
 @schema.parametrize()
 @settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
@@ -159,7 +174,7 @@ def real_ids(world: World) -> dict[str, int]:
     ],
 )
 def test_api_matches_its_schema(
-    case: Any, api_session: dict[str, str], real_ids: dict[str, int]
+    case: Any, api_session: dict[str, str], real_ids: dict[str, int], keep_db_connection: None
 ) -> None:
     case.cookies = {**(case.cookies or {}), **api_session}
     for name, value in (case.path_parameters or {}).items():

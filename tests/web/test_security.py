@@ -51,8 +51,10 @@ class LoginRequiredTests:
             403,
         )
 
-    def test_it_leaves_the_login_page_and_static_files_open(self, world: World) -> None:
+    def test_it_leaves_the_login_page_and_the_api_schema_open(self, world: World) -> None:
         assert Client().get("/login/").status_code == 200
+        assert Client().get("/api/openapi.json").status_code == 200
+        assert Client().get("/api/docs").status_code == 404  # no CDN-loaded Swagger UI
 
 
 class ClinicIsolationTests:

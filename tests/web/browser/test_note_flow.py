@@ -74,7 +74,13 @@ class NoteFlowTests:
         _run_timer(page, "97535", line_535, 1.5)
         _run_timer(page, "97530", line_530, 1.2)
         assert TimerSegment.objects.filter(line__visit=visit).count() == 2
+        # A day has 1440 minutes: the server's answer shows next to the field.
+        page.fill(f"#id_l{line_535}-therapist_minutes", "2000")
+        expect(page.locator(f"#e-l{line_535}-therapist_minutes")).to_have_text(
+            "Ensure this value is less than or equal to 1440.", timeout=TIMEOUT
+        )
         page.fill(f"#id_l{line_535}-therapist_minutes", "25")
+        expect(page.locator(f"#e-l{line_535}-therapist_minutes")).to_have_text("")
         page.fill(f"#id_l{line_530}-therapist_minutes", "15")
         for name in ("baseline", "task", "technique", "performance"):
             page.fill(f"#id_l{line_535}-{name}", GOOD_NOTE[name])

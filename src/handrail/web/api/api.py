@@ -68,6 +68,7 @@ api = NinjaAPI(
     "the X-CSRFToken header on POST, PATCH and DELETE.",
     auth=django_auth,
     urls_namespace="api",
+    docs_url=None,  # ninja's docs page loads Swagger UI from a CDN; we ship no CDN assets
 )
 
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

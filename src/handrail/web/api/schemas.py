@@ -209,6 +209,14 @@ class FindingOut(Schema):
 
 
 class EvaluationOut(Schema):
+    """handrail.rules.visit.VisitResult.to_dict(): claim_lines carry code, units, modifiers,
+    amount, unit_amounts and fee_schedule; payment carries allowed, coinsurance, source,
+    locality and conversion_factor; threshold carries applies, accrued_after, kx_required,
+    review_flag (and year, group, amount, source when it applies)."""
+
+    date: str
+    unit_rule: str
+    place_of_service: str
     total_timed_minutes: int
     total_units: int
     claim_lines: list[dict[str, Any]]

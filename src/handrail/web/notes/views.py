@@ -145,6 +145,7 @@ def _render_live(
             "saved_at": timezone.localtime(),
             "message": message,
             "line": line,
+            "access": note_access(user=current_user(request), visit=visit),
             "panel": note_panel(visit=visit),
         },
         status=status,
