@@ -80,10 +80,10 @@ class ThresholdAccrualTests:
                 visit.signed_at = visit.created_at
             visit.save()
         assert threshold_accrual(patient=world.patient, year=year) == {
-            "PT/SLP": Decimal("88.10"),
+            "PT+SLP": Decimal("88.10"),
             "OT": Decimal("101.25"),
         }
         assert threshold_accrual(patient=world.patient, year=year - 1) == {
-            "PT/SLP": Decimal("0.00"),
+            "PT+SLP": Decimal("0.00"),
             "OT": Decimal("0.00"),
         }

@@ -349,3 +349,46 @@ class LivePanelTests:
         response = world.client_for(world.ot).get(_url("panel", visit))
         assert response.status_code == 200
         assert "The patient has no primary coverage" in response.content.decode()
+
+
+class PanelEditsTests:
+    def test_it_shows_an_ncci_pair_until_distinct_services_are_attested(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        _line(world, visit, code="97530", therapist_minutes=25)
+        _line(world, visit, code="97140", therapist_minutes=15)
+        client = world.client_for(world.ot)
+        html = client.get(_url("panel", visit)).content.decode()
+        assert 'data-rule="ncci.ptp.needs-distinct"' in html
+        assert "97530 pairs with 97140 (NCCI modifier indicator 1)" in html
+        response = client.post(
+            _url("header", visit),
+            {"v-visit_type": "treatment", "v-patient_present": "on", "v-distinct_services": "on"},
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert 'data-rule="ncci.ptp.needs-distinct"' not in html
+        assert '<span class="mod">59</span>' in html
+        visit.refresh_from_db()
+        assert visit.distinct_services is True
+
+    def test_it_refuses_telehealth_a_payer_does_not_cover_next_to_the_field(
+        self, world: World
+    ) -> None:
+        world.medicare.telehealth_allowed = False
+        world.medicare.save()
+        visit = _visit(world)
+        response = world.client_for(world.ot).post(
+            _url("header", visit),
+            {"v-visit_type": "treatment", "v-telehealth": "home"},
+            **HTMX,  # type: ignore[arg-type]
+        )
+        assert response.status_code == 422
+        assert (
+            '<p class="field-error" id="e-v-telehealth" hx-swap-oob="true" role="alert">'
+            "Medicare Part B does not cover telehealth visits.</p>"
+        ) in response.content.decode()
+        visit.refresh_from_db()
+        assert visit.telehealth == ""

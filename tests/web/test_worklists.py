@@ -1,131 +1,101 @@
-"""Worklists: what each list holds, who sees what, and the authorization forecast."""
-
 from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pytest
-from django.urls import reverse
-
-from handrail.web.worklists.selectors import (
-    authorization_forecast,
-    authorizations_running_out,
-    progress_reports_due,
-    recertifications_due,
-    threshold_nearing,
-    unsigned_notes,
+from handrail.web.care.services import GoalInput, authorization_create, plan_of_care_create
+from handrail.web.visits.models import Visit
+from handrail.web.visits.worklists import (
+    worklist_authorizations,
+    worklist_certifications,
+    worklist_progress_reports,
+    worklist_threshold,
+    worklist_unsigned,
 )
 from tests.web.conftest import World
-from tests.web.notes_seed import seed_worklists
 
 
-class AuthorizationForecastTests:
-    @pytest.mark.parametrize(
-        ("left", "per_week", "expected", "by_visits"),
-        [
-            (3, 2, date(2026, 3, 12), True),  # ceil(21 / 2) = 11 days
-            (4, 2, date(2026, 3, 15), True),  # 14 days
-            (1, 3, date(2026, 3, 4), True),  # ceil(7 / 3) = 3 days
-            (0, 2, date(2026, 3, 1), True),  # used up today
-            (-2, 2, date(2026, 3, 1), True),  # over-used: still today
-            (20, 2, date(2026, 3, 31), False),  # the end date comes first
-            (3, None, date(2026, 3, 31), False),  # no plan frequency: the end date
-        ],
+def _visit(world: World, case: object, day: date, **fields: object) -> Visit:
+    clinician = fields.pop("clinician", world.ot if case is world.ot_case else world.pt)
+    return Visit.objects.create(
+        clinic=world.clinic, case=case, date=day, clinician=clinician, **fields
     )
-    def test_it_forecasts_the_run_out_date(
-        self, left: int, per_week: int | None, expected: date, by_visits: bool
-    ) -> None:
-        assert authorization_forecast(
-            visits_left=left,
-            frequency_per_week=per_week,
-            today=date(2026, 3, 1),
-            end_date=date(2026, 3, 31),
-        ) == (expected, by_visits)
 
 
-class WorklistSelectorTests:
-    def test_it_lists_the_unsigned_draft_for_its_therapist_and_the_biller(
-        self, world: World
-    ) -> None:
-        seeded = seed_worklists(world)
-        assert unsigned_notes(user=world.ot) == [seeded.draft]
-        assert unsigned_notes(user=world.biller) == [seeded.draft]
-        assert unsigned_notes(user=world.pt) == []
+def _sign(visit: Visit, world: World, allowed: str = "0") -> None:
+    visit.status = "signed"
+    visit.signed_by = visit.clinician
+    visit.signed_at = visit.created_at
+    visit.allowed_amount = Decimal(allowed)
+    visit.save()
 
-    def test_it_counts_treatment_days_towards_the_progress_report(self, world: World) -> None:
-        seed_worklists(world)
-        rows = progress_reports_due(user=world.biller, today=world.today)
-        assert [(r.case, r.treatment_days, r.due, r.days_to_go) for r in rows] == [
-            (world.ot_case, 9, False, 1)
-        ]
-        assert progress_reports_due(user=world.pt, today=world.today) == []
 
-    def test_it_lists_a_plan_awaiting_certification(self, world: World) -> None:
-        seeded = seed_worklists(world)
-        rows = recertifications_due(user=world.biller, today=world.today)
-        assert [(r.plan, r.kind, r.due, r.days_left) for r in rows] == [
-            (seeded.pt_plan, "certification", world.today + timedelta(days=10), 10)
-        ]
-
-    def test_it_forecasts_the_authorization_at_the_plans_frequency(self, world: World) -> None:
-        seeded = seed_worklists(world)
-        rows = authorizations_running_out(user=world.biller, today=world.today)
-        assert len(rows) == 1
-        row = rows[0]
-        assert row.authorization == seeded.authorization
-        # 12 authorized, 9 used; at 2 a week the 3 left last ceil(21 / 2) = 11 days.
-        assert (row.visits_used, row.visits_left, row.frequency_per_week) == (9, 3, 2)
-        assert (row.runs_out_on, row.by_visits, row.days_left) == (
-            world.today + timedelta(days=11),
-            True,
-            11,
+class WorklistTests:
+    def test_it_lists_drafts_then_assistant_notes_awaiting_cosign(self, world: World) -> None:
+        draft = _visit(world, world.ot_case, world.today - timedelta(days=3))
+        by_assistant = _visit(
+            world, world.ot_case, world.today - timedelta(days=2), clinician=world.ota
         )
-        assert row.units_used == 16  # 8 signed visits x 2 units (30 min of 97535)
+        _sign(by_assistant, world)
+        done = _visit(world, world.ot_case, world.today - timedelta(days=1))
+        _sign(done, world)
+        assert worklist_unsigned(user=world.biller) == [draft, by_assistant]
 
-    def test_it_lists_the_patient_nearing_the_ot_threshold(self, world: World) -> None:
-        seed_worklists(world)
-        rows = threshold_nearing(user=world.biller, year=world.today.year)
-        assert [(r.patient, r.group, r.accrued, r.nearing, r.over) for r in rows] == [
-            (world.patient, "OT", Decimal("2100.00"), False, False)
+    def test_it_lists_cases_nearing_a_progress_report(self, world: World) -> None:
+        start = world.today - timedelta(days=19)
+        _visit(world, world.ot_case, start, visit_type="evaluation")
+        for offset in range(1, 9):
+            _visit(world, world.ot_case, start + timedelta(days=2 * offset))
+        due = worklist_progress_reports(user=world.ot, on=world.today)
+        assert [(item.case, item.counters.treatment_days_since_report) for item in due] == [
+            (world.ot_case, 8)
         ]
 
-    def test_it_keeps_other_clinics_out(self, world: World) -> None:
-        seed_worklists(world)
-        assert unsigned_notes(user=world.outsider) == []
-        assert authorizations_running_out(user=world.outsider, today=world.today) == []
-        assert threshold_nearing(user=world.outsider, year=world.today.year) == []
+    def test_it_lists_uncertified_plans_with_their_due_date(self, world: World) -> None:
+        start = world.today - timedelta(days=20)
+        plan = plan_of_care_create(
+            user=world.pt,
+            case=world.pt_case,
+            diagnoses=["M17.11"],
+            goals=[GoalInput("Climbs 12 stairs with one rail", start + timedelta(weeks=6))],
+            frequency_per_week=2,
+            duration_weeks=6,
+            start_date=start,
+        )
+        items = worklist_certifications(user=world.pt, on=world.today)
+        assert [(i.plan, i.kind, i.due, i.overdue) for i in items] == [
+            (plan, "certification", start + timedelta(days=30), False)
+        ]
 
+    def test_it_forecasts_when_an_authorization_runs_out(self, world: World) -> None:
+        start = world.today - timedelta(days=20)
+        authorization = authorization_create(
+            user=world.biller,
+            case=world.ot_case,
+            payer=world.commercial,
+            visits_authorized=5,
+            start_date=start,
+            end_date=world.today + timedelta(days=40),
+        )
+        for offset in (1, 5, 9):
+            _visit(world, world.ot_case, start + timedelta(days=offset))
+        [status] = worklist_authorizations(user=world.biller, on=world.today)
+        assert status.authorization == authorization
+        assert (status.visits_used, status.visits_left, status.frequency_per_week) == (3, 2, 2)
+        assert status.runs_out_on == world.today + timedelta(days=7)
+        assert status.reason == (
+            f"at 2 visits a week the 2 visits left run out on {status.runs_out_on.isoformat()}"
+        )
 
-class WorklistPageTests:
-    def test_it_shows_the_biller_every_list(self, world: World) -> None:
-        seeded = seed_worklists(world)
-        response = world.client_for(world.biller).get(reverse("worklists:index"))
-        assert response.status_code == 200
-        html = response.content.decode()
-        for section in ("unsigned", "progress", "recerts", "authorizations", "threshold"):
-            assert f'id="wl-{section}"' in html
-        assert reverse("notes:note", kwargs={"visit_id": seeded.draft.pk}) in html
-        runs_out = world.today + timedelta(days=11)
-        assert (
-            f"At 2 visits a week this runs out on <strong>{runs_out:%a %Y-%m-%d}</strong>"
-        ) in html
-        assert "$2,100.00 of $2,480.00 (84%)" in html
-
-    def test_it_shows_the_front_desk_only_authorizations(self, world: World) -> None:
-        seed_worklists(world)
-        client = world.client_for(world.front_desk)
-        html = client.get(reverse("worklists:index")).content.decode()
-        assert 'id="wl-authorizations"' in html
-        assert 'id="wl-unsigned"' not in html
-        response = client.get(reverse("worklists:kind", kwargs={"kind": "unsigned"}))
-        assert response.status_code == 403
-
-    def test_it_shows_one_list_and_404s_an_unknown_one(self, world: World) -> None:
-        seed_worklists(world)
-        client = world.client_for(world.ot)
-        html = client.get(reverse("worklists:kind", kwargs={"kind": "unsigned"})).content.decode()
-        assert 'id="wl-unsigned"' in html
-        assert 'id="wl-threshold"' not in html
-        response = client.get(reverse("worklists:kind", kwargs={"kind": "nope"}))
-        assert response.status_code == 404
+    def test_it_lists_patients_nearing_the_threshold(self, world: World) -> None:
+        for number, allowed in enumerate(("1200.00", "800.50")):
+            visit = _visit(world, world.ot_case, date(2026, 3, 2 + number))
+            _sign(visit, world, allowed)
+        [standing] = worklist_threshold(user=world.biller, year=2026)
+        assert (standing.patient, standing.group, standing.accrued) == (
+            world.patient,
+            "OT",
+            Decimal("2000.50"),
+        )
+        assert (standing.threshold, standing.over_threshold) == (Decimal("2480"), False)
+        assert worklist_threshold(user=world.biller, year=2031) == []

@@ -122,7 +122,7 @@ def case_counters(*, case: Case, on: date | None = None) -> CaseCounters:
 
 def threshold_group(discipline: str) -> str:
     """The KX threshold's two amounts: PT and SLP combined, OT separate (SSA §1833(g))."""
-    return "OT" if discipline == "OT" else "PT/SLP"
+    return "OT" if discipline == "OT" else "PT+SLP"
 
 
 def threshold_accrued(
@@ -152,8 +152,8 @@ def threshold_accrued(
 
 
 def threshold_accrual(*, patient: Patient, year: int) -> dict[str, Decimal]:
-    """{"PT/SLP": amount, "OT": amount} for the year."""
+    """{"PT+SLP": amount, "OT": amount} for the year."""
     return {
-        "PT/SLP": threshold_accrued(patient=patient, year=year, discipline="PT"),
+        "PT+SLP": threshold_accrued(patient=patient, year=year, discipline="PT"),
         "OT": threshold_accrued(patient=patient, year=year, discipline="OT"),
     }
