@@ -9,7 +9,9 @@ Steps, for N/4 and N visits (default N = 200,000):
    seed are unchanged).
 2. The floor (best of --floor-repeat runs, default 3): a fresh Python process reads the file
    line by line with `json.loads` and writes each record back with `json.dumps` (no rules at
-   all). A Python batch cannot beat this, so `handrail batch` is reported as a multiple of it.
+   all): the brief's floor; `handrail batch` is reported as a multiple of it.
+   When orjson is installed, the same floor with orjson is shown too (the batch may use it);
+   the "x floor" ratios stay against the json-module floor.
 3. `handrail batch IN.jsonl -o OUT.jsonl` (the console script of the project venv), once;
    output lines with "ok": false are counted as visits the batch refused. A run on a
    one-visit file first shows the fixed cost (start-up and table loading).
@@ -30,6 +32,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -46,6 +50,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OUT_DIR = HERE / "out"
 DEFAULT_HANDRAIL = REPO / ".venv" / "bin" / "handrail"
+HAVE_ORJSON = importlib.util.find_spec("orjson") is not None
 FLAT_MEMORY_RATIO = 1.5  # peak RSS at N may grow at most this much over N/4
 
 sys.path.insert(0, str(HERE))
@@ -54,7 +59,7 @@ import generate_visits  # noqa: E402  (a sibling script, not an installed packag
 
 @dataclass(frozen=True, slots=True)
 class Run:
-    step: str  # "json floor" | "handrail start" (one visit) | "handrail batch"
+    step: str  # "json floor" | "orjson floor" | "handrail start" (one visit) | "handrail batch"
     visits: int
     ok: bool
     wall_s: float
@@ -77,6 +82,18 @@ def json_floor(source: Path, target: Path) -> int:
         for line in lines:
             if line.strip():
                 out.write(json.dumps(json.loads(line)) + "\n")
+                count += 1
+    return count
+
+
+def orjson_floor(source: Path, target: Path) -> int:
+    """The same floor with orjson (bytes in, bytes out), for a batch that reads with orjson."""
+    orjson: Any = importlib.import_module("orjson")
+    count = 0
+    with source.open("rb") as lines, target.open("wb") as out:
+        for line in lines:
+            if line.strip():
+                out.write(orjson.dumps(orjson.loads(line)) + b"\n")
                 count += 1
     return count
 
@@ -272,6 +289,10 @@ def run_benchmark(
             key=lambda run: (not run.ok, run.wall_s),
         )
         runs.append(floor)
+        if HAVE_ORJSON:
+            fast_command = [sys.executable, str(Path(__file__).resolve()), "--floor-orjson"]
+            fast_command += [str(source), str(floor_out)]
+            runs.append(measure("orjson floor", fast_command, size, floor_out, floor_log))
         if not handrail_note and handrail is not None:
             runs.append(_batch_run(handrail, source, size, floor, runs, keep=keep))
         if not keep:
@@ -308,9 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         "--floor-repeat", type=int, default=3, help="run the floor this many times, keep the best"
     )
     parser.add_argument("--floor", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--floor-orjson", nargs=2, metavar=("IN", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.floor:
         json_floor(Path(args.floor[0]), Path(args.floor[1]))
+        return 0
+    if args.floor_orjson:
+        orjson_floor(Path(args.floor_orjson[0]), Path(args.floor_orjson[1]))
         return 0
     if args.visits < 4:
         parser.error("--visits must be 4 or more (the benchmark also runs N/4)")
