@@ -9,7 +9,7 @@ Steps, for N/4 and N visits (default N = 200,000):
    seed are unchanged).
 2. The floor (best of --floor-repeat runs, default 3): a fresh Python process reads the file
    line by line with `json.loads` and writes each record back with `json.dumps` (no rules at
-   all): the brief's floor; `handrail batch` is reported as a multiple of it.
+   all): the plain-JSON floor; `handrail batch` is reported as a multiple of it.
    When orjson is installed, the same floor with orjson is shown too (the batch may use it);
    the "x floor" ratios stay against the json-module floor.
 3. `handrail batch IN.jsonl -o OUT.jsonl` (the console script of the project venv), once;
