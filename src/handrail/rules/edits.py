@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from handrail.rules.model import Explanation, Finding, Severity, Source
 from handrail.rules.tables import EditTables, MueEdit, PtpEdit
@@ -44,7 +45,40 @@ def check_ptp(
     explanation: Explanation,
 ) -> None:
     """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials."""
-    for pair in edits.ptp_pairs(codes, on):
+    pairs = edits.ptp_pairs(codes, on)
+    if not pairs:
+        return
+    # The outcome depends only on the pairs (frozen rows, one object per release row: keyed by
+    # identity, kept alive by the entry) and the two distinct-service inputs.
+    key = (tuple(map(id, pairs)), distinct_services, distinct_modifier)
+    found = _PTP_OUTCOMES.get(key)
+    if found is None:
+        fresh = EditOutcome()
+        steps = Explanation()
+        _check_pairs(pairs, distinct_services, distinct_modifier, fresh, steps)
+        if len(_PTP_OUTCOMES) >= MAX_CACHED_OUTCOMES:
+            _PTP_OUTCOMES.clear()
+        found = _PTP_OUTCOMES[key] = (fresh, tuple(steps.steps), tuple(pairs))
+    cached, steps_done, _ = found
+    outcome.pairs.extend(cached.pairs)
+    outcome.distinct_modifier_codes.update(cached.distinct_modifier_codes)
+    outcome.denied_codes.update(cached.denied_codes)
+    outcome.findings.extend(cached.findings)
+    explanation.steps.extend(steps_done)
+
+
+MAX_CACHED_OUTCOMES = 65_536
+_PTP_OUTCOMES: dict[tuple[object, ...], tuple[EditOutcome, tuple[str, ...], object]] = {}
+
+
+def _check_pairs(
+    pairs: Iterable[PtpEdit],
+    distinct_services: bool,
+    distinct_modifier: str,
+    outcome: EditOutcome,
+    explanation: Explanation,
+) -> None:
+    for pair in pairs:
         if pair.modifier_indicator == 9:
             continue  # "not applicable": the edit was deleted retroactively
         outcome.pairs.append(pair)
@@ -105,17 +139,21 @@ def check_mue(
         outcome.mue.append(edit)
         if units <= edit.max_units:
             continue
-        source = _edit_source(
-            SOURCE_MUE, edit.release.label, edit.release.source.verified, edit.release.source.note
-        )
-        outcome.findings.append(
-            Finding(
-                Severity.ERROR,
-                "mue.exceeded",
-                f"{code}: {units} units is over the MUE of {edit.max_units} per day "
-                f"({edit.rationale}); the units over the limit, or the whole line, will deny",
-                f"Check the minutes of {code}; bill at most {edit.max_units} unit(s) unless the "
-                "payer accepts documentation for more on appeal",
-                source,
-            )
-        )
+        outcome.findings.append(_mue_exceeded(code, units, edit))
+
+
+@lru_cache(maxsize=4096)
+def _mue_exceeded(code: str, units: int, edit: MueEdit) -> Finding:
+    # MueEdit is frozen, so the finding is a pure function of the three.
+    source = _edit_source(
+        SOURCE_MUE, edit.release.label, edit.release.source.verified, edit.release.source.note
+    )
+    return Finding(
+        Severity.ERROR,
+        "mue.exceeded",
+        f"{code}: {units} units is over the MUE of {edit.max_units} per day "
+        f"({edit.rationale}); the units over the limit, or the whole line, will deny",
+        f"Check the minutes of {code}; bill at most {edit.max_units} unit(s) unless the "
+        "payer accepts documentation for more on appeal",
+        source,
+    )

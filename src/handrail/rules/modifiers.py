@@ -9,6 +9,8 @@ per line (X12 005010X222A1 SV101-3..6).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from handrail.rules.catalog import Discipline
 from handrail.rules.model import Source
 
@@ -19,6 +21,7 @@ SOURCE_KX = Source("BBA 2018 §50202; CMS Therapy Services page (KX modifier)")
 MAX_MODIFIERS_ON_837P = 4
 
 
+@lru_cache(maxsize=1024)  # a pure function of a few flags: one answer per combination
 def line_modifiers(
     *,
     discipline: Discipline,

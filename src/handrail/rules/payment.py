@@ -81,10 +81,14 @@ def resolve_locality(
     fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
 ) -> PricingLocality:
     """The GPCIs to price with: a MAC-locality, a ZIP code's locality, or national."""
-    try:
-        cache = _LOCALITY_CACHE.setdefault(fees, {})
-    except TypeError:  # a table provider that cannot be weakly referenced: no caching
-        return _resolve_locality(fees, on, locality=locality, zip5=zip5)
+    last_fees, last_cache = _LAST_LOCALITY_CACHE
+    cache: dict[tuple[Any, ...], PricingLocality] = last_cache
+    if last_fees() is not fees:  # a batch asks with one provider: skip the weak-key lookup
+        try:
+            cache = _LOCALITY_CACHE.setdefault(fees, {})
+        except TypeError:  # a table provider that cannot be weakly referenced: no caching
+            return _resolve_locality(fees, on, locality=locality, zip5=zip5)
+        _LAST_LOCALITY_CACHE[:] = [weakref.ref(fees), cache]
     key = (on, locality, zip5)
     found = cache.get(key)
     if found is None:
@@ -96,6 +100,8 @@ def resolve_locality(
 
 
 _CANONICAL_LOCALITIES: dict[PricingLocality, PricingLocality] = {}
+# The provider asked last (weakly held) and its cache.
+_LAST_LOCALITY_CACHE: list[Any] = [lambda: None, {}]
 
 
 def _resolve_locality(

@@ -18,9 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from handrail.rules.catalog import SOURCE_CAREGIVER_CODES, TimeRule, code_spec
+from handrail.rules.catalog import CATALOG, SOURCE_CAREGIVER_CODES, TimeRule, code_spec
 from handrail.rules.model import Explanation, Source
 from handrail.rules.visit_record import UnitRule
 
@@ -104,7 +103,14 @@ def merge_minutes(items: Sequence[tuple[str, int]]) -> list[CodeMinutes]:
 
 def apply_units(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
     """Units of every code of one patient's day under `rule` ("cms" or "per-code")."""
-    cached = _apply_units_cached(tuple(items), rule)
+    # Keyed on plain (code, minutes) pairs: hashing them is much cheaper than hashing the
+    # CodeMinutes dataclasses, and they are everything the result depends on.
+    key = (tuple([(item.code, item.minutes) for item in items]), rule)
+    cached = _UNITS.get(key)
+    if cached is None:
+        if len(_UNITS) >= MAX_CACHED_DAYS:
+            _UNITS.clear()
+        cached = _UNITS[key] = _apply_units_uncached(items, rule)
     # A fresh copy: the cached result is shared and must never be changed by a caller.
     return UnitsResult(
         cached.rule,
@@ -116,10 +122,19 @@ def apply_units(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
     )
 
 
-@lru_cache(maxsize=65536)
-def _apply_units_cached(items: tuple[CodeMinutes, ...], rule: UnitRule) -> UnitsResult:
-    # Pure function of its arguments, and days repeat the same few code/minute mixes.
-    timed = [item for item in items if code_spec(item.code).time_rule is TimeRule.TIMED_15]
+# A pure function of its arguments, and days repeat the same code/minute mixes.
+MAX_CACHED_DAYS = 65_536
+_UNITS: dict[tuple[tuple[tuple[str, int], ...], UnitRule], UnitsResult] = {}
+
+
+def _time_rule(code: str) -> TimeRule:
+    # The catalog's own spelling is the common case; code_spec normalises or explains.
+    spec = CATALOG.get(code) or code_spec(code)
+    return spec.time_rule
+
+
+def _apply_units_uncached(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
+    timed = [item for item in items if _time_rule(item.code) is TimeRule.TIMED_15]
     total_timed = sum(item.minutes for item in timed)
     if rule == "cms":
         result = _cms_total_time(timed, total_timed)
@@ -210,7 +225,7 @@ def _per_code(timed: Sequence[CodeMinutes], total: int) -> UnitsResult:
 # Untimed codes: one unit per day
 def _add_untimed(items: Sequence[CodeMinutes], result: UnitsResult) -> None:
     for item in items:
-        if code_spec(item.code).time_rule is TimeRule.UNTIMED:
+        if _time_rule(item.code) is TimeRule.UNTIMED:
             result.codes.append(CodeUnits(item.code, item.minutes, 1))
             result.explanation.add(
                 f"{item.code} is untimed: 1 unit for the day whatever the minutes",
@@ -223,8 +238,7 @@ def _add_caregiver(items: Sequence[CodeMinutes], result: UnitsResult) -> None:
     caregiver = [
         item
         for item in items
-        if code_spec(item.code).time_rule
-        in (TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15)
+        if _time_rule(item.code) in (TimeRule.CAREGIVER_FIRST_30, TimeRule.CAREGIVER_EACH_15)
     ]
     if not caregiver:
         return

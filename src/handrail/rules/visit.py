@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from handrail.rules import assistants, edits, payment, telehealth
-from handrail.rules.catalog import CATALOG
+from handrail.rules.catalog import CATALOG, Discipline
 from handrail.rules.conversion import ConversionFactor, conversion_factor
 from handrail.rules.diagnoses import check_diagnoses
 from handrail.rules.documentation import check_documentation
@@ -199,11 +200,12 @@ def _minutes_by_code(record: VisitRecord) -> dict[str, tuple[int, int]]:
 
 def _billed_units_per_line(record: VisitRecord, units: UnitsResult) -> list[int]:
     """Units of each visit line; a code entered on several lines is billed on its first."""
-    seen: set[str] = set()
+    left: dict[str, int] = {}
+    for item in units.codes:
+        left[item.code] = left.get(item.code, 0) + item.units
     billed = []
     for line in record.lines:
-        billed.append(0 if line.code in seen else units.units_of(line.code))
-        seen.add(line.code)
+        billed.append(left.pop(line.code, 0))
     return billed
 
 
@@ -439,11 +441,7 @@ def _claim_lines(
                 price.release,
             )
         )
-    explanation.add(
-        f"Discipline modifier {DISCIPLINE_MODIFIERS[record.discipline]} on every line of the "
-        f"{record.discipline} plan of care",
-        SOURCE_DISCIPLINE,
-    )
+    explanation.steps.append(_discipline_step(record.discipline))
     if record.telehealth:
         explanation.add("Telehealth: modifier 95 on every line", SOURCE_TELEHEALTH)
     if kx:
@@ -451,6 +449,14 @@ def _claim_lines(
             "KX on every line: over the threshold, medical necessity attested", SOURCE_KX
         )
     return lines
+
+
+@lru_cache(maxsize=8)
+def _discipline_step(discipline: Discipline) -> str:
+    return (
+        f"Discipline modifier {DISCIPLINE_MODIFIERS[discipline]} on every line of the "
+        f"{discipline} plan of care ({SOURCE_DISCIPLINE.label()})"
+    )
 
 
 def _too_many_modifiers(code: str, modifiers: Sequence[str]) -> Finding:
