@@ -17,14 +17,15 @@ from typing import NoReturn
 from handrail.cli import commands
 from handrail.cli.errors import EXIT_BAD_INPUT, EXIT_OK, CliError
 from handrail.officialdata.errors import OfficialDataError
-from handrail.rules.model import RuleInputError
+from handrail.rules.model import RuleInputError, printable
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit status 2."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"handrail: error: {message} (see `{self.prog} --help`)\n")
+        text = printable(message)
+        self.exit(EXIT_BAD_INPUT, f"handrail: error: {text} (see `{self.prog} --help`)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.handler(args)
     except (CliError, RuleInputError, OfficialDataError) as error:
-        print(f"handrail: error: {error}", file=sys.stderr)
+        print(f"handrail: error: {printable(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:
         return EXIT_OK

@@ -77,10 +77,25 @@ class Explanation:
         self.steps.extend(other.steps)
 
 
+def printable(text: str) -> str:
+    """`text` safe for one line of UTF-8 output: line breaks, other control characters and
+    lone surrogates (which JSON can smuggle in as "\\udcff") are written as escapes."""
+    if text.isascii() and text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable() and not 0xD800 <= ord(char) <= 0xDFFF:
+            out.append(char)
+        else:
+            out.append(char.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
 class RuleInputError(ValueError):
     """Input the engine cannot evaluate: `field` names what is wrong, the message how to fix it."""
 
     def __init__(self, field: str, message: str) -> None:
+        field, message = printable(field), printable(message)
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message

@@ -21,6 +21,7 @@ DistinctModifier = Literal["59", "XE", "XS", "XP", "XU"]
 
 PAYER_TYPES = ("medicare", "medicare-advantage", "medicaid", "commercial", "workers-comp", "other")
 MAX_LINE_MINUTES = 24 * 60  # nothing happens more than once a day
+MAX_ACCRUED = Decimal("10000000")  # far past any therapy year; bounds the arithmetic
 NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
 
 
@@ -147,7 +148,19 @@ def _text(value: Any, field_name: str) -> str:
         return ""
     if not isinstance(value, str):
         raise RuleInputError(field_name, "must be text")
-    return value.strip()
+    return _valid_text(value, field_name).strip()
+
+
+def _valid_text(value: str, field_name: str) -> str:
+    """Refuse lone surrogates: JSON can carry them ("\\udcff") but UTF-8 output cannot."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise RuleInputError(
+                field_name, "contains a character that is not valid text (a lone surrogate)"
+            ) from None
+    return value
 
 
 def _mapping(value: Any, field_name: str) -> Mapping[str, Any]:
@@ -162,7 +175,7 @@ def _parse_note(value: Any, path: str) -> LineNote | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return LineNote(text=value.strip())
+        return LineNote(text=_valid_text(value, path).strip())
     data = _mapping(value, path)
     if not data.keys() <= _NOTE_FIELD_SET:
         unknown = set(data) - _NOTE_FIELD_SET
@@ -254,8 +267,10 @@ def _parse_threshold(value: Any) -> ThresholdInput | None:
         raise RuleInputError(
             "threshold.accrued_before", f"{raw!r} is not a dollar amount, e.g. 1840.50"
         ) from None
-    if not accrued.is_finite() or accrued < 0:
-        raise RuleInputError("threshold.accrued_before", "must be a dollar amount of 0 or more")
+    if not accrued.is_finite() or accrued < 0 or accrued > MAX_ACCRUED:
+        raise RuleInputError(
+            "threshold.accrued_before", f"must be a dollar amount from 0 to {MAX_ACCRUED:,}"
+        )
     return ThresholdInput(
         accrued_before=accrued,
         medical_necessity_attested=_bool(data, "medical_necessity_attested", False, "threshold."),
@@ -290,7 +305,7 @@ def _parse_diagnoses(value: Any) -> tuple[str, ...]:
     for index, item in enumerate(value):
         if not isinstance(item, str) or not item.strip():
             raise RuleInputError(f"diagnoses[{index}]", 'must be an ICD-10-CM code, e.g. "Z47.1"')
-        codes.append(item.strip().upper())
+        codes.append(_valid_text(item, f"diagnoses[{index}]").strip().upper())
     return tuple(codes)
 
 
