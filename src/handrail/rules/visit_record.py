@@ -186,8 +186,12 @@ def _parse_note(value: Any, path: str) -> LineNote | None:
     texts = []
     for key in NOTE_FIELDS:
         text = data.get(key)
-        # Plain text is the common case; _text gives the error (and its field path) otherwise.
-        texts.append(text.strip() if type(text) is str else _text(text, f"{path}.{key}"))
+        # ASCII text is the common case and always valid; _text checks the rest and gives the
+        # error (and its field path).
+        if type(text) is str and text.isascii():
+            texts.append(text.strip())
+        else:
+            texts.append(_text(text, f"{path}.{key}"))
     return LineNote(*texts)
 
 
