@@ -392,3 +392,29 @@ class PanelEditsTests:
         ) in response.content.decode()
         visit.refresh_from_db()
         assert visit.telehealth == ""
+
+
+class LineAddTests:
+    def test_it_adds_a_code_and_returns_to_the_note(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.ot).post(_url("line-add", visit), {"code": "97535"})
+        assert response.status_code == 302
+        assert response["Location"] == _url("note", visit)
+        assert list(visit.lines.values_list("code", flat=True)) == ["97535"]
+
+    def test_it_shows_an_unknown_code_next_to_the_field(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.ot).post(_url("line-add", visit), {"code": "99999"})
+        assert response.status_code == 422
+        html = response.content.decode()
+        assert '<p class="field-error" role="alert">' in html
+        assert "99999" in html
+        assert not visit.lines.exists()
+
+    def test_it_refuses_a_code_already_on_the_note(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=10)
+        response = world.client_for(world.ot).post(_url("line-add", visit), {"code": "97535"})
+        assert response.status_code == 422
+        assert "97535 is already on this note; change its minutes." in response.content.decode()
+        assert visit.lines.count() == 1

@@ -32,6 +32,7 @@ from handrail.web.notes.forms import (
 )
 from handrail.web.notes.selectors import code_choices, note_access, note_panel
 from handrail.web.notes.services import note_line_save
+from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.selectors import visit_get
 from handrail.web.visits.services import (
@@ -45,6 +46,7 @@ from handrail.web.visits.services import (
 )
 
 LOCKED_STATUS = 409
+ENGINE_DOWN_STATUS = 503
 INVALID_STATUS = 422
 
 
@@ -303,6 +305,12 @@ def _sign_checked(request: HttpRequest, visit: Visit, user: User, cosign: bool) 
             messages.error(request, text)
         return _render_note(
             request, visit_get(user=user, visit_id=visit.pk), status=_status_for(exc)
+        )
+    except EngineUnavailableError as exc:
+        # Signing stores the engine's estimate; without its data the note stays a draft.
+        messages.error(request, f"Not signed: the rules engine cannot read its data ({exc}).")
+        return _render_note(
+            request, visit_get(user=user, visit_id=visit.pk), status=ENGINE_DOWN_STATUS
         )
     messages.success(
         request,
