@@ -42,10 +42,13 @@ def _shoot(page: Page, path: Path) -> None:
     page.screenshot(path=str(path), full_page=True)
 
 
-def _run_timer(page: Page, code: str, line_id: str, seconds: float) -> None:
+def _run_timer(page: Page, code: str, line_id: str, seconds: float, reload: bool = False) -> None:
     button = page.locator(f"#timer-{code} .timer-btn")
     button.click()
     expect(button).to_have_text("Stop")
+    if reload:  # a running timer survives a reload of the page (sessionStorage)
+        page.reload()
+        expect(button).to_have_text("Stop")
     page.wait_for_timeout(seconds * 1000)
     button.click()
     expect(button).to_have_text("Start")
@@ -71,7 +74,7 @@ class NoteFlowTests:
 
         # Timers: a short run on each code (whole minutes round to 0), then the minutes
         # the session really took typed by hand.
-        _run_timer(page, "97535", line_535, 1.5)
+        _run_timer(page, "97535", line_535, 1.5, reload=True)
         _run_timer(page, "97530", line_530, 1.2)
         assert TimerSegment.objects.filter(line__visit=visit).count() == 2
         # A day has 1440 minutes: the server's answer shows next to the field.

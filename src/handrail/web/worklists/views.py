@@ -83,7 +83,7 @@ def _page(request: HttpRequest, kind: str | None) -> HttpResponse:
             "tabs": [(k, KINDS[k], len(lists[LIST_KEY[k]])) for k in visible],
             "shown": (kind,) if kind else visible,
             "today": timezone.localdate(),
-            "mine": not selectors.sees_all(user),
+            "mine": user.is_clinician,
             **lists,
         },
     )
