@@ -154,7 +154,11 @@ def visit(args: argparse.Namespace) -> int:
 
 def _read_source(path: str) -> tuple[str, str]:
     if path == "-":
-        return "<stdin>", sys.stdin.read()
+        # Read bytes and decode ourselves: the terminal's encoding must not decide.
+        try:
+            return "<stdin>", sys.stdin.buffer.read().decode("utf-8")
+        except UnicodeDecodeError:
+            raise CliError("<stdin>: not UTF-8 text; send the visit as UTF-8 JSON") from None
     try:
         return path, Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
