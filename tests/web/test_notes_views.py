@@ -332,6 +332,10 @@ class LivePanelTests:
         assert 'data-rule="doc.97535.missing-skilled"' in html
         assert "97535 note does not state the reason the session needed a skilled" in html
         assert "CMS total-time rule: timed minutes 97535 25 + 97530 15 = 40 minutes" in html
+        assert (
+            '<tr class="step-row"><td></td><td colspan="4">25 min = 1 full 15-minute unit(s), '
+            "10 min left over</td></tr>"
+        ) in html
         assert 'id="panel-threshold"' in html
         assert "treatment day 1 of 10" in html
         assert "day 18 of 90" in html

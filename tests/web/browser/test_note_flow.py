@@ -102,6 +102,7 @@ class NoteFlowTests:
         expect(page.locator(f"#s-l{line_535}")).to_contain_text("Saved")
         _shoot(page, screenshots / "note-ready.png")
 
+        page.once("dialog", lambda dialog: dialog.accept())  # "Sign and lock this note?"
         page.click("#sign-button")
         expect(page.locator("#visit-status")).to_have_text("Signed · locked", timeout=TIMEOUT)
         expect(page.locator("#locked-banner")).to_be_visible()

@@ -54,6 +54,7 @@ class PanelLine:
     modifiers: tuple[str, ...]
     amount: Decimal
     fee_schedule: str
+    steps: tuple[str, ...] = ()  # the explanation's unit steps for this code
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,17 @@ def _findings(result: dict[str, Any], codes: list[str]) -> list[PanelFinding]:
     return sorted(out, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.code, f.rule))
 
 
+def _unit_steps(result: dict[str, Any], code: str) -> tuple[str, ...]:
+    """The explanation's per-code minute steps ("97535: 25 min = 1 full 15-minute unit...");
+    the pricing steps (they name the conversion factor) stay in the full list."""
+    prefix = f"{code}: "
+    return tuple(
+        str(step)
+        for step in result.get("explanation", [])
+        if str(step).startswith(prefix) and " CF " not in str(step)
+    )
+
+
 def _gauge(threshold: dict[str, Any] | None) -> Gauge | None:
     if not threshold or not threshold.get("applies"):
         return None
@@ -177,6 +189,7 @@ def note_panel(*, visit: Visit) -> NotePanel:
                 modifiers=tuple(claim.get("modifiers") or ()),
                 amount=Decimal(str(claim.get("amount") or 0)).quantize(Decimal("0.01")),
                 fee_schedule=str(claim.get("fee_schedule") or ""),
+                steps=_unit_steps(result, str(claim["code"])),
             )
             for claim in result.get("claim_lines", [])
         ),
