@@ -422,3 +422,29 @@ class LineAddTests:
         assert response.status_code == 422
         assert "97535 is already on this note; change its minutes." in response.content.decode()
         assert visit.lines.count() == 1
+
+
+class AutosaveTimerRaceTests:
+    def test_it_keeps_timer_minutes_when_an_older_autosave_arrives(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        client = world.client_for(world.ot)
+        now = datetime.now(UTC)
+        client.post(
+            _url("segment-add", visit, line),
+            {
+                f"t{line.pk}-started_at": (now - timedelta(minutes=12)).isoformat(),
+                f"t{line.pk}-ended_at": now.isoformat(),
+            },
+            **HTMX,  # type: ignore[arg-type]
+        )
+        # The page still showed 0 minutes when this autosave left the browser.
+        stale = {
+            **_line_post(line, 0, task="Dressing"),
+            f"l{line.pk}-therapist_minutes_was": "0",
+            f"l{line.pk}-assistant_minutes_was": "0",
+        }
+        response = client.post(_url("line-save", visit, line), stale, **HTMX)
+        assert response.status_code == 200
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.task) == (12, "Dressing")

@@ -77,3 +77,26 @@ class VisitStartTests:
         assert response["Location"] == reverse("visit-detail", args=[visit.pk])
         page = client.get(response["Location"]).content.decode()
         assert "Sign and lock" in page and "Draft" in page
+
+
+class CoverageFormTests:
+    def test_it_replaces_the_primary_coverage(self, world: World) -> None:
+        client = world.client_for(world.front_desk)
+        response = client.post(
+            reverse("coverage-set", args=[world.patient.pk]),
+            {"payer": world.commercial.pk, "member_id": "ACME-77", "order": "1"},
+        )
+        assert response.status_code == 302
+        coverage = world.patient.coverages.get(order=1)
+        assert (coverage.payer, coverage.member_id) == (world.commercial, "ACME-77")
+
+    def test_it_refuses_another_clinics_payer(self, world: World) -> None:
+        from handrail.web.clinic.services import payer_create
+
+        foreign = payer_create(clinic=world.other_clinic, name="Far Away", type="commercial")
+        client = world.client_for(world.front_desk)
+        client.post(
+            reverse("coverage-set", args=[world.patient.pk]),
+            {"payer": foreign.pk, "member_id": "X", "order": "1"},
+        )
+        assert world.patient.coverages.get(order=1).payer == world.medicare

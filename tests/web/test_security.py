@@ -138,6 +138,14 @@ class AuditTests:
             ("olivia", "patient"),
         ]
 
+    def test_it_shows_the_log_to_admins_only(self, world: World) -> None:
+        world.client_for(world.biller).get(reverse("patient-detail", args=[world.patient.pk]))
+        url = reverse("patient-audit", args=[world.patient.pk])
+        assert world.client_for(world.ot).get(url).status_code == 403
+        page = world.client_for(world.admin).get(url).content.decode()
+        assert "Bill Test" in page and "Viewed" in page
+        assert world.client_for(world.outsider).get(url).status_code == 403
+
     def test_it_records_changes_with_the_fields_changed(self, world: World) -> None:
         client = world.client_for(world.front_desk)
         data = {

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from handrail.web.clinic.models import Patient
+from handrail.web.clinic.models import CoverageOrder, Patient, Payer
 from handrail.web.clinic.throttle import (
     login_failure_record,
     login_failures_clear,
@@ -54,3 +54,15 @@ class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
             "zip",
         ]
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
+
+
+class CoverageForm(forms.Form):
+    payer = forms.ModelChoiceField(queryset=Payer.objects.none())
+    member_id = forms.CharField(max_length=40, label="Member ID")
+    order = forms.TypedChoiceField(choices=CoverageOrder.choices, coerce=int, initial=1)
+
+    def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["payer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = payers

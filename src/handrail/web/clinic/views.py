@@ -11,16 +11,22 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from handrail.web.audit.models import AuditAction
+from handrail.web.audit.selectors import audit_event_list
 from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_list, plan_latest
-from handrail.web.clinic.forms import PatientForm, ThrottledLoginForm
-from handrail.web.clinic.models import User
+from handrail.web.clinic.forms import CoverageForm, PatientForm, ThrottledLoginForm
+from handrail.web.clinic.models import Role, User
 from handrail.web.clinic.permissions import can_edit_patient, can_view_clinical, require
-from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
-from handrail.web.clinic.services import PATIENT_FIELDS, patient_create, patient_update
+from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list, payer_list
+from handrail.web.clinic.services import (
+    PATIENT_FIELDS,
+    coverage_set,
+    patient_create,
+    patient_update,
+)
 from handrail.web.forms import form_apply_errors
 
 
@@ -82,6 +88,8 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "cases": cases if clinical else [],
             "clinical": clinical,
             "can_edit": can_edit_patient(user),
+            "can_audit": user.role == Role.ADMIN,
+            "coverage_form": CoverageForm(payers=payer_list(user=user)),
         },
     )
 
@@ -105,3 +113,32 @@ def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("patient-detail", patient_id=patient_id)
     return render(request, "handrail/patient_form.html", {"form": form, "patient": patient})
+
+
+def patient_audit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Who viewed and changed this patient's records (clinic admins only)."""
+    user = current_user(request)
+    require(user.role == Role.ADMIN, "Only a clinic admin can read the audit log.")
+    patient = patient_get(user=user, patient_id=patient_id)
+    events = audit_event_list(user=user, patient=patient)[:500]
+    return render(request, "handrail/patient_audit.html", {"patient": patient, "events": events})
+
+
+@require_POST
+def coverage_set_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Add or replace the patient's primary or secondary coverage."""
+    user = current_user(request)
+    patient = patient_get(user=user, patient_id=patient_id)
+    require(can_edit_patient(user), "Your role cannot change coverage.")
+    form = CoverageForm(request.POST, payers=payer_list(user=user))
+    if form.is_valid():
+        try:
+            coverage_set(user=user, patient=patient, **form.cleaned_data)
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+    if form.errors:
+        for name, errors in form.errors.items():
+            messages.error(request, f"{name}: " + " ".join(str(e) for e in errors))
+    else:
+        messages.success(request, "Coverage saved.")
+    return redirect("patient-detail", patient_id=patient_id)

@@ -38,6 +38,11 @@ class LineNoteForm(forms.Form):
     assistant_minutes = forms.IntegerField(
         min_value=0, max_value=MAX_DAY_MINUTES, label="Assistant min"
     )
+    # The minutes the page showed when it was rendered or a timer last updated it: when the
+    # posted minutes still equal them, the user did not type minutes, and an autosave that
+    # raced a timer stop must not put the older value back.
+    therapist_minutes_was = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    assistant_minutes_was = forms.IntegerField(required=False, widget=forms.HiddenInput)
     baseline = forms.CharField(
         required=False, max_length=5000, widget=NOTE_WIDGET, label="Baseline"
     )

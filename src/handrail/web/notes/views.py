@@ -220,12 +220,15 @@ def line_save_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpRes
     status, message = 200, ""
     if form.is_valid():
         data = form.cleaned_data
+        minutes = (data["therapist_minutes"], data["assistant_minutes"])
+        if minutes == (data["therapist_minutes_was"], data["assistant_minutes_was"]):
+            minutes = (line.therapist_minutes, line.assistant_minutes)
         try:
             note_line_save(
                 user=user,
                 line=line,
-                therapist_minutes=data["therapist_minutes"],
-                assistant_minutes=data["assistant_minutes"],
+                therapist_minutes=minutes[0],
+                assistant_minutes=minutes[1],
                 note={name: data[name] for name in LineNoteForm.NOTE_FIELDS},
             )
         except ValidationError as exc:
