@@ -13,6 +13,7 @@ from handrail.rules.catalog import CATALOG
 from handrail.rules.conversion import CONVERSION_FACTORS, conversion_factor
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.threshold import THRESHOLDS
+from tests.rules.conftest import shared_cms_file
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_RULES = (
@@ -76,3 +77,15 @@ class RegistryTests:
         )
         for rule in ENGINE_RULES:
             assert f'"{rule}"' in source, rule
+
+    def test_it_names_no_code_with_a_cms_short_descriptor(self) -> None:
+        # Short descriptors in the PPRRVU files are AMA text: our names must be our own.
+        rows = shared_cms_file("PPRRVU2026_Jul_nonQPP.csv").read_text(encoding="latin-1")
+        short = {}
+        for line in rows.splitlines():
+            cells = line.split(",")
+            if len(cells) > 2 and cells[0] in CATALOG and cells[1] == "":
+                short[cells[0]] = cells[2].strip().lower()
+        assert len(short) == len(CATALOG)
+        clashes = [code for code, spec in CATALOG.items() if spec.name.lower() == short[code]]
+        assert clashes == []

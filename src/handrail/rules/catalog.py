@@ -106,17 +106,17 @@ _CAREGIVER_FROM = date(2024, 1, 1)
 
 _SPECS: tuple[CodeSpec, ...] = (
     # Therapeutic procedures, each 15 minutes
-    _spec("97110", "Therapeutic exercise", T15, _PT_OT, "procedure"),
+    _spec("97110", "Exercise for strength, motion and endurance", T15, _PT_OT, "procedure"),
     _spec("97112", "Neuromuscular re-education", T15, _PT_OT, "procedure"),
     _spec("97116", "Gait training", T15, _PT, "procedure"),
     _spec("97140", "Manual therapy", T15, _PT_OT, "procedure"),
-    _spec("97150", "Group therapeutic procedures", UNT, _ALL, "procedure"),
-    _spec("97530", "Therapeutic activities", T15, _PT_OT, "procedure"),
-    _spec("97533", "Sensory integration", T15, _PT_OT, "procedure"),
+    _spec("97150", "Group therapy, two or more patients", UNT, _ALL, "procedure"),
+    _spec("97530", "Dynamic functional activities", T15, _PT_OT, "procedure"),
+    _spec("97533", "Sensory processing treatment", T15, _PT_OT, "procedure"),
     _spec("97535", "Self-care/home management training", T15, _PT_OT, "procedure"),
     _spec("97537", "Community/work reintegration training", T15, _PT_OT, "procedure"),
     _spec("97542", "Wheelchair management training", T15, _PT_OT, "procedure"),
-    _spec("97750", "Physical performance test", T15, _PT_OT, "procedure"),
+    _spec("97750", "Physical performance testing with report", T15, _PT_OT, "procedure"),
     _spec("97755", "Assistive technology assessment", T15, _ALL, "procedure"),
     _spec("97760", "Orthotic management and training, first encounter", T15, _PT_OT, "procedure"),
     _spec("97761", "Prosthetic training, first encounter", T15, _PT_OT, "procedure"),
@@ -143,7 +143,7 @@ _SPECS: tuple[CodeSpec, ...] = (
     ),
     _spec(
         "97552",
-        "Group caregiver training",
+        "Caregiver training, group",
         UNT,
         _ALL,
         "caregiver",
