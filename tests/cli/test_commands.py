@@ -255,3 +255,34 @@ class DataCommandTests:
 
     def test_it_refuses_an_unknown_kind(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert_bad_input(capsys, ["data", "import", "rvu", "x.csv"], "invalid choice: 'rvu'")
+
+
+class DefectTests:
+    """A defect in the engine must never show a traceback or stop a batch."""
+
+    @staticmethod
+    def _broken(*_: object) -> None:
+        raise ZeroDivisionError("boom\nsecond line")
+
+    def test_it_turns_a_defect_into_one_batch_error_record(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("handrail.cli.commands.evaluate_visit", self._broken)
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps(json.loads(EXAMPLE.read_text())) + "\n" + "{}\n")
+        out = tmp_path / "out.jsonl"
+        doc = run_json(capsys, "batch", str(source), "-o", str(out))
+        assert (doc["visits"], doc["errors"]) == (2, 2)
+        first = json.loads(out.read_text().splitlines()[0])
+        assert first["error"] == {
+            "field": "internal",
+            "message": "internal error (ZeroDivisionError: boom\\nsecond line); please report it",
+        }
+
+    def test_it_reports_a_defect_in_one_line_with_status_1(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr("handrail.cli.commands.evaluate_visit", self._broken)
+        code, out, err = run(capsys, "visit", str(EXAMPLE))
+        assert (code, out) == (1, "")
+        assert err == "handrail: internal error: ZeroDivisionError: boom\\nsecond line\n"

@@ -21,7 +21,7 @@ from handrail.officialdata.errors import OfficialDataError
 from handrail.rules import payment
 from handrail.rules.catalog import code_spec
 from handrail.rules.conversion import conversion_factor
-from handrail.rules.model import RuleInputError
+from handrail.rules.model import RuleInputError, printable
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.units import apply_units, merge_minutes
 from handrail.rules.visit import evaluate_visit
@@ -239,6 +239,9 @@ def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str
         result = evaluate_visit(visit_record_from_dict(data), rules)
     except RuleInputError as error:
         return _batch_error(number, error.field, error.message)
+    except Exception as error:  # a defect must cost one line's answer, not the whole batch
+        message = f"internal error ({type(error).__name__}: {error}); please report it"
+        return _batch_error(number, "internal", printable(message))
     return {"line": number, "ok": True, "result": result.to_dict()}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1  # a defect in Handrail, reported in one line
 
 
 class CliError(Exception):

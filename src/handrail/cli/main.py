@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from handrail.cli import commands
-from handrail.cli.errors import EXIT_BAD_INPUT, EXIT_OK, CliError
+from handrail.cli.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, CliError
 from handrail.officialdata.errors import OfficialDataError
 from handrail.rules.model import RuleInputError, printable
 
@@ -126,6 +126,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("handrail: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a defect: still one line, no traceback, and a distinct status
+        name = type(error).__name__
+        print(f"handrail: internal error: {name}: {printable(str(error))}", file=sys.stderr)
+        return EXIT_INTERNAL
     return status
 
 
