@@ -207,13 +207,6 @@ class PricedLine:
         object.__setattr__(self, "amount", sum(self.unit_amounts, Decimal("0")))
 
 
-@dataclass(frozen=True, slots=True)
-class _Unit:
-    line: int
-    pe: Decimal
-    full_fee: Decimal
-
-
 def price_lines(
     lines: Sequence[LineToPrice],
     *,
@@ -325,19 +318,33 @@ def _mppr_full_unit(
     """(line, unit) paid in full: highest PE RVU, ties to the higher total fee, then first."""
     if not reductions:
         return None
-    candidates = [
-        _Unit(
-            index,
-            pe_rvu(row, facility)[0],
-            unit_amount(row, place, factor, facility=facility, pay_share=shares[index]),
-        )
-        for index, (line, row) in enumerate(zip(lines, rows, strict=True))
-        if row.always_therapy and line.units > 0 and row.status not in NOT_PAID_STATUSES
-    ]
-    if not candidates:
-        return None
-    best = max(candidates, key=lambda unit: (unit.pe, unit.full_fee, -unit.line))
-    return (best.line, 0)
+    best: tuple[Decimal, Decimal, int] | None = None
+    for index, (line, row) in enumerate(zip(lines, rows, strict=True)):
+        if row.always_therapy and line.units > 0 and row.status not in NOT_PAID_STATUSES:
+            pe, fee = _pe_and_full_fee(row, place, factor, facility, shares[index])
+            rank = (pe, fee, -index)
+            if best is None or rank > best:
+                best = rank
+    return None if best is None else (-best[2], 0)
+
+
+def _pe_and_full_fee(
+    row: RvuRow, place: PricingLocality, factor: ConversionFactor, facility: bool, share: Decimal
+) -> tuple[Decimal, Decimal]:
+    """A unit's PE RVU and full fee, cached by the identity of the frozen row, locality and
+    factor (kept alive by the entry, so no identity is reused while it exists)."""
+    key = (id(row), id(place), id(factor), facility, share)
+    found = _FULL_FEES.get(key)
+    if found is None:
+        pe = pe_rvu(row, facility)[0]
+        fee = unit_amount(row, place, factor, facility=facility, pay_share=share)
+        if len(_FULL_FEES) >= MAX_PRICED_LINES:
+            _FULL_FEES.clear()
+        found = _FULL_FEES[key] = (pe, fee, (row, place, factor))
+    return found[0], found[1]
+
+
+_FULL_FEES: dict[tuple[Any, ...], tuple[Decimal, Decimal, Any]] = {}
 
 
 def _line_story(
