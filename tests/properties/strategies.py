@@ -1,7 +1,13 @@
-"""Hypothesis strategies shared by the property tests: JSON values, visit records, junk."""
+"""Hypothesis strategies shared by the property tests: JSON values, visit records, junk.
+
+Runs are bounded and derandomized so CI sees the same examples every time. For a deeper
+search set HANDRAIL_PROPERTY_SCALE=N: N times the examples, and a random search (new examples
+each run) instead of the fixed one.
+"""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from functools import cache
 from typing import Any
@@ -17,12 +23,15 @@ FIRST_DAY = date(2025, 1, 1)
 LAST_DAY = date(2026, 12, 31)
 
 
+SCALE = int(os.environ.get("HANDRAIL_PROPERTY_SCALE", "1") or "1")
+
+
 def bounded(max_examples: int) -> settings:
     """Settings of every property test: a fixed number of examples, the same ones each run."""
     return settings(
-        max_examples=max_examples,
+        max_examples=max_examples * SCALE,
         deadline=None,
-        derandomize=True,
+        derandomize=SCALE == 1,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )

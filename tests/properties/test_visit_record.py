@@ -138,6 +138,18 @@ class VisitRecordParserTests:
         with pytest.raises(RuleInputError):
             visit_record_from_dict({**BASE, "lines": [line], "threshold": threshold})
 
+    @pytest.mark.xfail(
+        strict=True,
+        raises=ValueError,
+        reason="bug: lines[].units is not bounded (visit_record.py _parse_line); 10**5000 "
+        "parses, then the doc.units finding formats it and str() raises ValueError",
+    )
+    def test_it_refuses_requested_units_past_the_digit_limit(self, rules: RuleSet) -> None:
+        data = {**BASE, "lines": [{"code": "97110", "minutes": 30, "units": 10**5000}]}
+        with pytest.raises(RuleInputError) as raised:
+            evaluate_visit(visit_record_from_dict(data), rules)
+        assert raised.value.field == "lines[0].units"
+
     # Found by these properties: '1e999999999' overflowed the decimal context in the
     # threshold sum, 10**400 printed Infinity in the JSON (fixed in d29a2b6).
     @pytest.mark.parametrize("amount", ["1e999999999", "1e400", 10**400, 1e300])
