@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from handrail.rules.catalog import code_spec
@@ -126,7 +126,13 @@ def visit_create(
     visit = Visit(clinic_id=case.clinic_id, case=case, date=date, clinician=clinician, **fields)
     _apply_telehealth(visit)
     visit.full_clean()
-    visit.save()
+    try:
+        with transaction.atomic():  # a concurrent request may have created the same visit
+            visit.save()
+    except IntegrityError:
+        raise ValidationError(
+            {"date": f"This case already has a visit on {date.isoformat()}."}
+        ) from None
     audit_record(user=user, action=AuditAction.CREATE, obj=visit, patient=case.patient)
     return visit
 
