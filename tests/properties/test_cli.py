@@ -273,13 +273,6 @@ class CliPropertyTests:
         [record] = [json.loads(text) for text in target.read_text(encoding="utf-8").splitlines()]
         assert record["ok"] is False and record["error"]["field"] == "diagnoses[0]"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: json.loads raises ValueError (not JSONDecodeError) on a number of more "
-        "than 4300 digits; `visit` (cli/commands.py _load_json) exits 1 'internal error' "
-        "instead of 2, and `batch` (_batch_loads is outside _batch_one's try) exits 1 with "
-        "an empty output instead of an error record for that line",
-    )
     @pytest.mark.parametrize("command", ["visit", "batch"])
     def test_it_refuses_a_number_past_the_digit_limit(self, workdir: Path, command: str) -> None:
         source = workdir / f"long-number-{command}.json"

@@ -176,6 +176,8 @@ def _load_json(text: str, name: str) -> Any:
         raise CliError(
             f"{name}: line {error.lineno} column {error.colno}: invalid JSON ({error.msg})"
         ) from None
+    except ValueError:  # json.loads refuses integers past Python's 4300-digit limit
+        raise CliError(f"{name}: invalid JSON (a number with thousands of digits)") from None
 
 
 # handrail batch
@@ -235,6 +237,8 @@ def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str
         data = _batch_loads(line)
     except json.JSONDecodeError as error:
         return _batch_error(number, "line", f"invalid JSON at column {error.colno} ({error.msg})")
+    except ValueError:  # an integer past Python's 4300-digit limit
+        return _batch_error(number, "line", "invalid JSON (a number with thousands of digits)")
     try:
         result = evaluate_visit(visit_record_from_dict(data), rules)
     except RuleInputError as error:

@@ -21,6 +21,7 @@ DistinctModifier = Literal["59", "XE", "XS", "XP", "XU"]
 
 PAYER_TYPES = ("medicare", "medicare-advantage", "medicaid", "commercial", "workers-comp", "other")
 MAX_LINE_MINUTES = 24 * 60  # nothing happens more than once a day
+MAX_LINE_UNITS = MAX_LINE_MINUTES // 15  # a day of 15-minute units
 MAX_ACCRUED = Decimal("10000000")  # far past any therapy year; bounds the arithmetic
 NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
 
@@ -125,13 +126,18 @@ def parse_minutes(value: Any, field_name: str) -> int:
         value = int(value)
     minutes = int(value)
     if minutes < 0:
-        raise RuleInputError(field_name, f"{minutes} is negative; minutes are 0 or more")
+        raise RuleInputError(field_name, f"{_shown(minutes)} is negative; minutes are 0 or more")
     if minutes > MAX_LINE_MINUTES:
         raise RuleInputError(
             field_name,
-            f"{minutes} minutes is more than a day ({MAX_LINE_MINUTES}); check the entry",
+            f"{_shown(minutes)} minutes is more than a day ({MAX_LINE_MINUTES}); check the entry",
         )
     return minutes
+
+
+def _shown(number: int) -> str:
+    # str() of an int past 4300 digits raises ValueError; such a number is shown by its size.
+    return str(number) if -(10**15) < number < 10**15 else f"a {len(hex(number))}-hex-digit number"
 
 
 def _bool(data: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
@@ -224,9 +230,13 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
         )
     requested = data.get("units")
     if requested is not None and (
-        isinstance(requested, bool) or not isinstance(requested, int) or requested < 0
+        isinstance(requested, bool)
+        or not isinstance(requested, int)
+        or not 0 <= requested <= MAX_LINE_UNITS
     ):
-        raise RuleInputError(f"{path}.units", "must be a whole number of units, 0 or more")
+        raise RuleInputError(
+            f"{path}.units", f"must be a whole number of units from 0 to {MAX_LINE_UNITS}"
+        )
     return VisitLine(
         code=spec.code,
         minutes=minutes,
@@ -267,9 +277,9 @@ def _parse_threshold(value: Any) -> ThresholdInput | None:
         raise RuleInputError("threshold.accrued_before", "must be a dollar amount, e.g. 1840.50")
     try:
         accrued = Decimal(str(raw))
-    except InvalidOperation:
+    except (InvalidOperation, ValueError):  # ValueError: an int past str()'s 4300 digits
         raise RuleInputError(
-            "threshold.accrued_before", f"{raw!r} is not a dollar amount, e.g. 1840.50"
+            "threshold.accrued_before", "is not a dollar amount; write one like 1840.50"
         ) from None
     if not accrued.is_finite() or accrued < 0 or accrued > MAX_ACCRUED:
         raise RuleInputError(
