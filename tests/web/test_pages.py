@@ -74,7 +74,7 @@ class VisitStartTests:
             {"date": world.today.isoformat(), "visit_type": "treatment"},
         )
         visit = Visit.objects.get()
-        assert response["Location"] == reverse("visit-detail", args=[visit.pk])
+        assert response["Location"] == reverse("notes:note", args=[visit.pk])
         page = client.get(response["Location"]).content.decode()
         assert "Sign and lock" in page and "Draft" in page
 

@@ -41,7 +41,7 @@ def visit_start_view(request: HttpRequest, case_id: int) -> HttpResponse:
         except ValidationError as exc:
             form_apply_errors(form, exc)
         else:
-            return redirect("visit-detail", visit_id=visit.pk)
+            return redirect("notes:note", visit_id=visit.pk)  # straight to documenting
     return render(
         request, "handrail/visit_start.html", {"form": form, "case": case, "patient": case.patient}
     )
