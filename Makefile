@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 install: $(STAMP)
 
+# The clinic web app: migrate, load the synthetic demo clinic on first run, serve :8000.
 run: $(STAMP)
-	$(BIN)/python -m handrail.demo
+	$(BIN)/python -m handrail.web.serve
 
+# A worked OT visit through the command line (the rules engine alone).
 demo: $(STAMP)
 	$(BIN)/python -m handrail.demo
 
