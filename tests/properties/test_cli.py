@@ -33,6 +33,7 @@ from tests.properties.strategies import (
     mutated_visits,
     valid_visits,
 )
+from tests.properties.test_visit import cms_table_units
 
 CODES = sorted(CATALOG)
 
@@ -73,7 +74,8 @@ def _no_constants(name: str) -> Any:
     raise AssertionError(f"stdout holds {name}, which is not JSON")
 
 
-def assert_contract(argv: list[str], stdin: bytes = b"") -> tuple[int, str]:
+def assert_contract(argv: list[str], stdin: bytes = b"") -> Any:
+    """Run the command and check the contract; the JSON document printed, if any, else None."""
     status, out, err = run_cli(argv, stdin)
     assert "Traceback" not in err
     assert status in (0, 2), (status, err)
@@ -82,9 +84,42 @@ def assert_contract(argv: list[str], stdin: bytes = b"") -> tuple[int, str]:
         assert err.endswith("\n") and err.count("\n") == 1, err
         assert "\r" not in err, err
         assert out == "", out
-    elif "--json" in argv and not {"-h", "--help"} & set(argv):
-        json.loads(out, parse_constant=_no_constants)
-    return status, out
+        return None
+    options = argv[: argv.index("--")] if "--" in argv else argv
+    if "--json" in options and not {"-h", "--help"} & set(options):
+        return json.loads(out, parse_constant=_no_constants)
+    return None
+
+
+def check_units_document(document: dict[str, Any]) -> None:
+    """`handrail units --json`: the issue #2 keys; totals agree with the codes (§20.2)."""
+    assert {"rule", "total_timed_minutes", "total_units", "codes", "explanation"} <= set(document)
+    assert document["total_units"] == sum(item["units"] for item in document["codes"])
+    timed = [item for item in document["codes"] if CATALOG[item["code"]].timed]
+    assert document["total_timed_minutes"] == sum(item["minutes"] for item in timed)
+    if document["rule"] == "cms":
+        assert sum(item["units"] for item in timed) == cms_table_units(
+            document["total_timed_minutes"]
+        )
+    else:
+        assert all(item["units"] == cms_table_units(item["minutes"]) for item in timed)
+
+
+def check_price_document(document: dict[str, Any]) -> None:
+    keys = {"code", "year", "locality", "rvu", "gpci", "conversion_factor", "unit_amount"}
+    assert keys | {"amount", "source"} <= set(document)
+    assert set(document["rvu"]) >= {"work", "pe", "mp"}
+    assert set(document["gpci"]) >= {"work", "pe", "mp"}
+    assert document["unit_amount"] >= 0 and document["amount"] >= 0
+    assert round(document["amount"], 2) == document["amount"]
+
+
+def check_edits_document(document: dict[str, Any]) -> None:
+    assert {"pairs", "mue"} <= set(document)
+    for pair in document["pairs"]:
+        assert {"column1", "column2", "modifier_indicator", "source"} <= set(pair)
+    for edit in document["mue"]:
+        assert {"code", "max_units", "source"} <= set(edit)
 
 
 DATES = st.one_of(
@@ -162,7 +197,9 @@ class CliPropertyTests:
     @example(["97535=-5"], ["--json"])
     @example(["97550=20"], ["--date", "2023-12-31"])
     def test_it_keeps_the_contract_for_units(self, items: list[str], extra: list[str]) -> None:
-        assert_contract(["units", *items, *extra])
+        document = assert_contract(["units", *items, *extra])
+        if document is not None:
+            check_units_document(document)
 
     @bounded(120)
     @given(
@@ -180,13 +217,17 @@ class CliPropertyTests:
     @example("97535", ["--json", "--date", "2026-03-12", "--locality", "01182-18"])
     @example("97110", ["--zip", "62701", "--date", "2025-11-02", "--units", "4"])
     def test_it_keeps_the_contract_for_price(self, code: str, extra: list[str]) -> None:
-        assert_contract(["price", code, *extra])
+        document = assert_contract(["price", code, *extra])
+        if document is not None:
+            check_price_document(document)
 
     @bounded(80)
     @given(st.lists(CODE_TOKENS, min_size=0, max_size=5), options(JSON_FLAG, DATE_OPTION, STRAY))
     @example(["97140", "97530"], ["--json", "--date", "2026-03-12"])
     def test_it_keeps_the_contract_for_edits(self, codes: list[str], extra: list[str]) -> None:
-        assert_contract(["edits", *codes, *extra])
+        document = assert_contract(["edits", *codes, *extra])
+        if document is not None:
+            check_edits_document(document)
 
     @bounded(100)
     @given(VISIT_BYTES, st.booleans())

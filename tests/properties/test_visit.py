@@ -99,6 +99,16 @@ def check_money(result: VisitResult) -> None:
         assert result.payment.coinsurance <= allowed
 
 
+def check_findings(record: VisitRecord, result: VisitResult) -> None:
+    """Every finding is complete and points at a line of the visit, if at any."""
+    for finding in result.findings:
+        assert finding.rule.strip() and finding.message.strip() and finding.fix.strip(), finding
+        assert finding.source.label().strip(), finding
+        assert finding.line is None or 0 <= finding.line < len(record.lines), finding
+    assert result.units.rule == record.payer.unit_rule
+    assert result.explanation.steps, "an answer without an explanation"
+
+
 def check_json(result: VisitResult) -> None:
     document = result.to_dict()
     text = json.dumps(document, allow_nan=False)
@@ -158,4 +168,5 @@ class EvaluateVisitTests:
         check_units(record, result)
         check_modifiers(record, result)
         check_money(result)
+        check_findings(record, result)
         check_json(result)
