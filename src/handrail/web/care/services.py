@@ -11,6 +11,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
@@ -51,6 +52,29 @@ def case_create(
     case.full_clean()
     case.save()
     audit_record(user=user, action=AuditAction.CREATE, obj=case, patient=patient)
+    return case
+
+
+@transaction.atomic
+def case_close(*, user: User, case: Case, closed_on: date) -> Case:
+    """Discharge: close the episode on a date (not before it opened, nor in the future)."""
+    require(can_view_clinical(user) and user.role != "biller", "Your role cannot close cases.")
+    if case.clinic_id != user.clinic_id:
+        raise ValidationError({"case": "No such case in your clinic."})
+    if closed_on < case.opened_on:
+        raise ValidationError({"closed_on": f"The case opened on {case.opened_on.isoformat()}."})
+    if closed_on > timezone.localdate():
+        raise ValidationError({"closed_on": "The closing date is in the future."})
+    case.closed_on = closed_on
+    case.full_clean()
+    case.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=case,
+        patient=case.patient,
+        detail=f"closed on {closed_on.isoformat()}",
+    )
     return case
 
 

@@ -21,6 +21,7 @@ from handrail.web.care.models import Case
 from handrail.web.care.services import (
     GoalInput,
     authorization_create,
+    case_close,
     case_create,
     plan_of_care_create,
 )
@@ -57,6 +58,7 @@ DEMO_USERS = (
 FIRST = (
     "Ada Ben Cora Dale Edna Felix Gina Hal Iris Jon Kay Leo Mae Ned Opal Pete Rosa Sam Tess Vic"
 )
+DEMO_FIRST_NAMES = FIRST.split()
 LAST = "Abbott Brandt Chu Dorsey Ellison Fry Gale Hoyt Ibarra Joyce Kemp Lund Marsh Noble Ortiz"
 LAST += " Pike Quill Rios Stone Tate"
 
@@ -198,7 +200,7 @@ def load_demo() -> dict[str, int]:
         distinct_modifier="XU",
     )
     counts = {"patients": 0, "cases": 0, "visits": 0, "signed": 0}
-    for index, (first, last) in enumerate(zip(FIRST.split(), LAST.split(), strict=True)):
+    for index, (first, last) in enumerate(zip(DEMO_FIRST_NAMES, LAST.split(), strict=True)):
         payer = medicare if index % 4 else commercial
         patient = patient_create(
             user=users["frontdesk"],
@@ -221,6 +223,8 @@ def load_demo() -> dict[str, int]:
         # Episodes start between January 2025 and a few weeks before today.
         span = (today - timedelta(days=40) - date(2025, 1, 6)).days
         start = date(2025, 1, 6) + timedelta(days=rng.randrange(span))
+        if index >= len(DEMO_FIRST_NAMES) - 5:  # the last five are in treatment now
+            start = today - timedelta(days=12 + 4 * (len(DEMO_FIRST_NAMES) - index))
         templates = [TEMPLATES[index % len(TEMPLATES)]]
         if index % 7 == 3:  # a few patients see both PT and OT
             templates.append(TEMPLATES[(index + 3) % len(TEMPLATES)])
@@ -241,9 +245,42 @@ def load_demo() -> dict[str, int]:
             visits = _demo_visits(
                 rng, users, case, template, start, today, last_patient=index == 19
             )
+            # Episodes whose last visit is a month old were discharged on that day.
+            if visits and visits[-1].date < today - timedelta(days=30):
+                therapist = users["pt"] if template.discipline == "PT" else users["ot"]
+                case_close(user=therapist, case=case, closed_on=visits[-1].date)
             counts["visits"] += len(visits)
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
+    _threshold_episode(rng, users, today, counts)
     return counts
+
+
+# A long PT episode earlier this year for one Medicare patient, so the "nearing the therapy
+# threshold" worklist has someone on it (PT+SLP allowed amounts near $2,480 in 2026).
+THRESHOLD_TEMPLATE = Template(
+    "PT",
+    "Lumbar stenosis: walking tolerance",
+    ("M48.062", "R26.81"),
+    ("97110", "97530", "97140"),
+    ("Walks 20 minutes in the community without rest",),
+    "community walking and lifting a laundry basket",
+    "graded treadmill walking, flexion-biased exercise and lifting mechanics",
+)
+
+
+def _threshold_episode(
+    rng: random.Random, users: dict[str, User], today: date, counts: dict[str, int]
+) -> None:
+    patient = Patient.objects.get(first_name=DEMO_FIRST_NAMES[17], clinic__name=DEMO_CLINIC)
+    start = min(date(today.year, 1, 5), today - timedelta(days=120))
+    case = _demo_case(users, template=THRESHOLD_TEMPLATE, patient=patient, start=start)
+    visits = _demo_visits(
+        rng, users, case, THRESHOLD_TEMPLATE, start, today, last_patient=False, visit_count=22
+    )
+    case_close(user=users["pt"], case=case, closed_on=visits[-1].date)
+    counts["cases"] += 1
+    counts["visits"] += len(visits)
+    counts["signed"] += len(visits)
 
 
 def _demo_case(
@@ -286,12 +323,13 @@ def _demo_visits(
     today: date,
     *,
     last_patient: bool,
+    visit_count: int | None = None,
 ) -> list[Visit]:
     therapist = users["pt"] if template.discipline == "PT" else users["ot"]
     evaluation_code = "97161" if template.discipline == "PT" else "97166"
     visits: list[Visit] = []
     day = start
-    count = 4 + rng.randrange(3)  # 1 evaluation + 3..5 treatment visits
+    count = visit_count or 3 + rng.randrange(3)  # 1 evaluation + 2..4 treatment visits
     for number in range(count):
         if day > today:
             break
@@ -311,7 +349,7 @@ def _demo_visits(
                 user=clinician, visit=visit, code=evaluation_code, therapist_minutes=45
             )
         level = ASSIST_LEVELS[min(number, len(ASSIST_LEVELS) - 1)]
-        previous = ASSIST_LEVELS[max(number - 1, 0)]
+        previous = ASSIST_LEVELS[min(max(number - 1, 0), len(ASSIST_LEVELS) - 1)]
         for position, code in enumerate(template.codes):
             minutes = 23 + rng.randrange(10) if position == 0 else 8 + rng.randrange(8)
             service_line_add(
