@@ -256,16 +256,17 @@ def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str
 # Reading: orjson rejects what json accepts beyond RFC 8259 (NaN, Infinity, lone surrogates,
 # a BOM, 1e400) and then json.loads gives the answer (or the usual error message). Floats
 # are read to the same nearest double. The one case where orjson accepts but reads
-# differently is an integer past 64 bits (it becomes a float), so a line with 20 digits in a
-# row goes to json.loads. The check maps every byte to "0" (a digit) or " " (anything else)
-# in C, which is far cheaper than a regular expression over the line.
+# differently is an integer outside -2**63 .. 2**64-1 (it becomes a float); every such
+# integer has 19 digits or more (-9223372036854775809), so a line with 19 digits in a row
+# goes to json.loads. The check maps every byte to "0" (a digit) or " " (anything else) in C,
+# which is far cheaper than a regular expression over the line.
 _DIGIT_MAP = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_TWENTY_DIGITS = b"0" * 20
+_LONG_DIGIT_RUN = b"0" * 19
 
 
 def _batch_loads(line: str) -> Any:
     raw = line.encode("utf-8", "surrogatepass")
-    if _TWENTY_DIGITS not in raw.translate(_DIGIT_MAP):
+    if _LONG_DIGIT_RUN not in raw.translate(_DIGIT_MAP):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
