@@ -117,19 +117,26 @@ class VisitRecordParserTests:
         assert "\n" not in str(raised.value)
         str(raised.value).encode("utf-8")
 
+    # Found by these properties: str() of an integer past 4300 digits raised ValueError
+    # (fixed in 3ad24b1).
     @pytest.mark.parametrize(
-        ("line", "threshold"),
+        ("line", "threshold", "field"),
         [
-            ({"code": "97110", "minutes": 10**5000}, None),
-            ({"code": "97110", "minutes": -(10**5000)}, None),
-            ({"code": "97110", "minutes": 30}, {"accrued_before": 10**5000}),
+            ({"code": "97110", "minutes": 10**5000}, None, "lines[0].minutes"),
+            ({"code": "97110", "minutes": -(10**5000)}, None, "lines[0].minutes"),
+            (
+                {"code": "97110", "minutes": 30},
+                {"accrued_before": 10**5000},
+                "threshold.accrued_before",
+            ),
         ],
     )
     def test_it_refuses_an_integer_past_the_digit_limit(
-        self, line: dict[str, Any], threshold: dict[str, Any] | None
+        self, line: dict[str, Any], threshold: dict[str, Any] | None, field: str
     ) -> None:
-        with pytest.raises(RuleInputError):
+        with pytest.raises(RuleInputError) as raised:
             visit_record_from_dict({**BASE, "lines": [line], "threshold": threshold})
+        assert raised.value.field == field
 
     def test_it_refuses_requested_units_past_the_digit_limit(self, rules: RuleSet) -> None:
         data = {**BASE, "lines": [{"code": "97110", "minutes": 30, "units": 10**5000}]}
