@@ -327,3 +327,23 @@ class CliPropertyTests:
         assert status == 0, err
         [record] = [json.loads(text) for text in target.read_text(encoding="utf-8").splitlines()]
         assert record["line"] == 1 and record["ok"] is False
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="bug: JSON nested deeper than Python's recursion limit makes json.loads raise "
+        "RecursionError; `visit` (cli/commands.py _load_json) exits 1 'internal error' "
+        "instead of 2, and `batch` (_batch_loads is outside _batch_one's try) exits 1 with "
+        "an empty output instead of an error record for that line",
+    )
+    @pytest.mark.parametrize("command", ["visit", "batch"])
+    def test_it_refuses_json_nested_too_deep(self, workdir: Path, command: str) -> None:
+        source = workdir / f"deep-{command}.json"
+        source.write_text("[" * 100_000 + "]" * 100_000 + "\n", encoding="utf-8")
+        if command == "visit":
+            assert_contract(["visit", str(source)])
+            return
+        target = workdir / "deep.out.jsonl"
+        status, out, err = run_cli(["batch", str(source), "-o", str(target)])
+        assert status == 0, err
+        [record] = [json.loads(text) for text in target.read_text(encoding="utf-8").splitlines()]
+        assert record["line"] == 1 and record["ok"] is False

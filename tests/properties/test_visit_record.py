@@ -138,6 +138,29 @@ class VisitRecordParserTests:
             visit_record_from_dict({**BASE, "lines": [line], "threshold": threshold})
         assert raised.value.field == field
 
+    @pytest.mark.xfail(
+        strict=True,
+        raises=ValueError,
+        reason="bug: payer.type, payer.unit_rule and zip echo the value with repr()/str() "
+        "(visit_record.py _parse_payer, _parse_zip); an integer past 4300 digits makes that "
+        "raise ValueError instead of a RuleInputError",
+    )
+    @pytest.mark.parametrize(
+        ("extra", "field"),
+        [
+            ({"payer": {"type": 10**5000}}, "payer.type"),
+            ({"payer": {"unit_rule": 10**5000}}, "payer.unit_rule"),
+            ({"zip": 10**5000}, "zip"),
+            ({"payer": {"type": [10**5000]}}, "payer.type"),
+        ],
+    )
+    def test_it_refuses_a_payer_or_zip_past_the_digit_limit(
+        self, extra: dict[str, Any], field: str
+    ) -> None:
+        with pytest.raises(RuleInputError) as raised:
+            visit_record_from_dict({**BASE, **extra})
+        assert raised.value.field == field
+
     def test_it_refuses_requested_units_past_the_digit_limit(self, rules: RuleSet) -> None:
         data = {**BASE, "lines": [{"code": "97110", "minutes": 30, "units": 10**5000}]}
         with pytest.raises(RuleInputError) as raised:
