@@ -1,5 +1,5 @@
 """Worklist pages (handrail.web.worklists): what each list holds, who sees what, and the
-authorization forecast. (tests/web/test_worklists.py covers handrail.web.visits.worklists.)"""
+authorization forecast."""
 
 from __future__ import annotations
 

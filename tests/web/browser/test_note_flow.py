@@ -64,9 +64,10 @@ class NoteFlowTests:
         page.goto(f"{base}/cases/{world.ot_case.pk}/")
         page.click("text=New visit note")
         page.click("button:has-text('Start note')")
-        page.wait_for_url(re.compile(r"/visits/\d+/$"))
+        # Starting a visit opens its note page directly.
+        page.wait_for_url(re.compile(r"/visits/\d+/note/$"))
         visit = Visit.objects.get(case=world.ot_case, date=world.today)
-        page.goto(f"{base}/visits/{visit.pk}/note/")
+        assert page.url == f"{base}/visits/{visit.pk}/note/"
 
         _add_code(page, "97535")
         _add_code(page, "97530")
