@@ -328,13 +328,6 @@ class CliPropertyTests:
         [record] = [json.loads(text) for text in target.read_text(encoding="utf-8").splitlines()]
         assert record["line"] == 1 and record["ok"] is False
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="bug: JSON nested deeper than Python's recursion limit makes json.loads raise "
-        "RecursionError; `visit` (cli/commands.py _load_json) exits 1 'internal error' "
-        "instead of 2, and `batch` (_batch_loads is outside _batch_one's try) exits 1 with "
-        "an empty output instead of an error record for that line",
-    )
     @pytest.mark.parametrize("command", ["visit", "batch"])
     def test_it_refuses_json_nested_too_deep(self, workdir: Path, command: str) -> None:
         source = workdir / f"deep-{command}.json"

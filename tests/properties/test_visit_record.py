@@ -138,13 +138,6 @@ class VisitRecordParserTests:
             visit_record_from_dict({**BASE, "lines": [line], "threshold": threshold})
         assert raised.value.field == field
 
-    @pytest.mark.xfail(
-        strict=True,
-        raises=ValueError,
-        reason="bug: payer.type, payer.unit_rule and zip echo the value with repr()/str() "
-        "(visit_record.py _parse_payer, _parse_zip); an integer past 4300 digits makes that "
-        "raise ValueError instead of a RuleInputError",
-    )
     @pytest.mark.parametrize(
         ("extra", "field"),
         [

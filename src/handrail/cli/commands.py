@@ -178,6 +178,8 @@ def _load_json(text: str, name: str) -> Any:
         ) from None
     except ValueError:  # json.loads refuses integers past Python's 4300-digit limit
         raise CliError(f"{name}: invalid JSON (a number with thousands of digits)") from None
+    except RecursionError:
+        raise CliError(f"{name}: invalid JSON (nested too deeply to be a visit)") from None
 
 
 # handrail batch
@@ -239,6 +241,8 @@ def _batch_one(line: str, number: int, source: Path, rules: RuleSet) -> dict[str
         return _batch_error(number, "line", f"invalid JSON at column {error.colno} ({error.msg})")
     except ValueError:  # an integer past Python's 4300-digit limit
         return _batch_error(number, "line", "invalid JSON (a number with thousands of digits)")
+    except RecursionError:
+        return _batch_error(number, "line", "invalid JSON (nested too deeply to be a visit)")
     try:
         result = evaluate_visit(visit_record_from_dict(data), rules)
     except RuleInputError as error:

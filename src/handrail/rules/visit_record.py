@@ -135,6 +135,21 @@ def parse_minutes(value: Any, field_name: str) -> int:
     return minutes
 
 
+def _quoted(value: Any) -> str:
+    """A short, safe echo of a bad value: str() of a huge int raises, and lists can be huge."""
+    if isinstance(value, str):
+        return repr(value[:40] + ("..." if len(value) > 40 else ""))
+    if isinstance(value, bool) or value is None:
+        return json_name(value)
+    if isinstance(value, int):
+        return _shown(value)
+    return f"a {type(value).__name__}"
+
+
+def json_name(value: bool | None) -> str:
+    return {True: "true", False: "false", None: "null"}[value]
+
+
 def _shown(number: int) -> str:
     # str() of an int past 4300 digits raises ValueError; such a number is shown by its size.
     return str(number) if -(10**15) < number < 10**15 else f"a {len(hex(number))}-hex-digit number"
@@ -253,11 +268,11 @@ def _parse_payer(value: Any) -> Payer:
     payer_type = data.get("type", "medicare")
     if payer_type not in PAYER_TYPES:
         allowed = ", ".join(PAYER_TYPES)
-        raise RuleInputError("payer.type", f"{payer_type!r} is not one of {allowed}")
+        raise RuleInputError("payer.type", f"{_quoted(payer_type)} is not one of {allowed}")
     default_rule = "cms" if payer_type == "medicare" else "per-code"
     rule = data.get("unit_rule", default_rule) or default_rule
     if rule not in ("cms", "per-code"):
-        raise RuleInputError("payer.unit_rule", f'{rule!r} is not "cms" or "per-code"')
+        raise RuleInputError("payer.unit_rule", f'{_quoted(rule)} is not "cms" or "per-code"')
     distinct = data.get("distinct_modifier", "59") or "59"
     if distinct not in ("59", "XE", "XS", "XP", "XU"):
         raise RuleInputError("payer.distinct_modifier", "must be one of 59, XE, XS, XP, XU")
@@ -336,9 +351,16 @@ def _parse_locality(value: Any) -> str | None:
 def _parse_zip(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 99999:
+        text = f"{value:05d}"  # a ZIP written as a JSON number loses its leading zeros
+    elif isinstance(value, str):
+        text = _valid_text(value, "zip").strip()
+    else:
+        text = ""
     if not (len(text) in (5, 9, 10) and text[:5].isdigit()):
-        raise RuleInputError("zip", f"{value!r} is not a ZIP code; write 5 digits, e.g. 62701")
+        raise RuleInputError(
+            "zip", f"{_quoted(value)} is not a ZIP code; write 5 digits, e.g. 62701"
+        )
     return text[:5]
 
 
