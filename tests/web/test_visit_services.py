@@ -310,3 +310,35 @@ class VisitSignTests:
             visit_cosign(user=world.pt, visit=visit)
         visit_cosign(user=world.ot, visit=visit)
         assert visit_needs_cosign(visit=visit) is False
+
+
+class TimerAndTypedMinutesTests:
+    """Timer runs add to typed minutes; a stray one-second run never wipes them."""
+
+    def test_it_adds_a_timer_run_to_typed_minutes(self, world: World) -> None:
+        line = service_line_add(user=world.ot, visit=_ot_visit(world), code="97535")
+        service_line_set_minutes(user=world.ot, line=line, therapist_minutes=25)
+        start = datetime.now(UTC) - timedelta(minutes=30)
+        timer_segment_add(
+            user=world.ot, line=line, started_at=start, ended_at=start + timedelta(seconds=1)
+        )
+        line.refresh_from_db()
+        assert line.therapist_minutes == 25
+        timer_segment_add(
+            user=world.ot,
+            line=line,
+            started_at=start + timedelta(minutes=1),
+            ended_at=start + timedelta(minutes=9, seconds=40),
+        )
+        line.refresh_from_db()
+        # 1 s + 8 min 40 s of timer = 8 min 41 s -> 9 minutes, on top of the 25 typed
+        assert line.therapist_minutes == 34
+        service_line_set_minutes(user=world.ot, line=line, therapist_minutes=30)
+        timer_segment_add(
+            user=world.ot,
+            line=line,
+            started_at=start + timedelta(minutes=10),
+            ended_at=start + timedelta(minutes=12),
+        )
+        line.refresh_from_db()
+        assert line.therapist_minutes == 32

@@ -140,6 +140,10 @@ class ServiceLine(models.Model):
     assistant_minutes = models.PositiveIntegerField(
         default=0, help_text="Minutes an assistant furnished (drives CQ/CO)"
     )
+    # Typed minutes minus the timer total at the time they were typed, so that a later timer
+    # run adds to what the clinician typed instead of replacing it.
+    therapist_typed_offset = models.IntegerField(default=0)
+    assistant_typed_offset = models.IntegerField(default=0)
     requested_units = models.PositiveSmallIntegerField(null=True, blank=True)
     baseline = models.TextField(blank=True, help_text="Functional baseline / current level")
     task = models.TextField(blank=True, help_text="The task or activity trained")

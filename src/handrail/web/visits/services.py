@@ -218,6 +218,8 @@ def service_line_add(
         code=spec.code,
         therapist_minutes=therapist_minutes,
         assistant_minutes=assistant_minutes,
+        therapist_typed_offset=therapist_minutes,
+        assistant_typed_offset=assistant_minutes,
         requested_units=requested_units,
         **{name: value.strip() for name, value in note.items()},
     )
@@ -257,12 +259,15 @@ def service_line_update(
 def service_line_set_minutes(
     *, user: User, line: ServiceLine, therapist_minutes: int, assistant_minutes: int = 0
 ) -> ServiceLine:
-    """Set a line's minutes by hand (overrides the timer total until the next segment)."""
+    """Set a line's minutes by hand; later timer runs add to these minutes."""
     visit = line.visit
     _require_author(user, visit)
     _require_draft(visit)
     line.therapist_minutes = therapist_minutes
     line.assistant_minutes = assistant_minutes
+    timed_therapist, timed_assistant = _timer_minutes(line)
+    line.therapist_typed_offset = therapist_minutes - timed_therapist
+    line.assistant_typed_offset = assistant_minutes - timed_assistant
     _clean_minutes(visit, line)
     line.full_clean()
     line.save()
@@ -345,14 +350,19 @@ def timer_segment_add(
     return segment
 
 
-def _recompute_line_minutes(line: ServiceLine) -> None:
+def _timer_minutes(line: ServiceLine) -> tuple[int, int]:
+    """(therapist, assistant) minutes of the line's timer runs, each total rounded once."""
     segments = list(line.segments.all())
-    therapist = [s.seconds for s in segments if not s.by_assistant]
-    assistant = [s.seconds for s in segments if s.by_assistant]
-    if therapist:
-        line.therapist_minutes = _minutes(sum(therapist))
-    if assistant:
-        line.assistant_minutes = _minutes(sum(assistant))
+    therapist = sum(s.seconds for s in segments if not s.by_assistant)
+    assistant = sum(s.seconds for s in segments if s.by_assistant)
+    return _minutes(therapist), _minutes(assistant)
+
+
+def _recompute_line_minutes(line: ServiceLine) -> None:
+    # Exact timer totals plus whatever the clinician typed on top of them.
+    therapist, assistant = _timer_minutes(line)
+    line.therapist_minutes = max(0, therapist + line.therapist_typed_offset)
+    line.assistant_minutes = max(0, assistant + line.assistant_typed_offset)
 
 
 def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
