@@ -215,6 +215,8 @@ class BadInputTests:
         ("changes", "field"),
         [
             ({"date": "2026-02-30"}, "date"),
+            ({"date": "20260314"}, "date"),
+            ({"date": "2026-W11-1"}, "date"),
             ({"date": None}, "date"),
             ({"discipline": "PTA"}, "discipline"),
             ({"lines": []}, "lines"),

@@ -108,10 +108,13 @@ def parse_date(value: Any, field_name: str) -> date:
     if not isinstance(value, str):
         raise RuleInputError(field_name, "must be a date written YYYY-MM-DD, e.g. 2026-03-14")
     try:
+        # fromisoformat also takes 20260314 and 2026-W11-1: the contract is YYYY-MM-DD only.
+        if len(value) != 10 or value[4] != "-" or value[7] != "-":
+            raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
         raise RuleInputError(
-            field_name, f"{value!r} is not a valid date; write YYYY-MM-DD, e.g. 2026-03-14"
+            field_name, f"{_quoted(value)} is not a valid date; write YYYY-MM-DD, e.g. 2026-03-14"
         ) from None
 
 
