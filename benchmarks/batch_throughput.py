@@ -246,6 +246,31 @@ def _batch_run(
     return Run(**{**asdict(batch), **extra})
 
 
+SHARED_CMS = REPO.parent / "shared" / "data" / "cms"
+LOCALITY_FILES = (("gpci", "GPCI2025.csv"), ("gpci", "GPCI2026.csv"), ("zip5", "ZIP5_OCT2025.txt"))
+
+
+def import_locality_files(handrail: Path) -> str:
+    """Import the CMS GPCI and ZIP5 files into a benchmark data folder, as a clinic would.
+
+    Handrail ships no copy of them; without them the generated visits' ZIPs and localities
+    are priced nationally. The batch children inherit HANDRAIL_DATA_DIR.
+    """
+    paths = [(kind, SHARED_CMS / name) for kind, name in LOCALITY_FILES]
+    if not all(path.is_file() for _, path in paths):
+        return f"none ({SHARED_CMS} not found): visits with a ZIP or locality priced nationally"
+    folder = OUT_DIR / "data"
+    shutil.rmtree(folder, ignore_errors=True)
+    os.environ["HANDRAIL_DATA_DIR"] = str(folder)
+    for kind, path in paths:
+        subprocess.run(
+            [str(handrail), "data", "import", kind, str(path)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return "CMS GPCI2025, GPCI2026 and ZIP5 2025Q4 imported"
+
+
 def run_benchmark(
     visits: int, seed: int, handrail: Path | None, *, keep: bool = False, floor_repeat: int = 3
 ) -> dict[str, Any]:
@@ -260,7 +285,9 @@ def run_benchmark(
             f"handrail console script not found ({handrail or DEFAULT_HANDRAIL}); "
             "run `make install` once the CLI exists"
         )
+    locality_data = "none: visits with a ZIP or locality are priced nationally"
     if not handrail_note and handrail is not None:
+        locality_data = import_locality_files(handrail)
         # Fixed cost: start-up and table loading, measured on a one-visit file.
         one, _ = visits_file(1, seed)
         startup_out = OUT_DIR / "startup-1.jsonl"
@@ -310,6 +337,7 @@ def run_benchmark(
         "floor_repeat": floor_repeat,
         "handrail": str(handrail) if handrail else None,
         "handrail_note": handrail_note,
+        "locality_data": locality_data,
         "runs": [asdict(run) for run in runs],
         "memory": {
             "floor": _memory_verdict(runs, "json floor"),

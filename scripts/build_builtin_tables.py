@@ -20,10 +20,8 @@ from typing import Any
 
 from handrail.officialdata.builtin import render_table
 from handrail.officialdata.files import Parsed, Row, sha256_file
-from handrail.officialdata.gpci import parse_gpci
 from handrail.officialdata.mue import parse_mue
 from handrail.officialdata.pfs import parse_pfs
-from handrail.officialdata.zip5 import parse_zip5
 from handrail.rules.catalog import CATALOG
 from handrail.rules.tables import TableKind
 
@@ -59,9 +57,6 @@ TABLES = (
         parse_pfs,
         lambda r: r[0] in CATALOG,
     ),
-    Table("gpci_GPCI2025.csv", "gpci", "GPCI2025.csv", parse_gpci),
-    Table("gpci_GPCI2026.csv", "gpci", "GPCI2026.csv", parse_gpci),
-    Table("zip5_2025Q4.csv.gz", "zip5", "ZIP5_OCT2025.txt", parse_zip5),
     Table(
         "mue_2026Q1_derived.csv",
         "mue",

@@ -70,7 +70,7 @@ def main() -> int:
         "97530=14",
     )
     _step(
-        "What Medicare pays for 97535 in Springfield, IL (ZIP 62701)",
+        "What Medicare pays for 97535 at ZIP 62701 (national until GPCI and ZIP5 are imported)",
         "price",
         "97535",
         "--units",

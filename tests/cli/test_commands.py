@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from handrail.cli.main import main
+from tests.rules.conftest import LOCALITY_FILES, shared_cms_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ot_visit.json"
@@ -34,6 +35,12 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     code, out, err = run(capsys, *argv, "--json")
     assert code == 0, err
     return json.loads(out)
+
+
+def import_locality_files(capsys: pytest.CaptureFixture[str]) -> None:
+    """Import the shared CMS GPCI and ZIP5 files through the CLI, as a clinic admin would."""
+    for kind, name in LOCALITY_FILES:
+        run_json(capsys, "data", "import", kind, str(shared_cms_file(name)))
 
 
 def assert_bad_input(capsys: pytest.CaptureFixture[str], argv: list[str], text: str) -> None:
@@ -102,6 +109,7 @@ class PriceCommandTests:
     def test_it_prices_units_at_a_locality_and_by_zip(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
+        import_locality_files(capsys)
         doc = run_json(
             capsys,
             "price",
@@ -121,9 +129,14 @@ class PriceCommandTests:
         by_zip = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--zip", "90012")
         assert by_zip["locality"] == "01182-18"
 
-    def test_it_uses_the_qualifying_apm_factor(self, capsys: pytest.CaptureFixture[str]) -> None:
-        doc = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--qp")
-        assert (doc["conversion_factor"], doc["unit_amount"]) == (33.5675, 32.56)
+    def test_it_prices_nationally_and_says_so_without_locality_files(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        doc = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--zip", "90012")
+        assert (doc["locality"], doc["unit_amount"]) == ("national", 32.40)
+        assert doc["note"].startswith(
+            "priced at national rates: no ZIP-to-locality file is loaded. Import the CMS ZIP5"
+        )
 
     @pytest.mark.parametrize(
         ("argv", "text"),
@@ -133,6 +146,21 @@ class PriceCommandTests:
                 "no Medicare locality 01182-77",
             ),
             (["price", "97535", "--zip", "00000", "--date", "2026-01-05"], "ZIP code 00000"),
+        ],
+    )
+    def test_it_rejects_a_locality_or_zip_missing_from_the_imported_files(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], text: str
+    ) -> None:
+        import_locality_files(capsys)
+        assert_bad_input(capsys, argv, text)
+
+    def test_it_uses_the_qualifying_apm_factor(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--qp")
+        assert (doc["conversion_factor"], doc["unit_amount"]) == (33.5675, 32.56)
+
+    @pytest.mark.parametrize(
+        ("argv", "text"),
+        [
             (["price", "97535", "--date", "2024-05-01"], "no fee schedule with 97535"),
             (["price", "97535", "--date", "2028-05-01"], "no fee schedule with 97535 is loaded"),
             (["price", "97535", "--units", "0"], "give 1 to 100 units"),
@@ -161,6 +189,7 @@ class EditsCommandTests:
 
 class VisitCommandTests:
     def test_it_evaluates_the_example_visit(self, capsys: pytest.CaptureFixture[str]) -> None:
+        import_locality_files(capsys)  # the example is priced in Springfield, IL (ZIP 62701)
         doc = run_json(capsys, "visit", str(EXAMPLE))
         assert [
             (c["code"], c["units"], c["modifiers"], c["amount"]) for c in doc["claim_lines"]
@@ -206,6 +235,7 @@ class BatchCommandTests:
     def test_it_streams_results_and_errors_line_by_line(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
     ) -> None:
+        import_locality_files(capsys)
         good = json.dumps(json.loads(EXAMPLE.read_text()))
         source = tmp_path / "in.jsonl"
         source.write_text(f'{good}\nnot json\n\n{{"date": "2026-01-05"}}\n{good}\n')
@@ -241,7 +271,12 @@ class DataCommandTests:
     def test_it_lists_the_built_in_releases(self, capsys: pytest.CaptureFixture[str]) -> None:
         doc = run_json(capsys, "data", "status")
         labels = {(r["kind"], r["label"]) for r in doc["releases"]}
-        assert {("pfs", "RVU25D"), ("pfs", "RVU26C"), ("gpci", "GPCI2026")} <= labels
+        assert {("pfs", "RVU25D"), ("pfs", "RVU26C")} <= labels
+        assert {r["kind"] for r in doc["releases"]} == {"pfs", "ptp", "mue"}  # no CMS file copies
+        import_locality_files(capsys)
+        doc = run_json(capsys, "data", "status")
+        imported = {(r["kind"], r["label"]) for r in doc["releases"] if r["origin"] == "imported"}
+        assert imported == {("gpci", "GPCI2025"), ("gpci", "GPCI2026"), ("zip5", "ZIP5 2025Q4")}
 
     def test_it_refuses_a_file_of_the_wrong_kind(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path

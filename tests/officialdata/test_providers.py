@@ -9,6 +9,7 @@ from pathlib import Path
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.service import run_import
 from tests.officialdata.samples import (
+    cms_file,
     pfs_row,
     ptp_line,
     write_lines,
@@ -78,6 +79,8 @@ class FeeScheduleSelectionTests:
         assert fees.rvu("97110", date(2025, 11, 1)) is not None
 
     def test_it_serves_gpcis_by_calendar_year(self, tmp_path: Path) -> None:
+        for name in ("GPCI2025.csv", "GPCI2026.csv"):
+            run_import("gpci", cms_file(name), data_dir=tmp_path)
         fees = load_ruleset(data_dir=tmp_path).fees
         end_2025 = fees.gpci("01182", "18", date(2025, 12, 31))
         start_2026 = fees.gpci("01182", "18", date(2026, 1, 1))
@@ -87,6 +90,7 @@ class FeeScheduleSelectionTests:
         assert fees.gpci("01182", "98", date(2026, 1, 1)) is None
 
     def test_it_serves_the_latest_zip_quarter_else_the_earliest(self, tmp_path: Path) -> None:
+        run_import("zip5", cms_file("ZIP5_OCT2025.txt"), data_dir=tmp_path)
         path = write_lines(
             tmp_path / "ZIP5_APR2026.txt", [zip_record("99501", "02102", "77", "20262")]
         )

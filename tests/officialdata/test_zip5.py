@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +32,14 @@ class Zip5ImportTests:
         assert (anchorage.state, anchorage.mac, anchorage.locality) == ("AK", "02102", "01")
         assert anchorage.release.label == "ZIP5 2025Q4"
         assert fees.locality_for_zip("00000", date(2026, 2, 2)) is None
+
+    def test_it_keeps_the_plus_four_flag_of_zips_that_span_localities(
+        self, tmp_path: Path
+    ) -> None:
+        run_import("zip5", cms_file("ZIP5_OCT2025.txt"), data_dir=tmp_path)
+        with sqlite3.connect(tmp_path / "official-data.sqlite3") as db:
+            (count,) = db.execute("SELECT SUM(plus_four) FROM zip5_row").fetchone()
+        assert count == 580
 
     def test_it_rejects_a_short_record(self, tmp_path: Path) -> None:
         lines = [record("99501", "02102", "01"), record("99502", "02102", "01")[:30]]

@@ -81,7 +81,9 @@ class LocalityAmountTests:
     @pytest.mark.parametrize(
         "locality", ["01182-18", "13202-01", "02102-01", "10112-00", "09102-04", "06102-16"]
     )
-    def test_it_prices_with_the_cms_gpcis(self, rules: RuleSet, year: int, locality: str) -> None:
+    def test_it_prices_with_the_cms_gpcis(
+        self, local_rules: RuleSet, year: int, locality: str
+    ) -> None:
         mac, number = locality.split("-")
         work_g, pe_g, mp_g = cms_gpci(year, mac, number)
         _, factor = PFS_FILES[year]
@@ -91,14 +93,18 @@ class LocalityAmountTests:
                 + Decimal(cms["nf_pe"]) * pe_g
                 + Decimal(cms["mp"]) * mp_g
             )
-            assert price(rules, code, date(year, 6, 1), locality) == cents(raw * factor), code
+            assert price(local_rules, code, date(year, 6, 1), locality) == cents(raw * factor), (
+                code
+            )
 
-    def test_it_gives_los_angeles_2026_for_97535(self, rules: RuleSet) -> None:
+    def test_it_gives_los_angeles_2026_for_97535(self, local_rules: RuleSet) -> None:
         # (0.45 x 1.041 + 0.51 x 1.183 + 0.01 x 0.664) x 33.4009 = 36.0202
-        assert price(rules, "97535", date(2026, 6, 1), "01182-18") == Decimal("36.02")
+        assert price(local_rules, "97535", date(2026, 6, 1), "01182-18") == Decimal("36.02")
 
-    def test_it_finds_the_locality_of_a_zip_code(self, rules: RuleSet) -> None:
-        place = payment.resolve_locality(rules.fees, date(2026, 6, 1), locality=None, zip5="99501")
+    def test_it_finds_the_locality_of_a_zip_code(self, local_rules: RuleSet) -> None:
+        place = payment.resolve_locality(
+            local_rules.fees, date(2026, 6, 1), locality=None, zip5="99501"
+        )
         assert (place.key, place.work, place.pe, place.mp) == (
             "02102-01",
             Decimal("1.500"),
@@ -106,12 +112,37 @@ class LocalityAmountTests:
             Decimal("0.551"),
         )
 
-    def test_it_rejects_an_unknown_locality_and_zip(self, rules: RuleSet) -> None:
+    def test_it_prices_nationally_and_says_why_when_no_locality_data_is_loaded(
+        self, rules: RuleSet
+    ) -> None:
+        # The built-in rule set has no GPCI or ZIP file: those are the clinic's imports.
+        by_zip = payment.resolve_locality(
+            rules.fees, date(2026, 6, 1), locality=None, zip5="99501"
+        )
+        assert (by_zip.key, by_zip.missing_data) == (
+            "national",
+            "no ZIP-to-locality file is loaded",
+        )
+        assert by_zip.missing_fix.startswith("Import the CMS ZIP5 file")
+        by_locality = payment.resolve_locality(
+            rules.fees, date(2026, 6, 1), locality="01182-18", zip5=None
+        )
+        assert (by_locality.key, by_locality.missing_data) == (
+            "national",
+            "no GPCI file is loaded for 2026",
+        )
+        assert price(rules, "97535", date(2026, 6, 1), "01182-18") == Decimal("32.40")
+
+    def test_it_rejects_an_unknown_locality_and_zip(self, local_rules: RuleSet) -> None:
         with pytest.raises(RuleInputError) as error:
-            payment.resolve_locality(rules.fees, date(2026, 1, 5), locality="99999-01", zip5=None)
+            payment.resolve_locality(
+                local_rules.fees, date(2026, 1, 5), locality="99999-01", zip5=None
+            )
         assert error.value.field == "locality"
         with pytest.raises(RuleInputError) as error:
-            payment.resolve_locality(rules.fees, date(2026, 1, 5), locality=None, zip5="00000")
+            payment.resolve_locality(
+                local_rules.fees, date(2026, 1, 5), locality=None, zip5="00000"
+            )
         assert error.value.field == "zip"
 
 

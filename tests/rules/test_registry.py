@@ -26,6 +26,7 @@ ENGINE_RULES = (
     "mue.exceeded",
     "ncci.ptp.needs-distinct",
     "ncci.ptp.never-bypassed",
+    "payment.locality-not-loaded",
     "telehealth.outside-window",
     "threshold.kx-unattested",
     "threshold.nearing",

@@ -16,8 +16,8 @@ class SnapshotTests:
         assert len(scenarios()) >= 14
 
     @pytest.mark.parametrize("scenario", scenarios(), ids=lambda path: path.stem)
-    def test_it_matches_the_golden_snapshot(self, rules: RuleSet, scenario: Path) -> None:
+    def test_it_matches_the_golden_snapshot(self, local_rules: RuleSet, scenario: Path) -> None:
         expected = (SNAPSHOTS / scenario.name).read_text(encoding="utf-8")
-        assert render(scenario, rules) == expected, (
+        assert render(scenario, local_rules) == expected, (
             f"{scenario.name} changed: review the diff, then run `make snapshots`"
         )

@@ -258,8 +258,6 @@ class BadInputTests:
         [
             ({"date": "2024-05-01"}, "date", "import that year's CMS PPRRVU file"),
             ({"date": "2027-01-05"}, "date", "no Medicare conversion factor"),
-            ({"locality": "99999-99"}, "locality", "no Medicare locality 99999-99"),
-            ({"zip": "00000"}, "zip", "ZIP code 00000 is not in the loaded"),
         ],
     )
     def test_it_says_when_the_data_for_the_visit_is_not_loaded(
@@ -269,3 +267,30 @@ class BadInputTests:
             visit(rules, **changes)
         assert error.value.field == field
         assert text in error.value.message
+
+    @pytest.mark.parametrize(
+        ("changes", "field", "text"),
+        [
+            ({"locality": "99999-99"}, "locality", "no Medicare locality 99999-99"),
+            ({"zip": "00000"}, "zip", "ZIP code 00000 is not in the loaded"),
+        ],
+    )
+    def test_it_refuses_a_locality_or_zip_missing_from_the_loaded_tables(
+        self, local_rules: RuleSet, changes: dict[str, Any], field: str, text: str
+    ) -> None:
+        with pytest.raises(RuleInputError) as error:
+            visit(local_rules, **changes)
+        assert error.value.field == field
+        assert text in error.value.message
+
+    def test_it_prices_nationally_with_a_warning_when_no_locality_data_is_loaded(
+        self, rules: RuleSet
+    ) -> None:
+        result = visit(rules, zip="62701")
+        assert result.to_dict()["payment"]["locality"] == "national"
+        assert lines(result) == [("97535", 2, "GO", 56.28)]
+        finding = next(f for f in result.findings if f.rule == "payment.locality-not-loaded")
+        assert (finding.severity.value, finding.message) == (
+            "warning",
+            "Priced at national rates: no ZIP-to-locality file is loaded",
+        )

@@ -18,6 +18,7 @@ from handrail.cli import render
 from handrail.cli.errors import EXIT_OK, CliError
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.errors import OfficialDataError
+from handrail.officialdata.store import data_dir
 from handrail.rules import payment
 from handrail.rules.catalog import code_spec
 from handrail.rules.conversion import conversion_factor
@@ -28,9 +29,14 @@ from handrail.rules.visit import evaluate_visit
 from handrail.rules.visit_record import parse_date, parse_minutes, visit_record_from_dict
 
 
-@cache
 def _rules() -> RuleSet:
-    return load_ruleset()
+    return _rules_in(data_dir())
+
+
+@cache
+def _rules_in(directory: Path) -> RuleSet:
+    # One load per data directory; `data import` clears it so the new release is seen.
+    return load_ruleset(data_dir=directory)
 
 
 def _date(value: str | None) -> date:
@@ -105,6 +111,8 @@ def price(args: argparse.Namespace) -> int:
             f"({factor.source.label()}); GPCI {place.source}"
         ),
     }
+    if place.missing_data:
+        document["note"] = f"priced at national rates: {place.missing_data}. {place.missing_fix}"
     return _emit(args, document, render.price(document, spec.name))
 
 
@@ -320,6 +328,7 @@ def data_import(args: argparse.Namespace) -> int:
         summary = run_import(args.kind, args.file, release=args.release, effective=effective)
     except OfficialDataError as error:
         raise CliError(str(error)) from None
+    _rules_in.cache_clear()
     document = summary.to_dict()
     return _emit(args, document, render.data_import(document))
 

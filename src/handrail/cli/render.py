@@ -33,7 +33,7 @@ def price(doc: dict[str, Any], name: str) -> str:
         f"  Conversion factor {doc['conversion_factor']}\n"
         f"  Per unit ${doc['unit_amount']:.2f}; {doc['units']} unit(s) ${doc['amount']:.2f}"
         f" (with therapy MPPR ${doc['amount_with_mppr']:.2f})\n"
-        f"  Source: {doc['source']}\n"
+        f"  Source: {doc['source']}\n" + (f"  Note: {doc['note']}\n" if "note" in doc else "")
     )
 
 

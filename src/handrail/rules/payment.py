@@ -60,10 +60,16 @@ class PricingLocality:
     mp: Decimal
     source: str  # release label(s) behind the locality
     zip5: str | None = None
+    # Set when a locality was asked for but no GPCI/ZIP table is loaded: priced nationally.
+    missing_data: str = ""  # what is missing
+    missing_fix: str = ""  # how to load it
 
     @classmethod
-    def national(cls) -> PricingLocality:
-        return cls("national", "National (all GPCIs 1.000)", ONE, ONE, ONE, "national")
+    def national(cls, missing: tuple[str, str] = ("", "")) -> PricingLocality:
+        what, fix = missing
+        source = "national" + (" (no locality data loaded)" if what else "")
+        name = "National (all GPCIs 1.000)"
+        return cls("national", name, ONE, ONE, ONE, source, None, what, fix)
 
     @classmethod
     def from_gpci(cls, row: GpciRow, *, zip5: str | None = None, via: str = "") -> PricingLocality:
@@ -104,9 +110,44 @@ _CANONICAL_LOCALITIES: dict[PricingLocality, PricingLocality] = {}
 _LAST_LOCALITY_CACHE: list[Any] = [lambda: None, {}]
 
 
+def _loaded(fees: FeeScheduleTables, kind: str, on: date) -> bool:
+    """Whether any table of `kind` is loaded (GPCIs: for the year of `on`).
+
+    GPCI and ZIP-to-locality tables are the clinic's own imports (Handrail ships no copy of
+    those CMS files), so their absence is normal on a new install and is not an input error.
+    """
+    return any(
+        release.kind == kind and (kind != "gpci" or release.effective_from.year == on.year)
+        for release in fees.releases()
+    )
+
+
+def _missing_locality_data(
+    fees: FeeScheduleTables, on: date, zip5: str | None
+) -> tuple[str, str] | None:
+    """(what is missing, how to load it), or None when the locality can be priced."""
+    if zip5 and not _loaded(fees, "zip5", on):
+        return (
+            "no ZIP-to-locality file is loaded",
+            "Import the CMS ZIP5 file with `handrail data import zip5 FILE` and the year's "
+            "GPCI file with `handrail data import gpci FILE`",
+        )
+    if not _loaded(fees, "gpci", on):
+        return (
+            f"no GPCI file is loaded for {on.year}",
+            f"Import the CMS {on.year} GPCI file (Addendum E) with "
+            "`handrail data import gpci FILE`",
+        )
+    return None
+
+
 def _resolve_locality(
     fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
 ) -> PricingLocality:
+    if zip5 or locality:
+        missing = _missing_locality_data(fees, on, zip5)
+        if missing is not None:
+            return PricingLocality.national(missing)
     if zip5:
         found = fees.locality_for_zip(zip5, on)
         if found is None:

@@ -156,6 +156,8 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     place = payment.resolve_locality(
         rules.fees, record.date, locality=record.locality, zip5=record.zip
     )
+    if place.missing_data:
+        findings.append(_locality_not_loaded(place))
     reductions = record.payer.type in MEDICARE_REDUCTION_PAYERS
     priced = payment.price_lines(
         [payment.LineToPrice(d.code, d.units, d.assistant) for d in drafts],
@@ -186,6 +188,16 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
         place_of_service=telehealth.place_of_service(record.telehealth, record.facility),
         findings=findings,
         explanation=explanation,
+    )
+
+
+def _locality_not_loaded(place: payment.PricingLocality) -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "payment.locality-not-loaded",
+        f"Priced at national rates: {place.missing_data}",
+        place.missing_fix,
+        payment.SOURCE_FORMULA,
     )
 
 
