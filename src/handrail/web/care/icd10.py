@@ -1,25 +1,19 @@
-"""ICD-10-CM checks for plans of care, from simple-icd-10-cm (April 2026 / FY2026 release).
+"""ICD-10-CM checks for plans of care, answered by the rules engine's code set.
 
-Only billable codes (leaves of the classification) may go on a plan: "G20" is a category,
-"G20.A1" is billable. The library takes a few seconds to load, so it is imported on first use.
+The code set is the one the engine checks claims against (`RuleSet.diagnoses`): CDC releases
+the clinic imported for the date, else the packaged FY2026 release. Only billable codes
+(leaves of the classification) may go on a plan: "G20" is a category, "G20.A1" is billable.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from types import ModuleType
+from datetime import date
 
-ICD10_RELEASE = "ICD-10-CM FY2026 (April 2026 release, simple-icd-10-cm 1.5)"
+from handrail.rules.tables import DiagnosisLookup
+from handrail.web.visits.engine import ruleset
+
 _SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-
-
-@cache
-def _library() -> ModuleType:
-    import simple_icd_10_cm
-
-    module: ModuleType = simple_icd_10_cm
-    return module
 
 
 def icd10_normalise(code: str) -> str:
@@ -30,20 +24,23 @@ def icd10_normalise(code: str) -> str:
     return text
 
 
-def icd10_problem(code: str) -> str | None:
-    """Why `code` cannot go on a claim, or None when it is a billable ICD-10-CM code."""
+def _lookup(code: str, on: date) -> DiagnosisLookup:
+    return ruleset().diagnoses.lookup(code, on)
+
+
+def icd10_problem(code: str, on: date) -> str | None:
+    """Why `code` cannot go on a claim on `on`, or None when it is billable then."""
     normal = icd10_normalise(code)
     if not _SHAPE.match(normal):
         return f"{code!r} is not an ICD-10-CM code; write it like I69.351"
-    icd = _library()
-    if not icd.is_valid_item(normal):
-        return f"{normal} is not in {ICD10_RELEASE}"
-    if not icd.is_leaf(normal):
+    found = _lookup(normal, on)
+    if not found.exists:
+        return f"{normal} is not in {found.release_label}"
+    if not found.billable:
         return f"{normal} is a category, not a billable code; pick a more specific code under it"
     return None
 
 
-def icd10_description(code: str) -> str:
-    icd = _library()
+def icd10_description(code: str, on: date) -> str:
     normal = icd10_normalise(code)
-    return str(icd.get_description(normal)) if icd.is_valid_item(normal) else ""
+    return _lookup(normal, on).description if _SHAPE.match(normal) else ""

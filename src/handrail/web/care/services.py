@@ -78,14 +78,14 @@ def case_close(*, user: User, case: Case, closed_on: date) -> Case:
     return case
 
 
-def _clean_diagnoses(diagnoses: Sequence[str]) -> list[str]:
+def _clean_diagnoses(diagnoses: Sequence[str], on: date) -> list[str]:
     if not diagnoses:
         raise ValidationError(
             {"diagnoses": "Give at least one ICD-10-CM diagnosis, e.g. I69.351."}
         )
     codes: list[str] = []
     for index, code in enumerate(diagnoses):
-        problem = icd10_problem(code)
+        problem = icd10_problem(code, on)
         if problem:
             raise ValidationError({"diagnoses": f"diagnoses[{index}]: {problem}"})
         normal = icd10_normalise(code)
@@ -140,7 +140,7 @@ def plan_of_care_create(
     plan = PlanOfCare(
         case=case,
         discipline=case.discipline,
-        diagnoses=_clean_diagnoses(diagnoses),
+        diagnoses=_clean_diagnoses(diagnoses, start_date),
         frequency_per_week=frequency_per_week,
         duration_weeks=duration_weeks,
         start_date=start_date,

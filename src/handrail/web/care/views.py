@@ -35,7 +35,9 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
             "patient": case.patient,
             "plan": plan,
             "plans": case.plans.select_related("established_by"),
-            "diagnoses": [(code, icd10_description(code)) for code in plan.diagnoses]
+            "diagnoses": [
+                (code, icd10_description(code, plan.start_date)) for code in plan.diagnoses
+            ]
             if plan
             else [],
             "counters": case_counters(case=case),
