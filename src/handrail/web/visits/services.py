@@ -133,8 +133,13 @@ def visit_create(
         raise ValidationError(
             {"date": f"This case already has a visit on {date.isoformat()}."}
         ) from None
-    audit_record(user=user, action=AuditAction.CREATE, obj=visit, patient=case.patient)
+    _audit_visit(user, visit, AuditAction.CREATE)
     return visit
+
+
+def _audit_visit(user: User, visit: Visit, action: AuditAction, detail: str = "") -> None:
+    """Record who did what to a visit, on its patient's audit trail."""
+    audit_record(user=user, action=action, obj=visit, patient=visit.case.patient, detail=detail)
 
 
 def _apply_telehealth(visit: Visit) -> None:
@@ -161,13 +166,7 @@ def visit_update(*, user: User, visit: Visit, **fields: Any) -> Visit:
     _apply_telehealth(visit)
     visit.full_clean()
     visit.save()
-    audit_record(
-        user=user,
-        action=AuditAction.UPDATE,
-        obj=visit,
-        patient=visit.case.patient,
-        detail="changed " + ", ".join(sorted(fields)),
-    )
+    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + ", ".join(sorted(fields)))
     return visit
 
 
@@ -226,13 +225,7 @@ def service_line_add(
     _clean_minutes(visit, line)
     line.full_clean()
     line.save()
-    audit_record(
-        user=user,
-        action=AuditAction.UPDATE,
-        obj=visit,
-        patient=visit.case.patient,
-        detail=f"added {spec.code}",
-    )
+    _audit_visit(user, visit, AuditAction.UPDATE, f"added {spec.code}")
     return line
 
 
@@ -271,12 +264,11 @@ def service_line_set_minutes(
     _clean_minutes(visit, line)
     line.full_clean()
     line.save()
-    audit_record(
-        user=user,
-        action=AuditAction.UPDATE,
-        obj=visit,
-        patient=visit.case.patient,
-        detail=f"{line.code} minutes {therapist_minutes}+{assistant_minutes}",
+    _audit_visit(
+        user,
+        visit,
+        AuditAction.UPDATE,
+        f"{line.code} minutes {therapist_minutes}+{assistant_minutes}",
     )
     return line
 
@@ -288,13 +280,7 @@ def service_line_delete(*, user: User, line: ServiceLine) -> None:
     _require_draft(visit)
     code = line.code
     line.delete()
-    audit_record(
-        user=user,
-        action=AuditAction.UPDATE,
-        obj=visit,
-        patient=visit.case.patient,
-        detail=f"removed {code}",
-    )
+    _audit_visit(user, visit, AuditAction.UPDATE, f"removed {code}")
 
 
 def _minutes(seconds: int) -> int:
@@ -461,7 +447,7 @@ def visit_sign(*, user: User, visit: Visit) -> Visit:
     visit.signed_at = timezone.now()
     visit.full_clean()
     visit.save()
-    audit_record(user=user, action=AuditAction.SIGN, obj=visit, patient=visit.case.patient)
+    _audit_visit(user, visit, AuditAction.SIGN)
     return visit
 
 
@@ -484,13 +470,7 @@ def visit_cosign(*, user: User, visit: Visit) -> Visit:
     visit.cosigned_at = timezone.now()
     visit.full_clean()
     visit.save()
-    audit_record(
-        user=user,
-        action=AuditAction.SIGN,
-        obj=visit,
-        patient=visit.case.patient,
-        detail="co-signed",
-    )
+    _audit_visit(user, visit, AuditAction.SIGN, "co-signed")
     return visit
 
 
@@ -509,11 +489,5 @@ def visit_add_addendum(*, user: User, visit: Visit, reason: str, text: str) -> A
     addendum = Addendum(visit=visit, author=user, reason=reason.strip(), text=text.strip())
     addendum.full_clean()
     addendum.save()
-    audit_record(
-        user=user,
-        action=AuditAction.UPDATE,
-        obj=visit,
-        patient=visit.case.patient,
-        detail="addendum",
-    )
+    _audit_visit(user, visit, AuditAction.UPDATE, "addendum")
     return addendum
