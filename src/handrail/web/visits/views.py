@@ -6,6 +6,8 @@ module keeps the read-only note, the sign action and addenda.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +22,7 @@ from handrail.web.clinic.permissions import can_document, can_sign, require
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
 from handrail.web.visits.forms import AddendumForm, VisitStartForm
+from handrail.web.visits.models import Visit
 from handrail.web.visits.selectors import visit_get, visit_needs_cosign
 from handrail.web.visits.services import visit_add_addendum, visit_cosign, visit_create, visit_sign
 
@@ -68,32 +71,31 @@ def visit_detail_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     )
 
 
-@require_POST
-def visit_sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+def _visit_action(
+    request: HttpRequest, visit_id: int, action: Callable[..., Visit], done: str
+) -> HttpResponse:
+    """Run a signing service on the visit; its refusal becomes a message, never a 500."""
     user = current_user(request)
     visit = visit_get(user=user, visit_id=visit_id)
     try:
-        visit_sign(user=user, visit=visit)
+        action(user=user, visit=visit)
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
     else:
-        messages.success(request, "Signed. The note is locked; changes go in addenda.")
+        messages.success(request, done)
     return redirect("visit-detail", visit_id=visit_id)
+
+
+@require_POST
+def visit_sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    done = "Signed. The note is locked; changes go in addenda."
+    return _visit_action(request, visit_id, visit_sign, done)
 
 
 @require_POST
 def visit_cosign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
-    user = current_user(request)
-    visit = visit_get(user=user, visit_id=visit_id)
-    try:
-        visit_cosign(user=user, visit=visit)
-    except ValidationError as exc:
-        for text in exc.messages:
-            messages.error(request, text)
-    else:
-        messages.success(request, "Co-signed.")
-    return redirect("visit-detail", visit_id=visit_id)
+    return _visit_action(request, visit_id, visit_cosign, "Co-signed.")
 
 
 @require_POST
