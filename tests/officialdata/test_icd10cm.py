@@ -26,6 +26,9 @@ ORDER = [
     order_line(5, "I69352", True, "Hemiplga following cerebral infrc aff left dominant side"),
     order_line(6, "M545", False, "Low back pain"),
     order_line(7, "M5450", True, "Low back pain, unspecified"),
+    # FY2026 brought the first category whose second character is a letter.
+    order_line(8, "QA0", False, "Neurodevelopmental disorders, genetic variants"),
+    order_line(9, "QA00101", True, "Synthetic billable code under QA0"),
 ]
 
 
@@ -37,7 +40,7 @@ class Icd10CmImportTests:
             "ICD-10-CM FY2027",
             date(2026, 10, 1),
             date(2027, 9, 30),
-            7,
+            9,
         )
         diagnoses = load_ruleset(data_dir=tmp_path).diagnoses
         leaf = diagnoses.lookup("i69.351", date(2026, 11, 23))
@@ -60,6 +63,12 @@ class Icd10CmImportTests:
         )
         missing = diagnoses.lookup("I69.399", date(2027, 1, 1))
         assert (missing.exists, missing.billable) == (False, False)
+        lettered = diagnoses.lookup("QA0", date(2027, 1, 1))
+        assert (lettered.exists, lettered.billable, lettered.billable_children) == (
+            True,
+            False,
+            ("QA0.0101",),
+        )
         not_a_code = diagnoses.lookup("97535", date(2027, 1, 1))
         assert (not_a_code.code, not_a_code.exists) == ("97535", False)
 

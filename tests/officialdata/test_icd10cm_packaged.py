@@ -5,10 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date
+from itertools import islice
+from pathlib import Path
+
+import orjson
+import pytest
 
 from handrail.officialdata.icd10cm_packaged import (
+    MAX_BILLABLE_CHILDREN,
     SOURCE,
     PackagedIcd10Cm,
+    cache_path,
     normalize_code,
 )
 from handrail.rules.tables import DiagnosisCodeSet, DiagnosisLookup
@@ -151,22 +158,14 @@ class PackagedIcd10CmTests:
         assert lookup("Z89.612") is lookup("Z89.612")
 
     def test_it_imports_the_package_only_on_first_lookup(self) -> None:
-        script = (
-            "import sys\n"
-            "from datetime import date\n"
-            "from handrail.officialdata.icd10cm_packaged import PackagedIcd10Cm\n"
-            "codes = PackagedIcd10Cm()\n"
-            "print('simple_icd_10_cm' in sys.modules)\n"
-            "codes.lookup('G20', date(2026, 1, 5))\n"
-            "print('simple_icd_10_cm' in sys.modules)\n"
-        )
-        out = subprocess.run(
-            [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        assert out.stdout.split() == ["False", "True"]
+        assert _run_lookup(None) == ["False", "True"]
+
+    def test_it_knows_the_fy2026_category_with_a_letter_in_second_place(self) -> None:
+        found = lookup("qa00101")
+        assert (found.code, found.exists, found.billable) == ("QA0.0101", True, True)
+        category = lookup("QA0")
+        assert (category.exists, category.billable) == (True, False)
+        assert category.billable_children[:2] == ("QA0.0101", "QA0.0102")
 
     def test_it_normalizes_codes(self) -> None:
         assert [normalize_code(c) for c in ("g20", "G20A1", "s72001a", "A00-A09", " z47.1")] == [
@@ -176,3 +175,97 @@ class PackagedIcd10CmTests:
             "A00-A09",
             "Z47.1",
         ]
+
+
+def _run_lookup(cache_dir: Path | None) -> list[str]:
+    """In a fresh process: is simple_icd_10_cm imported before and after one lookup?"""
+    argument = "" if cache_dir is None else f"Path({str(cache_dir)!r})"
+    script = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from pathlib import Path\n"
+        "from handrail.officialdata.icd10cm_packaged import PackagedIcd10Cm\n"
+        f"codes = PackagedIcd10Cm({argument})\n"
+        "print('simple_icd_10_cm' in sys.modules)\n"
+        "assert codes.lookup('G20', date(2026, 1, 5)).billable_children[0] == 'G20.A1'\n"
+        "print('simple_icd_10_cm' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.split()
+
+
+class CachedIndexTests:
+    """The compact index kept in the data folder instead of importing the package each time."""
+
+    def test_the_first_process_writes_the_index_and_later_ones_skip_the_package(
+        self, tmp_path: Path
+    ) -> None:
+        assert _run_lookup(tmp_path) == ["False", "True"]
+        assert cache_path(tmp_path).is_file()
+        assert _run_lookup(tmp_path) == ["False", "False"]
+
+    def test_answers_from_the_cached_index_equal_those_from_the_package(
+        self, tmp_path: Path
+    ) -> None:
+        PackagedIcd10Cm(tmp_path).lookup("G20", IN_FY2026)  # writes the index
+        cached = PackagedIcd10Cm(tmp_path)
+        for code in ("I69.351", "G20", "S72.001", "M54.5", "ZZZ.99", "A00-A09", "", "z471"):
+            assert cached.lookup(code, IN_FY2026) == lookup(code)
+
+    @pytest.mark.parametrize(
+        "damage",
+        [
+            b"",
+            b"{not json",
+            b"[]",
+            b'{"stamp": {"format": 0}, "count": 1, "codes": [["G20", false, "x"]]}',
+            b"truncated",
+        ],
+        ids=["empty", "not-json", "not-an-object", "old-format", "cut-short"],
+    )
+    def test_a_damaged_or_stale_index_is_rebuilt(self, tmp_path: Path, damage: bytes) -> None:
+        PackagedIcd10Cm(tmp_path).lookup("G20", IN_FY2026)
+        path = cache_path(tmp_path)
+        whole = path.read_bytes()
+        path.write_bytes(whole[: len(whole) // 2] if damage == b"truncated" else damage)
+        assert PackagedIcd10Cm(tmp_path).lookup("I69.351", IN_FY2026) == lookup("I69.351")
+        assert path.read_bytes() == whole
+
+    def test_an_index_with_a_missing_row_is_rebuilt(self, tmp_path: Path) -> None:
+        PackagedIcd10Cm(tmp_path).lookup("G20", IN_FY2026)
+        path = cache_path(tmp_path)
+        document = orjson.loads(path.read_bytes())
+        document["codes"] = [row for row in document["codes"] if row[0] != "I69.351"]
+        path.write_bytes(orjson.dumps(document))
+        assert PackagedIcd10Cm(tmp_path).lookup("I69.351", IN_FY2026).billable is True
+        assert len(orjson.loads(path.read_bytes())["codes"]) == document["count"]
+
+    def test_a_folder_it_cannot_write_to_only_costs_speed(self, tmp_path: Path) -> None:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a folder", encoding="utf-8")
+        codes = PackagedIcd10Cm(blocker / "cache")
+        assert codes.lookup("I69.351", IN_FY2026) == lookup("I69.351")
+        assert not (blocker / "cache").exists()
+        assert list(tmp_path.iterdir()) == [blocker]
+
+
+def test_billable_children_follow_the_package_for_every_category() -> None:
+    """Reading children off the tabular-order index equals the package's own descendants."""
+    from handrail.officialdata.icd10cm_packaged import _icd
+
+    cm = _icd()
+    compared = 0
+    for code in cm.get_all_codes(with_dots=True):
+        if not cm.is_category_or_subcategory(code) or cm.is_leaf(code):
+            continue
+        leaves = (child for child in cm.get_descendants(code) if cm.is_leaf(child))
+        expected = tuple(islice(leaves, MAX_BILLABLE_CHILDREN))
+        found = CODES.lookup(code, IN_FY2026)
+        assert (found.exists, found.billable, found.billable_children) == (True, False, expected)
+        compared += 1
+    assert compared > 23_000  # every non-billable category and subcategory of FY2026

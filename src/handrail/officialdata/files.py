@@ -244,7 +244,7 @@ def guess_kind(path: Path) -> str | None:
     if re.match(r"[A-Z]{2}\d{5}[0-9A-Z]{5}\d{2}", first) and len(first) >= 80:
         return "zip5"
     if re.match(r"\d{5} [A-Z][0-9A-Z]{2,6}\s+[01] ", first) or re.match(
-        r"[A-Z][0-9][0-9A-Z]{1,5}\s+\S", first
+        r"[A-Z][0-9A-Z]{2,6}\s+\S", first
     ):
         return "icd10cm"
     return None

@@ -27,9 +27,9 @@ from handrail.officialdata.files import (
 
 _FY_IN_NAME = re.compile(r"ICD10CM[-_ ]?(?:CODES|ORDER)[-_ ]?(\d{4})", re.IGNORECASE)
 _FY_IN_LABEL = re.compile(r"FY\s*(\d{4})", re.IGNORECASE)
-_ORDER = re.compile(r"(\d{5}) ([A-Z][0-9][0-9A-Z]{1,5}) *([01]) (.*)")
-_CODES = re.compile(r"([A-Z][0-9][0-9A-Z]{1,5})\s+(\S.*)")
-_CODE = re.compile(r"[A-Z][0-9][0-9A-Z]{1,5}")
+_ORDER = re.compile(r"(\d{5}) ([A-Z][0-9A-Z]{2,6}) *([01]) (.*)")
+_CODES = re.compile(r"([A-Z][0-9A-Z]{2,6})\s+(\S.*)")
+_CODE = re.compile(r"[A-Z][0-9A-Z]{2,6}")
 EXPECTED = "CDC ICD-10-CM codes or order file (icd10cm-codes-YYYY.txt / icd10cm-order-YYYY.txt)"
 
 

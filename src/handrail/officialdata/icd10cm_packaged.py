@@ -4,8 +4,10 @@ Source: CDC/CMS ICD-10-CM tabular list, April 2026 release (the FY2026 code set 
 April 1 update), as packaged by simple-icd-10-cm 1.5.0 (`icd10c-tabular-April-1-2026.xml`).
 Descriptions are the CDC's (public domain).
 
-The package parses its 9.7 MB XML when it is imported (2.3-2.7 s, about 190 MB), so it is
-imported on the first lookup, once per process, and each answer is cached.
+The package parses its 9.7 MB XML when it is imported (about 1.5 s and 190 MB), so the codes
+are read once into a compact index (code, leaf or not, description, in tabular order) that is
+kept as a file in the data folder's `cache/`: later processes read that file instead of
+importing the package. Each answer is cached.
 
 Limits of this release:
 - It covers dates of service 2025-10-01 through 2026-09-30 (fiscal year 2026). Later dates
@@ -17,14 +19,19 @@ Limits of this release:
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import threading
 import warnings
+from collections.abc import Iterable
 from datetime import date
 from importlib import metadata
-from itertools import islice
+from pathlib import Path
 from types import ModuleType
 from typing import Final
+
+import orjson
 
 from handrail.rules.model import Source
 from handrail.rules.tables import DiagnosisLookup
@@ -37,11 +44,14 @@ MAX_BILLABLE_CHILDREN: Final = 8
 # Cached answers are kept for every valid code (about 98,000 at most); made-up codes from
 # user input could grow the cache without bound, so it is cleared past this size.
 MAX_CACHE_ENTRIES: Final = 250_000
+# Bump when the cached index file's layout changes; older files are then rebuilt.
+CACHE_FORMAT: Final = 1
 
 SOURCE: Final = Source("CDC/CMS ICD-10-CM FY2026 (via simple-icd-10-cm)")
 
-# An ICD-10-CM code: a letter, a digit, a letter or digit, then up to four more characters.
-_CODE_SHAPE: Final = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
+# An ICD-10-CM code: a letter, two letters or digits, then up to four more characters. The second
+# character is a digit in every code up to FY2025; FY2026 added the category QA0.
+_CODE_SHAPE: Final = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
 
 
 class IcdPackageError(RuntimeError):
@@ -92,16 +102,109 @@ def _icd() -> ModuleType:
     return _module
 
 
+class _CodeIndex:
+    """Every category and subcategory of the release, in tabular-list order.
+
+    `codes[i]` is a dotted code, `leaf[i]` whether it has no codes under it, `descriptions[i]`
+    its CDC description. In tabular order a code's descendants are the run of codes right
+    after it that start with its (undotted) characters, so a category's billable children
+    are read off that run in the order the package's `get_descendants` gives them (a test
+    compares the two for every category of the release).
+    """
+
+    __slots__ = ("codes", "descriptions", "leaf", "position")
+
+    def __init__(self, rows: Iterable[tuple[str, bool, str]]) -> None:
+        self.codes: list[str] = []
+        self.leaf: list[bool] = []
+        self.descriptions: list[str] = []
+        self.position: dict[str, int] = {}
+        for code, leaf, description in rows:
+            if code in self.position:  # the package lists a few categories twice (e.g. B10)
+                continue
+            self.position[code] = len(self.codes)
+            self.codes.append(code)
+            self.leaf.append(leaf)
+            self.descriptions.append(description)
+
+    def billable_children(self, at: int) -> tuple[str, ...]:
+        prefix = self.codes[at].replace(".", "")
+        children: list[str] = []
+        for after in range(at + 1, len(self.codes)):
+            if len(children) == MAX_BILLABLE_CHILDREN:
+                break
+            if not self.codes[after].replace(".", "").startswith(prefix):
+                break
+            if self.leaf[after]:
+                children.append(self.codes[after])
+        return tuple(children)
+
+    def rows(self) -> list[list[object]]:
+        return [list(row) for row in zip(self.codes, self.leaf, self.descriptions, strict=True)]
+
+
+def _index_from_package() -> _CodeIndex:
+    cm = _icd()
+    return _CodeIndex(
+        (code, bool(cm.is_leaf(code)), str(cm.get_description(code)))
+        for code in cm.get_all_codes(with_dots=True)
+        if cm.is_category_or_subcategory(code)
+    )
+
+
+def _cache_stamp() -> dict[str, object]:
+    return {"format": CACHE_FORMAT, "package": _package_version(), "data_file": EXPECTED_DATA_FILE}
+
+
+def cache_path(cache_dir: Path) -> Path:
+    """Where the index of the installed package's release is kept inside `cache_dir`."""
+    return cache_dir / f"icd10cm-packaged-{_package_version()}-v{CACHE_FORMAT}.json"
+
+
+def _read_cached_index(path: Path) -> _CodeIndex | None:
+    """The cached index, or None when it is missing, damaged or made from another package."""
+    try:
+        document = orjson.loads(path.read_bytes())
+        if not isinstance(document, dict) or document.get("stamp") != _cache_stamp():
+            return None
+        rows = document["codes"]
+        index = _CodeIndex((str(code), bool(leaf), str(text)) for code, leaf, text in rows)
+    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+    return index if len(index.codes) == document.get("count") else None
+
+
+def _write_cached_index(path: Path, index: _CodeIndex) -> None:
+    """Keep the index for the next process; a folder we cannot write to only costs speed."""
+    document = {"stamp": _cache_stamp(), "count": len(index.codes), "codes": index.rows()}
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_bytes(orjson.dumps(document))
+        partial.replace(path)  # atomic: a reader sees the old file or the whole new one
+    except OSError:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+
+
 class PackagedIcd10Cm:
     """`DiagnosisCodeSet` over the ICD-10-CM release packaged in simple-icd-10-cm.
 
     A code is billable when it is a real category or subcategory (not a chapter or a block
     such as "A00-A09") and a leaf: it has no codes under it.
+
+    With a `cache_dir`, the codes are read from a compact index kept there (about 60 ms and
+    30 MB), made from the package by the first process that needs it; only that process
+    imports simple-icd-10-cm (about 1.5 s and 190 MB). Without one, each process builds the
+    index from the package.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        self._cache_dir = cache_dir
         self._cache: dict[tuple[str, bool], DiagnosisLookup] = {}
         self._release_label: str | None = None
+        self._index: _CodeIndex | None = None
+        self._index_lock = threading.Lock()
 
     @property
     def release_label(self) -> str:
@@ -127,25 +230,35 @@ class PackagedIcd10Cm:
             self._cache[key] = found
         return found
 
+    def _code_index(self) -> _CodeIndex:
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    self._index = self._load_index()
+        return self._index
+
+    def _load_index(self) -> _CodeIndex:
+        if self._cache_dir is None:
+            return _index_from_package()
+        path = cache_path(self._cache_dir)
+        index = _read_cached_index(path)
+        if index is None:
+            index = _index_from_package()
+            _write_cached_index(path, index)
+        return index
+
     def _lookup(self, code: str, covers: bool) -> DiagnosisLookup:
         dotted = normalize_code(code)
-        cm = _icd()
-        exists = bool(
-            _CODE_SHAPE.fullmatch(dotted.replace(".", ""))
-            and cm.is_valid_item(dotted)
-            and cm.is_category_or_subcategory(dotted)
-        )
-        billable = exists and bool(cm.is_leaf(dotted))
-        children: tuple[str, ...] = ()
-        if exists and not billable:
-            leaves = (child for child in cm.get_descendants(dotted) if cm.is_leaf(child))
-            children = tuple(islice(leaves, MAX_BILLABLE_CHILDREN))
+        index = self._code_index()
+        at = index.position.get(dotted) if _CODE_SHAPE.fullmatch(dotted.replace(".", "")) else None
+        exists = at is not None
+        billable = at is not None and index.leaf[at]
         return DiagnosisLookup(
             code=dotted,
             exists=exists,
             billable=billable,
-            description=str(cm.get_description(dotted)) if exists else "",
-            billable_children=children,
+            description=index.descriptions[at] if at is not None else "",
+            billable_children=index.billable_children(at) if exists and not billable else (),
             release_label=self.release_label,
             release_covers_date=covers,
             source=SOURCE,

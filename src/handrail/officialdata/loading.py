@@ -15,8 +15,10 @@ from handrail.officialdata.providers import (
     LayeredEdits,
     LayeredFeeSchedule,
     LoadedRelease,
+    packaged_diagnoses,
 )
 from handrail.officialdata.store import connect_for_read
+from handrail.officialdata.store import data_dir as resolve_data_dir
 from handrail.rules.model import Source
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.tables import Release, TableKind
@@ -65,6 +67,10 @@ def loaded_releases(db: Database | None) -> dict[TableKind, list[LoadedRelease]]
     return by_kind
 
 
+# Derived files that can be rebuilt at any time (the packaged ICD-10-CM index) live here.
+CACHE_FOLDER = "cache"
+
+
 def load_ruleset(*, data_dir: Path | str | None = None) -> RuleSet:
     """The tables the engine reads: imported releases layered over the built-in ones.
 
@@ -77,5 +83,7 @@ def load_ruleset(*, data_dir: Path | str | None = None) -> RuleSet:
     return RuleSet(
         fees=LayeredFeeSchedule(releases["pfs"], releases["gpci"], releases["zip5"], db),
         edits=LayeredEdits(releases["ptp"], releases["mue"], db),
-        diagnoses=LayeredDiagnoses(releases["icd10cm"], db),
+        diagnoses=LayeredDiagnoses(
+            releases["icd10cm"], db, packaged_diagnoses(resolve_data_dir(data_dir) / CACHE_FOLDER)
+        ),
     )

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar, cast
 
 from handrail.officialdata.builtin import BuiltinTable
@@ -372,7 +373,7 @@ def _ptp_edit(row: Row, release: Release) -> PtpEdit:
     )
 
 
-_ICD_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?")
+_ICD_SHAPE = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
 
 
 def normalize_icd(code: str) -> tuple[str, str]:
@@ -398,7 +399,7 @@ class LayeredDiagnoses:
     ) -> None:
         self._imported = list(imported)
         self._db = db
-        self._fallback_factory = fallback or _packaged
+        self._fallback_factory = fallback or packaged_diagnoses()
         self._fallback: DiagnosisCodeSet | None = None
         self._choice: dict[date, LoadedRelease | None] = {}
         self._answers: dict[tuple[str, int], DiagnosisLookup] = {}
@@ -454,8 +455,12 @@ class LayeredDiagnoses:
         )
 
 
-def _packaged() -> DiagnosisCodeSet:
-    # Imported lazily: the packaged code set parses a large XML file on first use.
-    from handrail.officialdata.icd10cm_packaged import PackagedIcd10Cm
+def packaged_diagnoses(cache_dir: Path | None = None) -> Callable[[], DiagnosisCodeSet]:
+    """A factory for the code set packaged in simple-icd-10-cm, its index kept in `cache_dir`."""
 
-    return PackagedIcd10Cm()
+    def make() -> DiagnosisCodeSet:
+        from handrail.officialdata.icd10cm_packaged import PackagedIcd10Cm
+
+        return PackagedIcd10Cm(cache_dir)
+
+    return make

@@ -13,7 +13,7 @@ from datetime import date
 from handrail.rules.tables import DiagnosisLookup
 from handrail.web.visits.engine import ruleset
 
-_SHAPE = re.compile(r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+_SHAPE = re.compile(r"^[A-Z][0-9A-Z]{2}(\.[0-9A-Z]{1,4})?$")
 
 
 def icd10_normalise(code: str) -> str:
