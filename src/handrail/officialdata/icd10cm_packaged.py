@@ -251,14 +251,21 @@ class PackagedIcd10Cm:
         dotted = normalize_code(code)
         index = self._code_index()
         at = index.position.get(dotted) if _CODE_SHAPE.fullmatch(dotted.replace(".", "")) else None
-        exists = at is not None
-        billable = at is not None and index.leaf[at]
+        children: tuple[str, ...] = ()
+        if at is None:
+            exists = billable = False
+            description = ""
+        else:
+            exists, billable = True, index.leaf[at]
+            description = index.descriptions[at]
+            if not billable:
+                children = index.billable_children(at)
         return DiagnosisLookup(
             code=dotted,
             exists=exists,
             billable=billable,
-            description=index.descriptions[at] if at is not None else "",
-            billable_children=index.billable_children(at) if exists and not billable else (),
+            description=description,
+            billable_children=children,
             release_label=self.release_label,
             release_covers_date=covers,
             source=SOURCE,
