@@ -275,7 +275,16 @@ def price_lines(
         explanation.steps.append(story)
     if medicare_reductions and full_unit is not None:
         explanation.steps.append(_mppr_story(lines[full_unit[0]].code))
+    if full_unit is not None or any(share != ONE for share in shares):
+        explanation.steps.append(_ROUNDING_STORY)
     return priced
+
+
+# Said whenever a reduction changed a unit's amount: the order of rounding is ours to choose.
+_ROUNDING_STORY = (
+    "Rounding: each unit is priced in full precision, reduced (MPPR, CQ/CO), then rounded to "
+    f"the cent; CMS does not publish this order, so a cent may differ ({SOURCE_ROUNDING.label()})"
+)
 
 
 # How the therapy MPPR treats the PE of a line's units (see _pe_share).
@@ -404,7 +413,7 @@ def _line_story(
         )
     pe, used_facility = pe_rvu(row, facility)
     rate = "facility" if used_facility else "non-facility"
-    cut = " x 85% (assistant)" if share != ONE else ""
+    cut = f" x 85% (assistant: {SOURCE_ASSISTANT_PAY.label()})" if share != ONE else ""
     listed = " + ".join(f"${amount}" for amount in amounts) or "$0.00"
     return (
         f"{line.code}{' CQ/CO' if line.assistant else ''}: ({row.work} work x {place.work} + "

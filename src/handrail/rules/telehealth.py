@@ -15,6 +15,12 @@ from handrail.rules.visit_record import Telehealth
 
 SOURCE_POS = Source("CMS place of service code set (02, 10, 11, 22)")
 SOURCE_WINDOW = Source("Consolidated Appropriations Act, 2026 §6209; CMS Therapy Services page")
+PLACE_NAMES = {
+    "02": "telehealth, not in the patient's home",
+    "10": "telehealth in the patient's home",
+    "11": "office",
+    "22": "on-campus outpatient hospital",
+}
 WINDOW_START = date(2020, 3, 1)
 WINDOW_END = date(2027, 12, 31)
 

@@ -179,15 +179,25 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     findings.extend(_discipline_findings(record))
     findings.extend(check_documentation(record, _billed_units_per_line(record, units)))
     findings.extend(check_diagnoses(record, rules.diagnoses))
+    place_of_service = telehealth.place_of_service(record.telehealth, record.facility)
+    explanation.steps.append(_place_of_service_story(place_of_service))
     return VisitResult(
         record=record,
         units=units,
         claim_lines=claim_lines,
         payment=summary,
         threshold=status,
-        place_of_service=telehealth.place_of_service(record.telehealth, record.facility),
+        place_of_service=place_of_service,
         findings=findings,
         explanation=explanation,
+    )
+
+
+@lru_cache(maxsize=8)
+def _place_of_service_story(code: str) -> str:
+    return (
+        f"Place of service {code} ({telehealth.PLACE_NAMES[code]}) on every claim line "
+        f"({telehealth.SOURCE_POS.label()})"
     )
 
 
