@@ -128,6 +128,14 @@ class PriceCommandTests:
         )
         by_zip = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--zip", "90012")
         assert by_zip["locality"] == "01182-18"
+        assert "note" not in by_zip
+        spanning = run_json(capsys, "price", "97535", "--date", "2026-06-01", "--zip", "35958")
+        assert (spanning["locality"], spanning["unit_amount"]) == ("10112-00", 30.12)
+        assert spanning["note"] == (
+            "ZIP 35958 lies in more than one Medicare locality (CMS prices it by ZIP+4); "
+            "priced in 10112-00, the locality of its ZIP5 row. Give the locality of the "
+            "patient's ZIP+4 (CMS ZIP9 file) with --locality MAC-LOC"
+        )
 
     def test_it_prices_nationally_and_says_so_without_locality_files(
         self, capsys: pytest.CaptureFixture[str]

@@ -27,6 +27,7 @@ ENGINE_RULES = (
     "ncci.ptp.needs-distinct",
     "ncci.ptp.never-bypassed",
     "payment.locality-not-loaded",
+    "payment.zip-spans-localities",
     "telehealth.outside-window",
     "threshold.kx-unattested",
     "threshold.nearing",

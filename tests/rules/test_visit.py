@@ -283,6 +283,24 @@ class BadInputTests:
         assert error.value.field == field
         assert text in error.value.message
 
+    def test_it_warns_when_the_zip_needs_zip_plus_four(self, local_rules: RuleSet) -> None:
+        # ZIP5 2025Q4 flags 35958 (Bryant, AL) with plus-four 1: priced by ZIP+4 at CMS.
+        result = visit(local_rules, zip="35958")
+        assert result.to_dict()["payment"]["locality"] == "10112-00"
+        finding = next(f for f in result.findings if f.rule == "payment.zip-spans-localities")
+        assert (finding.severity.value, finding.message, finding.source.citation) == (
+            "warning",
+            "ZIP 35958 lies in more than one Medicare locality (CMS prices it by ZIP+4); "
+            "priced in 10112-00 (Alabama (AL)), the locality of its ZIP5 row",
+            "CMS ZIP code to carrier locality file layout (ZIP5lyout.txt): plus-four flag; "
+            "such ZIPs are priced from the ZIP9 file",
+        )
+
+    def test_it_does_not_warn_for_a_zip_in_one_locality(self, local_rules: RuleSet) -> None:
+        result = visit(local_rules, zip="62701")
+        assert "payment.zip-spans-localities" not in rule_ids(result)
+        assert result.to_dict()["payment"]["locality"] != "national"
+
     def test_it_prices_nationally_with_a_warning_when_no_locality_data_is_loaded(
         self, rules: RuleSet
     ) -> None:

@@ -202,7 +202,14 @@ def _gpci_row(row: Row, release: Release) -> GpciRow:
 
 
 def _zip_row(row: Row, release: Release) -> ZipLocality:
-    return ZipLocality(zip5=row[0], state=row[1], mac=row[2], locality=row[3], release=release)
+    return ZipLocality(
+        zip5=row[0],
+        state=row[1],
+        mac=row[2],
+        locality=row[3],
+        release=release,
+        plus_four=bool(row[4]),
+    )
 
 
 def _mue_row(row: Row, release: Release) -> MueEdit:

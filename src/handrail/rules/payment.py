@@ -43,6 +43,10 @@ SOURCE_ASSISTANT_PAY = Source("SSA §1834(v); CMS Therapy Services page: CQ/CO l
 SOURCE_ROUNDING = Source(
     "Handrail: each unit rounded to the cent after MPPR and CQ/CO reductions", verified=False
 )
+SOURCE_ZIP_PLUS_FOUR = Source(
+    "CMS ZIP code to carrier locality file layout (ZIP5lyout.txt): plus-four flag; "
+    "such ZIPs are priced from the ZIP9 file"
+)
 SOURCE_COINSURANCE = Source("CMS Pub 100-04 ch.5: Medicare pays 80%, coinsurance 20%")
 NOT_PAID_STATUSES = {"B": "bundled into other services", "I": "not valid for Medicare"}
 
@@ -63,6 +67,9 @@ class PricingLocality:
     # Set when a locality was asked for but no GPCI/ZIP table is loaded: priced nationally.
     missing_data: str = ""  # what is missing
     missing_fix: str = ""  # how to load it
+    # Set when the ZIP spans localities (CMS prices it by ZIP+4, which Handrail does not load):
+    # the locality of the ZIP5 row was used.
+    zip_spans_localities: bool = False
 
     @classmethod
     def national(cls, missing: tuple[str, str] = ("", "")) -> PricingLocality:
@@ -72,10 +79,14 @@ class PricingLocality:
         return cls("national", name, ONE, ONE, ONE, source, None, what, fix)
 
     @classmethod
-    def from_gpci(cls, row: GpciRow, *, zip5: str | None = None, via: str = "") -> PricingLocality:
+    def from_gpci(
+        cls, row: GpciRow, *, zip5: str | None = None, via: str = "", spans: bool = False
+    ) -> PricingLocality:
         label = row.release.label + (f"; {via}" if via else "")
         name = f"{row.name.title()} ({row.state})"
-        return cls(row.key, name, row.work, row.pe, row.mp, label, zip5)
+        return cls(
+            row.key, name, row.work, row.pe, row.mp, label, zip5, zip_spans_localities=spans
+        )
 
 
 _LOCALITY_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], PricingLocality]] = (
@@ -161,7 +172,9 @@ def _resolve_locality(
             raise RuleInputError(
                 "zip", f"ZIP {zip5} maps to {found.mac}-{found.locality}, which has no GPCIs"
             )
-        return PricingLocality.from_gpci(row, zip5=zip5, via=found.release.label)
+        return PricingLocality.from_gpci(
+            row, zip5=zip5, via=found.release.label, spans=found.plus_four
+        )
     if locality:
         mac, _, number = locality.partition("-")
         row = fees.gpci(mac.strip(), number.strip(), on)

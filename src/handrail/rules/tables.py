@@ -84,6 +84,9 @@ class ZipLocality:
     mac: str
     locality: str
     release: Release
+    # The ZIP spans more than one locality: CMS prices it by ZIP+4 (plus-four flag, column 21
+    # of the ZIP5 file); this row's locality is then right for only part of the ZIP.
+    plus_four: bool = False
 
 
 @dataclass(frozen=True, slots=True)

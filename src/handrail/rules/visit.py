@@ -158,6 +158,8 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     )
     if place.missing_data:
         findings.append(_locality_not_loaded(place))
+    if place.zip_spans_localities:
+        findings.append(_zip_spans_localities(place))
     reductions = record.payer.type in MEDICARE_REDUCTION_PAYERS
     priced = payment.price_lines(
         [payment.LineToPrice(d.code, d.units, d.assistant) for d in drafts],
@@ -198,6 +200,18 @@ def _place_of_service_story(code: str) -> str:
     return (
         f"Place of service {code} ({telehealth.PLACE_NAMES[code]}) on every claim line "
         f"({telehealth.SOURCE_POS.label()})"
+    )
+
+
+def _zip_spans_localities(place: payment.PricingLocality) -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "payment.zip-spans-localities",
+        f"ZIP {place.zip5} lies in more than one Medicare locality (CMS prices it by ZIP+4); "
+        f"priced in {place.key} ({place.name}), the locality of its ZIP5 row",
+        "Look up the patient's ZIP+4 in the CMS ZIP9 file and give that locality as MAC-LOC "
+        "instead of the ZIP",
+        payment.SOURCE_ZIP_PLUS_FOUR,
     )
 
 
