@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from handrail.officialdata.errors import OfficialDataError
 from handrail.rules.tables import TableKind
@@ -133,6 +133,46 @@ def norm(text: str) -> str:
 
 def is_blank(cells: list[str]) -> bool:
     return not any(cell.strip() for cell in cells)
+
+
+def is_blank_line(line: str) -> bool:
+    return not line.strip()
+
+
+_Item = TypeVar("_Item")
+
+
+def data_section(
+    numbered: Iterable[tuple[int, _Item]],
+    blank: Callable[[_Item], bool],
+    name: str,
+    *,
+    unit: str,
+    empty: str | None,
+) -> Iterator[tuple[int, _Item]]:
+    """The numbered rows (or lines) of a file's data section, without the blank ones.
+
+    Blank rows at the end are skipped: files often end with some. A blank row with data after
+    it is refused (a file pasted together or damaged), and so is a section with no data at
+    all, said as "the file has {empty}" (unless `empty` is None).
+    """
+    blank_at: int | None = None
+    found = False
+    for number, item in numbered:
+        if blank(item):
+            blank_at = blank_at or number
+            continue
+        if blank_at is not None:
+            raise OfficialDataError(
+                f"an empty {unit} in the middle of the data",
+                f"remove the empty {unit} at line {blank_at} or {REDOWNLOAD}",
+                file=name,
+                line=blank_at,
+            )
+        found = True
+        yield number, item
+    if not found and empty is not None:
+        raise OfficialDataError(f"the file has {empty}", REDOWNLOAD, file=name)
 
 
 def decimal_field(value: str, column: str, *, file: str, line: int) -> Decimal:

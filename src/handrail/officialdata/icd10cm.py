@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 from handrail.officialdata.errors import OfficialDataError
@@ -19,7 +20,9 @@ from handrail.officialdata.files import (
     Parsed,
     ParsedMeta,
     Row,
+    data_section,
     display_name,
+    is_blank_line,
     open_text,
     text_lines,
     wrong_format,
@@ -92,28 +95,9 @@ def _release_meta(path: Path, release: str | None, effective: date | None) -> Pa
 def _rows(
     first: tuple[int, str], lines: Iterator[tuple[int, str]], order: bool, name: str
 ) -> Iterator[Row]:
-    blank_at: int | None = None
-    count = 0
-    for number, line in _chain(first, lines):
-        if not line.strip():
-            blank_at = blank_at or number
-            continue
-        if blank_at is not None:
-            raise OfficialDataError(
-                "an empty line in the middle of the data",
-                f"remove the empty line at line {blank_at} or {REDOWNLOAD}",
-                file=name,
-                line=blank_at,
-            )
+    data = data_section(chain((first,), lines), is_blank_line, name, unit="line", empty="no codes")
+    for number, line in data:
         yield _order_row(line, name, number) if order else _codes_row(line, name, number)
-        count += 1
-    if count == 0:
-        raise OfficialDataError("the file has no codes", REDOWNLOAD, file=name)
-
-
-def _chain(first: tuple[int, str], lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    yield first
-    yield from lines
 
 
 def _order_row(line: str, name: str, number: int) -> Row:

@@ -22,6 +22,7 @@ from handrail.officialdata.files import (
     Row,
     code_field,
     csv_rows,
+    data_section,
     display_name,
     is_blank,
     open_text,
@@ -134,23 +135,9 @@ def _release_meta(
 def _rows(
     rows: Iterator[tuple[int, list[str]]], index: dict[str, int | None], width: int, name: str
 ) -> Iterator[Row]:
-    blank_at: int | None = None
-    count = 0
-    for number, cells in rows:
-        if is_blank(cells):
-            blank_at = blank_at or number
-            continue
-        if blank_at is not None:
-            raise OfficialDataError(
-                "an empty row in the middle of the data",
-                f"remove the empty row at line {blank_at} or {REDOWNLOAD}",
-                file=name,
-                line=blank_at,
-            )
+    data = data_section(rows, is_blank, name, unit="row", empty="a header but no MUE rows")
+    for number, cells in data:
         yield _row(cells, index, width, name, number)
-        count += 1
-    if count == 0:
-        raise OfficialDataError("the file has a header but no MUE rows", REDOWNLOAD, file=name)
 
 
 def _row(

@@ -23,6 +23,7 @@ from handrail.officialdata.files import (
     Row,
     code_field,
     csv_rows,
+    data_section,
     decimal_field,
     display_name,
     is_blank,
@@ -185,23 +186,9 @@ def _rows(
     name: str,
 ) -> Iterator[Row]:
     factors: Counter[Decimal] = Counter()
-    blank_at: int | None = None
-    count = 0
-    for number, cells in rows:
-        if is_blank(cells):
-            blank_at = blank_at or number
-            continue
-        if blank_at is not None:
-            raise OfficialDataError(
-                "an empty row in the middle of the data",
-                f"remove the empty row at line {blank_at} or {REDOWNLOAD}",
-                file=name,
-                line=blank_at,
-            )
+    data = data_section(rows, is_blank, name, unit="row", empty="a header but no data rows")
+    for number, cells in data:
         yield _row(cells, index, width, factors, name, number)
-        count += 1
-    if count == 0:
-        raise OfficialDataError("the file has a header but no data rows", REDOWNLOAD, file=name)
     if factors:
         meta.conversion_factor = factors.most_common(1)[0][0]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from itertools import dropwhile
 from pathlib import Path
 
 from handrail.officialdata.errors import OfficialDataError
@@ -23,7 +24,9 @@ from handrail.officialdata.files import (
     Row,
     check_file,
     code_field,
+    data_section,
     display_name,
+    is_blank_line,
     open_text,
     quarter_in,
     quarter_start,
@@ -138,25 +141,11 @@ def _all_rows(files: list[Path]) -> Iterator[Row]:
 
 
 def _rows(lines: Iterator[tuple[int, str]], name: str) -> Iterator[Row]:
-    started = False
-    blank_at: int | None = None
-    for number, line in lines:
-        fields = line.split("\t")
-        if not started:
-            if not _is_row(fields):
-                continue
-            started = True
-        if not line.strip():
-            blank_at = blank_at or number
-            continue
-        if blank_at is not None:
-            raise OfficialDataError(
-                "an empty line in the middle of the data",
-                f"remove the empty line at line {blank_at} or {REDOWNLOAD}",
-                file=name,
-                line=blank_at,
-            )
-        yield _fast_row(line) or _row(fields, name, number)
+    # The edit rows start after the title and column-header lines; an empty part file is
+    # allowed here (parse_ptp checks the set of files has rows).
+    data = dropwhile(lambda numbered: not _is_row(numbered[1].split("\t")), lines)
+    for number, line in data_section(data, is_blank_line, name, unit="line", empty=None):
+        yield _fast_row(line) or _row(line.split("\t"), name, number)
 
 
 def _fast_row(line: str) -> Row | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 from handrail.officialdata.errors import OfficialDataError
@@ -18,7 +19,9 @@ from handrail.officialdata.files import (
     Parsed,
     ParsedMeta,
     Row,
+    data_section,
     display_name,
+    is_blank_line,
     open_text,
     quarter_start,
     text_lines,
@@ -66,24 +69,9 @@ def parse_zip5(path: Path, *, release: str | None, effective: date | None) -> Pa
 def _rows(
     first: tuple[int, str], lines: Iterator[tuple[int, str]], stamp: str, name: str
 ) -> Iterator[Row]:
-    blank_at: int | None = None
-    for number, line in _chain(first, lines):
-        if not line.strip():
-            blank_at = blank_at or number
-            continue
-        if blank_at is not None:
-            raise OfficialDataError(
-                "an empty line in the middle of the data",
-                f"remove the empty line at line {blank_at} or {REDOWNLOAD}",
-                file=name,
-                line=blank_at,
-            )
+    data = data_section(chain((first,), lines), is_blank_line, name, unit="line", empty="no ZIPs")
+    for number, line in data:
         yield _row(line, stamp, name, number)
-
-
-def _chain(first: tuple[int, str], lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str]]:
-    yield first
-    yield from lines
 
 
 def _row(line: str, stamp: str, name: str, number: int) -> Row:
