@@ -31,5 +31,6 @@ urlpatterns = [
     path("visits/<int:visit_id>/addenda/", visits.visit_addendum_view, name="visit-addendum"),
     path("visits/", include("handrail.web.notes.urls")),
     path("worklists/", include("handrail.web.worklists.urls")),
+    path("clinic/", include("handrail.web.clinic.admin_urls")),
     path("api/", api.urls),
 ]

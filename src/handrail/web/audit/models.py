@@ -1,4 +1,5 @@
-"""Append-only log of who viewed and changed each patient record (HIPAA §164.312(b))."""
+"""Append-only log of who viewed and changed each patient record (HIPAA §164.312(b)), and of
+the clinic admins' changes to staff accounts and payers (events without a patient)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class AuditAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Changed"
     SIGN = "sign", "Signed"
+    DELETE = "delete", "Deleted"
 
 
 class AuditEvent(models.Model):

@@ -3,10 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from handrail.web.clinic.models import CoverageOrder, Patient, Payer
+from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role
 from handrail.web.clinic.throttle import (
     login_failure_record,
     login_failures_clear,
@@ -66,3 +67,72 @@ class CoverageForm(forms.Form):
         field = self.fields["payer"]
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = payers
+
+
+class StaffEditForm(forms.Form):
+    """A colleague's account as an admin edits it; the rules live in `admin_services`."""
+
+    first_name = forms.CharField(max_length=150)
+    last_name = forms.CharField(max_length=150)
+    email = forms.EmailField(required=False, label="E-mail")
+    role = forms.ChoiceField(choices=Role.choices)
+    discipline = forms.ChoiceField(
+        choices=[("", "None"), *Discipline.choices],
+        required=False,
+        help_text="Therapists and assistants only",
+    )
+    npi = forms.CharField(
+        max_length=10, required=False, label="NPI", help_text="10 digits; clinicians who bill"
+    )
+
+
+class StaffCreateForm(StaffEditForm):
+    username = forms.CharField(max_length=150, help_text="Letters, digits and @/./+/-/_ only")
+    password = forms.CharField(
+        label="Initial password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=" ".join(password_validation.password_validators_help_texts()),
+    )
+    password_confirm = forms.CharField(
+        label="Initial password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    field_order = ["username", "first_name", "last_name", "email", "role", "discipline", "npi"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if (
+            cleaned.get("password")
+            and cleaned.get("password_confirm") is not None
+            and cleaned["password"] != cleaned["password_confirm"]
+        ):
+            self.add_error("password_confirm", "The two passwords differ.")
+        return cleaned
+
+
+class PayerForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Payer
+        fields = [
+            "name",
+            "type",
+            "unit_rule",
+            "distinct_modifier",
+            "requires_authorization",
+            "telehealth_allowed",
+            "assistant_cosign_required",
+        ]
+        labels = {
+            "unit_rule": "Unit rule",
+            "distinct_modifier": "Distinct-service modifier",
+            "requires_authorization": "Requires prior authorization",
+            "telehealth_allowed": "Covers telehealth",
+            "assistant_cosign_required": "Assistant notes need a therapist's co-signature",
+        }
+        help_texts = {
+            "distinct_modifier": "Put on the column-2 code of an NCCI pair when services "
+            "were distinct",
+        }

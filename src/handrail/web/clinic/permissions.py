@@ -1,7 +1,8 @@
 """Who may do what. One place, so views, the API and services ask the same questions.
 
 Role rules (issue #3): a biller cannot sign notes; front desk sees no clinical notes; an
-assistant cannot establish or certify a plan of care; only clinicians document visits.
+assistant cannot establish or certify a plan of care; only clinicians document visits; only
+a clinic admin manages staff and payers (and never signs).
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ def can_manage_plan(user: User) -> bool:
 def can_sign(user: User) -> bool:
     """Sign notes: the clinicians who write them. Billers, front desk and admins never."""
     return user.role in (Role.THERAPIST, Role.ASSISTANT)
+
+
+def can_administer(user: User) -> bool:
+    """Manage the clinic's staff and payers: active clinic admins only."""
+    return user.role == Role.ADMIN and user.is_active and user.clinic_id is not None
 
 
 def require(allowed: bool, message: str) -> None:
