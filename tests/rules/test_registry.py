@@ -24,6 +24,7 @@ ENGINE_RULES = (
     "code.discipline",
     "code.not-valid-for-medicare",
     "mue.exceeded",
+    "mue.not-loaded",
     "ncci.ptp.needs-distinct",
     "ncci.ptp.never-bypassed",
     "payment.locality-not-loaded",

@@ -182,6 +182,39 @@ class EditTests:
         finding = next(f for f in result.findings if f.rule == "mue.exceeded")
         assert finding.message.startswith("97535: 9 units is over the MUE of 8 per day")
 
+    def test_it_says_which_edit_tables_it_checked(self, rules: RuleSet) -> None:
+        two_codes = [
+            {"code": "97535", "minutes": 24, "note": GOOD_97535_NOTE},
+            {"code": "97530", "minutes": 10},
+        ]
+        steps = visit(rules, lines=two_codes).explanation.steps
+        assert [step for step in steps if step.startswith(("NCCI", "MUE"))] == [
+            "NCCI PTP: no edit pair among 97535, 97530 (NCCI PTP therapy excerpt (built-in) "
+            "[unverified]); the built-in table holds only the pairs Handrail could source: "
+            "import the quarter's PTP files for full coverage",
+            "MUE units per day: 97535 1 (limit 8), 97530 1 (limit 6) (MUE Medicaid "
+            "practitioner 2026Q1 (derived) [unverified])",
+        ]
+        alone = visit(rules).explanation.steps
+        assert "NCCI PTP: 97535 billed alone: no pair to check" in alone
+
+    def test_it_says_units_were_not_checked_when_no_mue_table_covers_the_date(
+        self, rules: RuleSet
+    ) -> None:
+        # The built-in MUE table starts 2026-01-01; nothing covers 2025 until a clinic imports.
+        result = visit(rules, date="2025-12-31")
+        finding = next(f for f in result.findings if f.rule == "mue.not-loaded")
+        assert (finding.severity.value, finding.message, finding.fix) == (
+            "info",
+            "No MUE table covers 2025-12-31: units per day were not checked against MUEs",
+            "Import the CMS practitioner MUE file for that quarter with "
+            "`handrail data import mue FILE`",
+        )
+        assert "MUE: no MUE table covers 2025-12-31: units not checked" in (
+            result.explanation.steps
+        )
+        assert "mue.not-loaded" not in rule_ids(visit(rules, date="2026-01-01"))
+
 
 class CodeStatusTests:
     def test_it_refuses_97014_for_medicare(self, rules: RuleSet) -> None:

@@ -325,6 +325,10 @@ class LayeredEdits:
         return self._mue_choice[on]
 
     # EditTables
+    def release_for(self, kind: Literal["ptp", "mue"], on: date) -> Release | None:
+        loaded = self.ptp_release(on) if kind == "ptp" else self.mue_release(on)
+        return None if loaded is None else loaded.release
+
     def ptp_pairs(self, codes: Iterable[str], on: date) -> list[PtpEdit]:
         loaded = self.ptp_release(on)
         if loaded is None:

@@ -15,7 +15,7 @@ from datetime import date
 from functools import lru_cache
 
 from handrail.rules.model import Explanation, Finding, Severity, Source
-from handrail.rules.tables import EditTables, MueEdit, PtpEdit
+from handrail.rules.tables import EditTables, MueEdit, PtpEdit, Release
 
 SOURCE_PTP = "CMS NCCI procedure-to-procedure edits"
 SOURCE_MUE = "CMS medically unlikely edits"
@@ -47,6 +47,7 @@ def check_ptp(
     """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials."""
     pairs = edits.ptp_pairs(codes, on)
     if not pairs:
+        explanation.steps.append(_no_pairs_story(tuple(codes), edits.release_for("ptp", on)))
         return
     # The outcome depends only on the pairs (frozen rows, one object per release row: keyed by
     # identity, kept alive by the entry) and the two distinct-service inputs.
@@ -130,16 +131,60 @@ def check_mue(
     on: date,
     edits: EditTables,
     outcome: EditOutcome,
+    explanation: Explanation,
 ) -> None:
     """Flag codes billed past their medically unlikely edit for the day."""
+    release = edits.release_for("mue", on)
+    if release is None:
+        outcome.findings.append(_mue_not_loaded(on))
+        explanation.steps.append(f"MUE: no MUE table covers {on.isoformat()}: units not checked")
+        return
+    limits = []
     for code, units in units_by_code.items():
         edit = edits.mue(code, on)
         if edit is None:
+            limits.append(f"{code} {units} (no MUE row)")
             continue
+        limits.append(f"{code} {units} (limit {edit.max_units})")
         outcome.mue.append(edit)
         if units <= edit.max_units:
             continue
         outcome.findings.append(_mue_exceeded(code, units, edit))
+    explanation.steps.append(f"MUE units per day: {', '.join(limits)} ({_release_label(release)})")
+
+
+def _release_label(release: Release) -> str:
+    """ "MUE 2026Q3", or "... [unverified]" for a release whose source is not verified."""
+    return Source(release.label, verified=release.source.verified).label()
+
+
+@lru_cache(maxsize=1024)
+def _no_pairs_story(codes: tuple[str, ...], release: Release | None) -> str:
+    if len(codes) < 2:
+        return f"NCCI PTP: {''.join(codes) or 'no code'} billed alone: no pair to check"
+    if release is None:
+        return (
+            f"NCCI PTP: no PTP table covers the date: pairs among {', '.join(codes)} not checked"
+        )
+    story = f"NCCI PTP: no edit pair among {', '.join(codes)} ({_release_label(release)})"
+    if release.builtin:
+        story += (
+            "; the built-in table holds only the pairs Handrail could source: import the "
+            "quarter's PTP files for full coverage"
+        )
+    return story
+
+
+@lru_cache(maxsize=64)
+def _mue_not_loaded(on: date) -> Finding:
+    return Finding(
+        Severity.INFO,
+        "mue.not-loaded",
+        f"No MUE table covers {on.isoformat()}: units per day were not checked against MUEs",
+        "Import the CMS practitioner MUE file for that quarter with "
+        "`handrail data import mue FILE`",
+        Source(SOURCE_MUE),
+    )
 
 
 @lru_cache(maxsize=4096)

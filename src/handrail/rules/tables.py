@@ -151,6 +151,10 @@ class EditTables(Protocol):
 
     def mue(self, code: str, on: date) -> MueEdit | None: ...
 
+    def release_for(self, kind: Literal["ptp", "mue"], on: date) -> Release | None:
+        """The PTP or MUE release that answers for `on`, or None when none is loaded."""
+        ...
+
     def releases(self) -> Iterable[Release]: ...
 
 

@@ -311,7 +311,9 @@ def _check_edits(
         outcome=outcome,
         explanation=explanation,
     )
-    edits.check_mue(billed, on=record.date, edits=rules.edits, outcome=outcome)
+    edits.check_mue(
+        billed, on=record.date, edits=rules.edits, outcome=outcome, explanation=explanation
+    )
     return outcome
 
 
