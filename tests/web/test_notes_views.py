@@ -448,3 +448,59 @@ class AutosaveTimerRaceTests:
         assert response.status_code == 200
         line.refresh_from_db()
         assert (line.therapist_minutes, line.task) == (12, "Dressing")
+
+
+class OneSigningPageTests:
+    """/visits/<id>/note/ is the one place to sign, co-sign and add addenda; the old
+    /visits/<id>/ page redirects there and its form endpoints are gone."""
+
+    def test_it_redirects_the_old_visit_page_to_the_note(self, world: World) -> None:
+        visit = _visit(world)
+        response = world.client_for(world.ot).get(f"/visits/{visit.pk}/")
+        assert (response.status_code, response["Location"]) == (301, f"/visits/{visit.pk}/note/")
+        assert reverse("visit-detail", args=[visit.pk]) == f"/visits/{visit.pk}/"
+
+    def test_it_has_no_old_sign_cosign_or_addendum_endpoints(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        client = world.client_for(world.ot)
+        for old in ("sign", "cosign", "addenda"):
+            response = client.post(f"/visits/{visit.pk}/{old}/", {"reason": "x", "text": "y"})
+            assert (old, response.status_code) == (old, 404)
+        visit.refresh_from_db()
+        assert (visit.status, visit.addenda.count()) == (VisitStatus.DRAFT, 0)
+
+    def test_it_walks_an_assistants_note_from_draft_to_cosigned_addendum(
+        self, world: World
+    ) -> None:
+        visit = visit_create(user=world.ota, case=world.ot_case, date=world.today)
+        service_line_add(
+            user=world.ota, visit=visit, code="97535", assistant_minutes=25, **GOOD_NOTE
+        )
+        ota, ot = world.client_for(world.ota), world.client_for(world.ot)
+        note = _url("note", visit)
+        # Draft: the assistant may sign; the co-sign button and addenda are not there yet.
+        html = ota.get(note).content.decode()
+        assert f'action="{_url("sign", visit)}"' in html
+        assert _url("cosign", visit) not in html and 'id="addenda"' not in html
+        assert ota.post(_url("sign", visit))["Location"] == note
+        # Signed: the OT therapist sees the co-sign button and the addendum form.
+        html = ot.get(note).content.decode()
+        assert 'id="sign-form"' not in html
+        assert f'action="{_url("cosign", visit)}"' in html
+        assert f'action="{_url("addendum", visit)}"' in html
+        assert ot.post(_url("cosign", visit))["Location"] == note
+        # Co-signed: no more co-sign button; addenda still possible for both clinicians.
+        html = ot.get(note).content.decode()
+        assert "Co-signed by <strong>Olivia Test, OT</strong>" in html
+        assert _url("cosign", visit) not in html
+        assert f'action="{_url("addendum", visit)}"' in html
+        response = ota.post(
+            _url("addendum", visit), {"reason": "Late entry", "text": "Tolerated."}
+        )
+        assert response["Location"] == note
+        visit.refresh_from_db()
+        assert (visit.signed_by, visit.cosigned_by) == (world.ota, world.ot)
+        assert [(a.author, a.reason) for a in visit.addenda.all()] == [(world.ota, "Late entry")]
+        html = ot.get(note).content.decode()
+        assert "<em>Late entry</em>" in html and "Tolerated." in html

@@ -30,6 +30,7 @@ def _pages(world: World, visit_id: int) -> list[str]:
         reverse("plan-create", args=[world.ot_case.pk]),
         reverse("visit-start", args=[world.ot_case.pk]),
         reverse("visit-detail", args=[visit_id]),
+        reverse("notes:note", args=[visit_id]),
     ]
 
 
@@ -79,7 +80,9 @@ class ClinicIsolationTests:
         visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
         client = world.client_for(world.outsider)
         assert client.get(f"/api/visits/{visit.pk}").status_code == 404
-        assert client.get(reverse("visit-detail", args=[visit.pk])).status_code == 404
+        assert client.get(reverse("notes:note", args=[visit.pk])).status_code == 404
+        response = client.get(reverse("visit-detail", args=[visit.pk]), follow=True)
+        assert response.status_code == 404
 
 
 class RoleTests:
@@ -87,7 +90,7 @@ class RoleTests:
         visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
         service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=25)
         client = world.client_for(world.biller)
-        assert client.post(reverse("visit-sign", args=[visit.pk])).status_code == 403
+        assert client.post(reverse("notes:sign", args=[visit.pk])).status_code == 403
         response = client.post(f"/api/visits/{visit.pk}/sign", HTTP_X_CSRFTOKEN="x")
         assert response.status_code == 403
         visit.refresh_from_db()
@@ -101,7 +104,9 @@ class RoleTests:
         page = client.get(reverse("patient-detail", args=[world.patient.pk])).content.decode()
         assert "Right CVA ADLs" not in page and "I69.351" not in page
         assert "Clinical records are not shown to your role." in page
-        assert client.get(reverse("visit-detail", args=[visit.pk])).status_code == 403
+        assert client.get(reverse("notes:note", args=[visit.pk])).status_code == 403
+        response = client.get(reverse("visit-detail", args=[visit.pk]), follow=True)
+        assert response.status_code == 403
         assert client.get(reverse("case-detail", args=[world.ot_case.pk])).status_code == 403
         assert client.get(f"/api/visits/{visit.pk}").status_code == 403
         assert client.get(f"/api/patients/{world.patient.pk}").json()["cases"] == []

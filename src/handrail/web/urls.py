@@ -25,10 +25,8 @@ urlpatterns = [
     path("cases/<int:case_id>/plan/new/", care.plan_create_view, name="plan-create"),
     path("plans/<int:plan_id>/certify/", care.plan_certify_view, name="plan-certify"),
     path("cases/<int:case_id>/visits/new/", visits.visit_start_view, name="visit-start"),
+    # The old read-only visit page: a redirect to the note page, kept for bookmarks.
     path("visits/<int:visit_id>/", visits.visit_detail_view, name="visit-detail"),
-    path("visits/<int:visit_id>/sign/", visits.visit_sign_view, name="visit-sign"),
-    path("visits/<int:visit_id>/cosign/", visits.visit_cosign_view, name="visit-cosign"),
-    path("visits/<int:visit_id>/addenda/", visits.visit_addendum_view, name="visit-addendum"),
     path("visits/", include("handrail.web.notes.urls")),
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),

@@ -8,8 +8,3 @@ from handrail.web.visits.models import VisitType
 class VisitStartForm(forms.Form):
     date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     visit_type = forms.ChoiceField(choices=VisitType.choices, initial=VisitType.TREATMENT)
-
-
-class AddendumForm(forms.Form):
-    reason = forms.CharField(max_length=200)
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
