@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -273,6 +274,22 @@ class BatchCommandTests:
         assert code == 0
         assert json.loads(out)["result"]["total_units"] == 3
         assert "1 visits (1 evaluated, 0 with errors)" in err
+
+    def test_it_gives_the_garbage_collector_back_as_it_found_it(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        # The batch pauses the cyclic collector (commands.COLLECT_EVERY); the engine test
+        # tests/rules/test_visit.py::NoCycleTests shows evaluating visits makes no cycles.
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps(json.loads(EXAMPLE.read_text())) + "\nnot json\n")
+        run_json(capsys, "batch", str(source), "-o", str(tmp_path / "out.jsonl"))
+        assert gc.isenabled() and gc.get_freeze_count() == 0
+        gc.disable()
+        try:
+            run_json(capsys, "batch", str(source), "-o", str(tmp_path / "out.jsonl"))
+            assert gc.isenabled() is False
+        finally:
+            gc.enable()
 
 
 class DataCommandTests:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import gc
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -345,3 +348,31 @@ class BadInputTests:
             "warning",
             "Priced at national rates: no ZIP-to-locality file is loaded",
         )
+
+
+class NoCycleTests:
+    def test_evaluating_visits_good_or_bad_leaves_no_reference_cycles(
+        self, rules: RuleSet
+    ) -> None:
+        # `handrail batch` pauses the cyclic garbage collector and relies on this.
+        scenarios = sorted((Path(__file__).parent / "scenarios").glob("*.json"))
+        records: list[Any] = [json.loads(path.read_text()) for path in scenarios]
+        records += [{"date": "2026-01-05"}, {"date": "2026-13-01", "lines": []}, [], "x"]
+        for record in records:  # fill the caches first: they are meant to live on
+            _evaluate_or_error(record, rules)
+        gc.collect()
+        gc.disable()
+        try:
+            answers = [_evaluate_or_error(record, rules) for record in records * 2]
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
+        assert sum("error" in answer for answer in answers) == 8
+        assert len(answers) == 2 * (len(scenarios) + 4)
+
+
+def _evaluate_or_error(record: Any, rules: RuleSet) -> dict[str, Any]:
+    try:
+        return evaluate_visit(visit_record_from_dict(record), rules).to_dict()
+    except RuleInputError as error:
+        return {"error": error.field}
