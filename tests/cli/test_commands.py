@@ -297,7 +297,8 @@ class DataCommandTests:
         doc = run_json(capsys, "data", "status")
         labels = {(r["kind"], r["label"]) for r in doc["releases"]}
         assert {("pfs", "RVU25D"), ("pfs", "RVU26C")} <= labels
-        assert {r["kind"] for r in doc["releases"]} == {"pfs", "ptp", "mue"}  # no CMS file copies
+        # No copies of CMS files: the fee schedule, edit excerpts and the packaged ICD-10-CM.
+        assert {r["kind"] for r in doc["releases"]} == {"pfs", "ptp", "mue", "icd10cm"}
         import_locality_files(capsys)
         doc = run_json(capsys, "data", "status")
         imported = {(r["kind"], r["label"]) for r in doc["releases"] if r["origin"] == "imported"}

@@ -32,8 +32,18 @@ class DataStatusTests:
                 83,
                 "built-in",
             ),
+            (
+                "icd10cm",
+                "ICD-10-CM FY2026 (April 2026 update, simple-icd-10-cm 1.5.0)",
+                date(2025, 10, 1),
+                98_186,  # categories, subcategories and codes of FY2026 (April update)
+                "built-in",
+            ),
         ]
         assert not tmp_path.joinpath("official-data.sqlite3").exists()
+        assert [path.name for path in tmp_path.joinpath("cache").iterdir()] == [
+            "icd10cm-packaged-1.5.0-v1.json"
+        ]
 
     def test_it_lists_an_import_next_to_the_builtin_release(self, tmp_path: Path) -> None:
         path = write_pfs(tmp_path / "PPRRVU2026_Jul_nonQPP.csv", [pfs_row("97535")])

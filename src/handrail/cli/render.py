@@ -107,13 +107,13 @@ def data_import(doc: dict[str, Any]) -> str:
 def data_status(releases: list[dict[str, Any]]) -> str:
     if not releases:
         return "No data releases loaded.\n"
-    header = f"{'kind':<8} {'release':<58} {'effective':<24} {'rows':>7}  origin"
+    header = f"{'kind':<8} {'release':<62} {'effective':<24} {'rows':>7}  origin"
     lines = ["Loaded data releases (imported ones win over built-in ones):", header]
     for release in releases:
         span = f"{release['effective_from']}..{release.get('effective_to') or ''}"
         label = str(release["label"]) + ("" if release.get("verified", True) else " [unverified]")
         lines.append(
-            f"{release['kind']:<8} {label:<58} {span:<24} {release['rows']:>7,}  "
+            f"{release['kind']:<8} {label:<62} {span:<24} {release['rows']:>7,}  "
             f"{release['origin']} {str(release.get('sha256') or '')[:12]}"
         )
     return "\n".join(lines) + "\n"

@@ -214,6 +214,10 @@ class PackagedIcd10Cm:
             )
         return self._release_label
 
+    def code_count(self) -> int:
+        """How many categories, subcategories and codes the release has (reads the index)."""
+        return len(self._code_index().codes)
+
     @staticmethod
     def covers(on: date) -> bool:
         """True for dates of service in fiscal year 2026 (2025-10-01 through 2026-09-30)."""

@@ -17,7 +17,7 @@ from handrail.officialdata.providers import (
     LoadedRelease,
     packaged_diagnoses,
 )
-from handrail.officialdata.store import connect_for_read
+from handrail.officialdata.store import CACHE_FOLDER, connect_for_read
 from handrail.officialdata.store import data_dir as resolve_data_dir
 from handrail.rules.model import Source
 from handrail.rules.ruleset import RuleSet
@@ -65,10 +65,6 @@ def loaded_releases(db: Database | None) -> dict[TableKind, list[LoadedRelease]]
                 )
             )
     return by_kind
-
-
-# Derived files that can be rebuilt at any time (the packaged ICD-10-CM index) live here.
-CACHE_FOLDER = "cache"
 
 
 def load_ruleset(*, data_dir: Path | str | None = None) -> RuleSet:

@@ -17,6 +17,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from handrail.officialdata import icd10cm_packaged
 from handrail.officialdata.builtin import builtin_tables
 from handrail.officialdata.errors import OfficialDataError
 from handrail.officialdata.files import (
@@ -32,7 +33,13 @@ from handrail.officialdata.icd10cm import parse_icd10cm
 from handrail.officialdata.mue import parse_mue
 from handrail.officialdata.pfs import parse_pfs
 from handrail.officialdata.ptp import parse_ptp, ptp_files
-from handrail.officialdata.store import ROW_COLUMNS, connect_for_read, connect_for_write
+from handrail.officialdata.store import (
+    CACHE_FOLDER,
+    ROW_COLUMNS,
+    connect_for_read,
+    connect_for_write,
+)
+from handrail.officialdata.store import data_dir as resolve_data_dir
 from handrail.officialdata.zip5 import parse_zip5
 from handrail.rules.catalog import CATALOG
 from handrail.rules.tables import TableKind
@@ -308,6 +315,7 @@ def data_status(*, data_dir: Path | str | None = None) -> list[ReleaseStatus]:
         )
         for table in builtin_tables()
     ]
+    statuses.append(_packaged_icd_status(data_dir))
     conn = connect_for_read(data_dir)
     if conn is not None:
         try:
@@ -317,6 +325,25 @@ def data_status(*, data_dir: Path | str | None = None) -> list[ReleaseStatus]:
     order = {kind: position for position, kind in enumerate(KINDS)}
     statuses.sort(key=lambda s: (order[s.kind], s.effective_from, not s.builtin, s.label))
     return statuses
+
+
+def _packaged_icd_status(data_dir: Path | str | None) -> ReleaseStatus:
+    """The ICD-10-CM release packaged in simple-icd-10-cm: the code set used for dates no
+    imported CDC release covers. Counting its codes reads (or, once, builds) its index."""
+    codes = icd10cm_packaged.PackagedIcd10Cm(resolve_data_dir(data_dir) / CACHE_FOLDER)
+    return ReleaseStatus(
+        kind="icd10cm",
+        label=codes.release_label,
+        effective_from=icd10cm_packaged.RELEASE_FROM,
+        effective_to=icd10cm_packaged.RELEASE_TO,
+        rows=codes.code_count(),
+        sha256="",
+        builtin=True,
+        imported_at=None,
+        file_name=icd10cm_packaged.EXPECTED_DATA_FILE,
+        note="packaged in simple-icd-10-cm; codes of the April 1 update count for the whole "
+        "fiscal year",
+    )
 
 
 def _imported_status(conn: sqlite3.Connection) -> Iterator[ReleaseStatus]:

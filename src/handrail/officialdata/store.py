@@ -102,6 +102,11 @@ CREATE INDEX IF NOT EXISTS icd10cm_row_code ON icd10cm_row (release_id, code);
 """
 
 
+# Inside the data folder: derived files that can be rebuilt at any time (the packaged
+# ICD-10-CM index).
+CACHE_FOLDER = "cache"
+
+
 def data_dir(override: Path | str | None = None) -> Path:
     if override is not None:
         return Path(override)
