@@ -332,6 +332,21 @@ class BadInputTests:
             "such ZIPs are priced from the ZIP9 file",
         )
 
+    def test_it_prices_one_zip_with_the_gpcis_of_each_date_s_year(
+        self, local_rules: RuleSet
+    ) -> None:
+        # Locality answers are cached per year and release: the year boundary must show.
+        sources = [
+            visit(local_rules, date=day, zip="90012").payment.locality.source
+            for day in ("2025-12-31", "2026-01-01", "2025-06-30", "2026-12-31")
+        ]
+        assert sources == [
+            "GPCI2025; ZIP5 2025Q4",
+            "GPCI2026; ZIP5 2025Q4",
+            "GPCI2025; ZIP5 2025Q4",
+            "GPCI2026; ZIP5 2025Q4",
+        ]
+
     def test_it_does_not_warn_for_a_zip_in_one_locality(self, local_rules: RuleSet) -> None:
         result = visit(local_rules, zip="62701")
         assert "payment.zip-spans-localities" not in rule_ids(result)

@@ -285,6 +285,13 @@ class LayeredFeeSchedule:
         loaded = self.zip5_release(on)
         return None if loaded is None else self._zips.get(loaded, (zip5.strip()[:5],))
 
+    def locality_releases(self, on: date) -> tuple[Release | None, Release | None]:
+        gpci, zip5 = self.gpci_release(on), self.zip5_release(on)
+        return (
+            None if gpci is None else gpci.release,
+            None if zip5 is None else zip5.release,
+        )
+
     def releases(self) -> Iterable[Release]:
         return [c.release for c in (*self._pfs, *self._gpci, *self._zip5)]
 

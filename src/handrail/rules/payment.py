@@ -89,7 +89,9 @@ class PricingLocality:
         )
 
 
-_LOCALITY_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], PricingLocality]] = (
+# (the answer, the GPCI and ZIP releases it was made from: kept alive while it is cached)
+_LocalityEntry = tuple[PricingLocality, object, object]
+_LOCALITY_CACHE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], _LocalityEntry]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -99,23 +101,33 @@ def resolve_locality(
 ) -> PricingLocality:
     """The GPCIs to price with: a MAC-locality, a ZIP code's locality, or national."""
     last_fees, last_cache = _LAST_LOCALITY_CACHE
-    cache: dict[tuple[Any, ...], PricingLocality] = last_cache
+    cache: dict[tuple[Any, ...], _LocalityEntry] = last_cache
     if last_fees() is not fees:  # a batch asks with one provider: skip the weak-key lookup
         try:
             cache = _LOCALITY_CACHE.setdefault(fees, {})
         except TypeError:  # a table provider that cannot be weakly referenced: no caching
             return _resolve_locality(fees, on, locality=locality, zip5=zip5)
         _LAST_LOCALITY_CACHE[:] = [weakref.ref(fees), cache]
-    key = (on, locality, zip5)
+    # The answer depends on the date only through the year (which GPCI file must be loaded,
+    # named in messages) and the two releases in force; keyed so, a year of visits at one ZIP
+    # shares one entry. The entry keeps the releases alive, so their ids are not reused.
+    gpci, zip_release = fees.locality_releases(on)
+    key = (on.year, id(gpci), id(zip_release), locality, zip5)
     found = cache.get(key)
     if found is None:
-        found = _resolve_locality(fees, on, locality=locality, zip5=zip5)
-        # One object per distinct locality value: the per-day answers of a year share it,
-        # so caches further down (price_lines) can key on its identity.
-        found = cache[key] = _CANONICAL_LOCALITIES.setdefault(found, found)
-    return found
+        place = _resolve_locality(fees, on, locality=locality, zip5=zip5)
+        # One object per distinct locality value, so caches further down (price_lines) can
+        # key on its identity.
+        place = _CANONICAL_LOCALITIES.setdefault(place, place)
+        if len(cache) >= MAX_CACHED_LOCALITIES:
+            cache.clear()
+        found = cache[key] = (place, gpci, zip_release)
+    return found[0]
 
 
+# Made-up ZIPs and localities in input answer with errors, not entries; this bounds the
+# valid ones (about 43,000 ZIPs and 109 localities per year).
+MAX_CACHED_LOCALITIES = 100_000
 _CANONICAL_LOCALITIES: dict[PricingLocality, PricingLocality] = {}
 # The provider asked last (weakly held) and its cache.
 _LAST_LOCALITY_CACHE: list[Any] = [lambda: None, {}]

@@ -139,6 +139,13 @@ class FeeScheduleTables(Protocol):
 
     def locality_for_zip(self, zip5: str, on: date) -> ZipLocality | None: ...
 
+    def locality_releases(self, on: date) -> tuple[Release | None, Release | None]:
+        """The GPCI and ZIP-to-locality releases that answer for `on` (None: none loaded).
+
+        Every date they serve alike gets the same locality answers, so callers can cache
+        answers per release instead of per day."""
+        ...
+
     def releases(self) -> Iterable[Release]: ...
 
 
