@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from handrail.rules.catalog import CATALOG, SOURCE_CAREGIVER_CODES, TimeRule, code_spec
 from handrail.rules.model import Explanation, Source
@@ -27,6 +28,7 @@ SOURCE_CMS_TOTAL_TIME = Source("CMS Pub 100-04 ch.5 §20.2")
 SOURCE_PER_CODE = Source(
     "AMA CPT time rule (unit attained past the midpoint), as applied per code by commercial payers"
 )
+_CMS_LABEL = SOURCE_CMS_TOTAL_TIME.label()
 UNIT_MINUTES = 15
 MIDPOINT_MINUTES = 8
 CAREGIVER_FIRST_CODE = "97550"
@@ -103,50 +105,27 @@ def merge_minutes(items: Sequence[tuple[str, int]]) -> list[CodeMinutes]:
 
 def apply_units(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
     """Units of every code of one patient's day under `rule` ("cms" or "per-code")."""
-    # Keyed on plain (code, minutes) pairs: hashing them is much cheaper than hashing the
-    # CodeMinutes dataclasses, and they are everything the result depends on.
-    key = (tuple([(item.code, item.minutes) for item in items]), rule)
-    cached = _UNITS.get(key)
-    if cached is None:
-        if len(_UNITS) >= MAX_CACHED_DAYS:
-            _UNITS.clear()
-        cached = _UNITS[key] = _apply_units_uncached(items, rule)
-    # A fresh copy: the cached result is shared and must never be changed by a caller.
-    return UnitsResult(
-        cached.rule,
-        cached.total_timed_minutes,
-        cached.total_timed_units,
-        list(cached.codes),
-        Explanation(list(cached.explanation.steps)),
-        cached.tie_broken,
-    )
-
-
-# A pure function of its arguments, and days repeat the same code/minute mixes. Kept small:
-# on the 200,000-visit benchmark (134,348 distinct mixes) 65,536 entries hit 26% of days for
-# about 80 MB, 4,096 entries hit 12% for about 5 MB, and a miss costs only a few microseconds.
-MAX_CACHED_DAYS = 4_096
-_UNITS: dict[tuple[tuple[tuple[str, int], ...], UnitRule], UnitsResult] = {}
-
-
-def _time_rule(code: str) -> TimeRule:
-    # The catalog's own spelling is the common case; code_spec normalises or explains.
-    spec = CATALOG.get(code) or code_spec(code)
-    return spec.time_rule
-
-
-def _apply_units_uncached(items: Sequence[CodeMinutes], rule: UnitRule) -> UnitsResult:
+    # No cache of whole days: on the benchmark's 200,000 visits, 134,348 minute mixes are
+    # distinct, and computing a day (sentences cached per code and minutes) costs less than
+    # a cache lookup plus the copy a shared result would need.
     timed = [item for item in items if _time_rule(item.code) is TimeRule.TIMED_15]
     total_timed = sum(item.minutes for item in timed)
     if rule == "cms":
         result = _cms_total_time(timed, total_timed)
     else:
         result = _per_code(timed, total_timed)
-    _add_untimed(items, result)
-    _add_caregiver(items, result)
-    order = {item.code: index for index, item in enumerate(items)}
-    result.codes.sort(key=lambda unit: order.get(unit.code, len(order)))
+    if len(timed) < len(items):
+        _add_untimed(items, result)
+        _add_caregiver(items, result)
+        order = {item.code: index for index, item in enumerate(items)}
+        result.codes.sort(key=lambda unit: order.get(unit.code, len(order)))
     return result
+
+
+def _time_rule(code: str) -> TimeRule:
+    # The catalog's own spelling is the common case; code_spec normalises or explains.
+    spec = CATALOG.get(code) or code_spec(code)
+    return spec.time_rule
 
 
 # CMS total-time rule (Pub 100-04 ch.5 §20.2)
@@ -156,18 +135,12 @@ def _cms_total_time(timed: Sequence[CodeMinutes], total: int) -> UnitsResult:
     if not timed:
         return UnitsResult("cms", 0, 0, [], explanation)
     parts = " + ".join(f"{item.code} {item.minutes}" for item in timed)
-    explanation.add(
+    explanation.steps.append(
         f"CMS total-time rule: timed minutes {parts} = {total} minutes; "
-        f"{_minutes_band(total_units)} = {total_units} unit(s) in all",
-        SOURCE_CMS_TOTAL_TIME,
+        f"{_minutes_band(total_units)} = {total_units} unit(s) in all ({_CMS_LABEL})"
     )
     full = {item.code: item.minutes // UNIT_MINUTES for item in timed}
-    for item in timed:
-        left = item.minutes - full[item.code] * UNIT_MINUTES
-        explanation.add(
-            f"{item.code}: {item.minutes} min = {full[item.code]} full 15-minute unit(s), "
-            f"{left} min left over"
-        )
+    explanation.steps.extend(_full_units_story(item.code, item.minutes) for item in timed)
     remaining = total_units - sum(full.values())
     units = dict(full)
     tie_broken = False
@@ -184,6 +157,12 @@ def _cms_total_time(timed: Sequence[CodeMinutes], total: int) -> UnitsResult:
         explanation.add("Under 8 timed minutes in the day: no timed unit is billable")
     codes = [CodeUnits(item.code, item.minutes, units[item.code]) for item in timed]
     return UnitsResult("cms", total, total_units, codes, explanation, tie_broken)
+
+
+@lru_cache(maxsize=4096)
+def _full_units_story(code: str, minutes: int) -> str:
+    full, left = divmod(minutes, UNIT_MINUTES)
+    return f"{code}: {minutes} min = {full} full 15-minute unit(s), {left} min left over"
 
 
 def _explain_remainders(
@@ -215,13 +194,17 @@ def _per_code(timed: Sequence[CodeMinutes], total: int) -> UnitsResult:
     for item in timed:
         units = units_for_minutes(item.minutes)
         codes.append(CodeUnits(item.code, item.minutes, units))
-        explanation.add(
-            f"Per-code rule: {item.code} {item.minutes} min is {_minutes_band(units)} "
-            f"= {units} unit(s)",
-            SOURCE_PER_CODE,
-        )
+        explanation.steps.append(_per_code_story(item.code, item.minutes, units))
     timed_units = sum(code.units for code in codes)
     return UnitsResult("per-code", total, timed_units, codes, explanation)
+
+
+@lru_cache(maxsize=4096)
+def _per_code_story(code: str, minutes: int, units: int) -> str:
+    return (
+        f"Per-code rule: {code} {minutes} min is {_minutes_band(units)} = {units} unit(s) "
+        f"({SOURCE_PER_CODE.label()})"
+    )
 
 
 # Untimed codes: one unit per day
