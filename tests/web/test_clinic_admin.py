@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from handrail.web.audit.models import AuditEvent
 from handrail.web.care.models import Authorization
-from handrail.web.clinic.admin_services import npi_is_valid, staff_update
+from handrail.web.clinic.admin_services import npi_is_valid, staff_create, staff_update
 from handrail.web.clinic.models import Payer, User
 from handrail.web.clinic.services import payer_create, user_create
 from handrail.web.visits.services import visit_create
@@ -190,6 +190,14 @@ class StaffCreateTests:
                 },
             ),
             (
+                {"first_name": "", "password": "12345678901234", "password_confirm": "x"},
+                {
+                    "first_name": ["This field is required."],
+                    "password": ["This password is entirely numeric."],
+                    "password_confirm": ["The two passwords differ."],
+                },
+            ),
+            (
                 {"password": "ninanewhire1", "password_confirm": "ninanewhire1"},
                 {"password": ["The password is too similar to the last name."]},
             ),
@@ -239,6 +247,16 @@ class StaffCreateTests:
         assert not User.objects.filter(username__in=["nina", "nina newhire"]).exists()
         assert User.objects.filter(clinic=world.clinic).count() == 6
         assert _events("user") == []
+
+    def test_it_checks_the_password_in_the_service_too(self, world: World) -> None:
+        with pytest.raises(ValidationError) as caught:
+            staff_create(user=world.admin, username="nina", password="short", role="biller")
+        assert caught.value.message_dict == {
+            "password": ["This password is too short. It must contain at least 12 characters."]
+        }
+        with pytest.raises(PermissionDenied):
+            staff_create(user=world.pt, username="nina", password=NEW_PASSWORD, role="biller")
+        assert not User.objects.filter(username="nina").exists()
 
 
 class StaffUpdateTests:

@@ -7,7 +7,7 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
-from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role
+from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role, User
 from handrail.web.clinic.throttle import (
     login_failure_record,
     login_failures_clear,
@@ -104,12 +104,21 @@ class StaffCreateForm(StaffEditForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if (
-            cleaned.get("password")
-            and cleaned.get("password_confirm") is not None
-            and cleaned["password"] != cleaned["password_confirm"]
-        ):
+        password = cleaned.get("password")
+        if password and cleaned.get("password_confirm") not in (None, password):
             self.add_error("password_confirm", "The two passwords differ.")
+        if password:
+            # Said together with the other fields' errors; the service checks it again.
+            candidate = User(
+                username=cleaned.get("username", ""),
+                first_name=cleaned.get("first_name", ""),
+                last_name=cleaned.get("last_name", ""),
+                email=cleaned.get("email", ""),
+            )
+            try:
+                password_validation.validate_password(password, user=candidate)
+            except ValidationError as exc:
+                self.add_error("password", exc.messages)
         return cleaned
 
 
