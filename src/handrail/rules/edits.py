@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from handrail.rules.model import Explanation, Finding, Severity, Source
 from handrail.rules.tables import EditTables, MueEdit, PtpEdit, Release
@@ -47,7 +48,7 @@ def check_ptp(
     """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials."""
     pairs = edits.ptp_pairs(codes, on)
     if not pairs:
-        explanation.steps.append(_no_pairs_story(tuple(codes), edits.release_for("ptp", on)))
+        explanation.steps.append(_no_pairs_step(tuple(codes), edits.release_for("ptp", on)))
         return
     # The outcome depends only on the pairs (frozen rows, one object per release row: keyed by
     # identity, kept alive by the entry) and the two distinct-service inputs.
@@ -139,18 +140,40 @@ def check_mue(
         outcome.findings.append(_mue_not_loaded(on))
         explanation.steps.append(f"MUE: no MUE table covers {on.isoformat()}: units not checked")
         return
-    limits = []
+    # The answer depends only on the units per code and the release (one object per release,
+    # kept alive by the entry so its id is not reused); days repeat the same few mixes.
+    key = (tuple(units_by_code.items()), id(release))
+    found = _MUE_OUTCOMES.get(key)
+    if found is None:
+        if len(_MUE_OUTCOMES) >= MAX_CACHED_OUTCOMES:
+            _MUE_OUTCOMES.clear()
+        found = _MUE_OUTCOMES[key] = (*_mue_outcome(units_by_code, on, edits, release), release)
+    limits, findings, story, _ = found
+    outcome.mue.extend(limits)
+    outcome.findings.extend(findings)
+    explanation.steps.append(story)
+
+
+def _mue_outcome(
+    units_by_code: Mapping[str, int], on: date, edits: EditTables, release: Release
+) -> tuple[tuple[MueEdit, ...], tuple[Finding, ...], str]:
+    limits: list[MueEdit] = []
+    findings: list[Finding] = []
+    said: list[str] = []
     for code, units in units_by_code.items():
         edit = edits.mue(code, on)
         if edit is None:
-            limits.append(f"{code} {units} (no MUE row)")
+            said.append(f"{code} {units} (no MUE row)")
             continue
-        limits.append(f"{code} {units} (limit {edit.max_units})")
-        outcome.mue.append(edit)
-        if units <= edit.max_units:
-            continue
-        outcome.findings.append(_mue_exceeded(code, units, edit))
-    explanation.steps.append(f"MUE units per day: {', '.join(limits)} ({_release_label(release)})")
+        said.append(f"{code} {units} (limit {edit.max_units})")
+        limits.append(edit)
+        if units > edit.max_units:
+            findings.append(_mue_exceeded(code, units, edit))
+    story = f"MUE units per day: {', '.join(said)} ({_release_label(release)})"
+    return tuple(limits), tuple(findings), story
+
+
+_MUE_OUTCOMES: dict[tuple[object, ...], tuple[Any, ...]] = {}
 
 
 def _release_label(release: Release) -> str:
@@ -158,7 +181,21 @@ def _release_label(release: Release) -> str:
     return Source(release.label, verified=release.source.verified).label()
 
 
-@lru_cache(maxsize=1024)
+def _no_pairs_step(codes: tuple[str, ...], release: Release | None) -> str:
+    # Keyed by the release's identity (hashing a Release hashes all its fields); the entry
+    # keeps the release alive, so the id is not reused while the entry exists.
+    key = (codes, id(release))
+    found = _NO_PAIR_STEPS.get(key)
+    if found is None:
+        if len(_NO_PAIR_STEPS) >= MAX_CACHED_OUTCOMES:
+            _NO_PAIR_STEPS.clear()
+        found = _NO_PAIR_STEPS[key] = (_no_pairs_story(codes, release), release)
+    return found[0]
+
+
+_NO_PAIR_STEPS: dict[tuple[tuple[str, ...], int], tuple[str, Release | None]] = {}
+
+
 def _no_pairs_story(codes: tuple[str, ...], release: Release | None) -> str:
     if len(codes) < 2:
         return f"NCCI PTP: {''.join(codes) or 'no code'} billed alone: no pair to check"
