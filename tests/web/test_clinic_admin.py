@@ -143,7 +143,7 @@ class StaffListTests:
         usernames = [user.username for user in response.context["staff"]]
         assert usernames == ["admin", "bill", "fran", "olivia", "oscar", "paula"]
         page = response.content.decode()
-        assert 'id="staff-oscar"' in page and "otto" not in page
+        assert 'id="user-oscar"' in page and "otto" not in page
         assert "Therapy assistant" in page
 
 
