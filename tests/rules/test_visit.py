@@ -219,6 +219,97 @@ class EditTests:
         assert "mue.not-loaded" not in rule_ids(visit(rules, date="2026-01-01"))
 
 
+class SameDayTests:
+    """Lines of the patient's other visits that day (another discipline's note): one MPPR,
+    NCCI pairs and MUE units per patient per day. BASE bills 97535 x2 (24 min, OT, 2026)."""
+
+    def test_it_keeps_the_full_pe_unit_when_the_other_visit_has_less_pe(
+        self, rules: RuleSet
+    ) -> None:
+        result = visit(rules, same_day=[{"code": "97110", "units": 2}])  # PE 0.41 < 0.51
+        assert lines(result) == [("97535", 2, "GO", 56.28)]  # $32.40 + $23.88
+
+    def test_it_gives_the_full_pe_unit_to_the_other_visit_with_more_pe(
+        self, rules: RuleSet
+    ) -> None:
+        result = visit(rules, same_day=[{"code": "97530", "units": 1}])  # PE 0.60 > 0.51
+        assert lines(result) == [("97535", 2, "GO", 47.76)]  # 2 x $23.88, half PE each
+        assert (
+            "MPPR: 97530, billed in another visit the same day, has the highest practice "
+            "expense and keeps the day's one full-PE unit; every 'always therapy' unit of this "
+            "visit is paid with 50% of its practice expense (CMS Therapy Services page: therapy "
+            "MPPR, 50% of PE after the highest-PE unit)"
+        ) in result.explanation.steps
+
+    def test_a_tie_goes_to_the_visit_billed_first(self, rules: RuleSet) -> None:
+        result = visit(rules, same_day=[{"code": "97535", "units": 1}])
+        assert lines(result) == [("97535", 2, "GO", 47.76)]
+
+    def test_it_lists_the_other_visits_lines_in_the_explanation(self, rules: RuleSet) -> None:
+        same_day = [
+            {"code": "97110", "units": 2},
+            {"code": "97530", "units": 1, "assistant": True},
+        ]
+        steps = visit(rules, same_day=same_day).explanation.steps
+        assert (
+            "Same day, other visits: 97110 x2, 97530 x1 (CQ/CO); counted for NCCI pairs, MUE "
+            "units per day and the therapy MPPR (CMS Therapy Services page: MPPR per patient "
+            "per day across disciplines and settings; NCCI and MUE edits apply per date of "
+            "service)"
+        ) in steps
+
+    def test_a_column_2_code_here_pairs_with_a_column_1_code_of_another_visit(
+        self, rules: RuleSet
+    ) -> None:
+        here = [{"code": "97530", "minutes": 15}]
+        result = visit(rules, lines=here, same_day=[{"code": "97140", "units": 1}])
+        finding = next(f for f in result.findings if f.rule == "ncci.ptp.needs-distinct")
+        assert finding.message == (
+            "97530 pairs with 97140 (97140 billed in another visit) (NCCI modifier indicator "
+            "1): without 59 the 97530 line will deny"
+        )
+        distinct = visit(
+            rules, lines=here, same_day=[{"code": "97140", "units": 1}], distinct_services=True
+        )
+        assert lines(distinct)[0][:3] == ("97530", 1, "GO:59")
+
+    def test_a_column_2_code_of_another_visit_is_that_visit_s_to_fix(self, rules: RuleSet) -> None:
+        here = [{"code": "97140", "minutes": 15}]
+        result = visit(
+            rules, discipline="PT", lines=here, same_day=[{"code": "97530", "units": 1}]
+        )
+        assert not rule_ids(result) & {"ncci.ptp.needs-distinct", "ncci.ptp.never-bypassed"}
+        assert lines(result)[0][2] == "GP"
+
+    def test_it_counts_the_other_visits_units_against_the_mue(self, rules: RuleSet) -> None:
+        result = visit(rules, same_day=[{"code": "97535", "units": 7}])
+        finding = next(f for f in result.findings if f.rule == "mue.exceeded")
+        assert finding.message.startswith("97535: 9 units is over the MUE of 8 per day")
+        assert "mue.exceeded" not in rule_ids(
+            visit(rules, same_day=[{"code": "97535", "units": 6}])
+        )
+
+    @pytest.mark.parametrize(
+        ("same_day", "field", "text"),
+        [
+            ("97110", "same_day", "must be a list of lines"),
+            ([{"units": 1}], "same_day[0].code", "is required"),
+            ([{"code": "99999", "units": 1}], "same_day[0].code", "99999"),
+            ([{"code": "97110"}], "same_day[0].units", "must be a whole number of units"),
+            ([{"code": "97110", "units": True}], "same_day[0].units", "must be a whole number"),
+            ([{"code": "97110", "units": -1}], "same_day[0].units", "from 0 to 96"),
+            ([{"code": "97110", "units": 1, "assistant": "yes"}], "same_day[0].assistant", ""),
+        ],
+    )
+    def test_it_names_the_field_of_a_bad_same_day_line(
+        self, rules: RuleSet, same_day: Any, field: str, text: str
+    ) -> None:
+        with pytest.raises(RuleInputError) as error:
+            visit(rules, same_day=same_day)
+        assert error.value.field == field
+        assert text in error.value.message
+
+
 class CodeStatusTests:
     def test_it_refuses_97014_for_medicare(self, rules: RuleSet) -> None:
         result = visit(rules, lines=[{"code": "97014", "minutes": 15}])

@@ -44,20 +44,31 @@ def check_ptp(
     distinct_modifier: str,
     outcome: EditOutcome,
     explanation: Explanation,
+    here: frozenset[str] | None = None,
 ) -> None:
-    """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials."""
+    """Find PTP pairs among the day's codes and decide 59/X-modifiers or denials.
+
+    `here` are the codes of the visit being evaluated when `codes` also holds the patient's
+    other visits that day: only pairs whose column-2 code is billed here concern this visit
+    (a column-2 code of another visit is that visit's to modifier or lose).
+    """
     pairs = edits.ptp_pairs(codes, on)
+    elsewhere: frozenset[str] = frozenset()
+    if here is not None:
+        pairs = [pair for pair in pairs if pair.column2 in here]
+        elsewhere = frozenset(code for code in codes if code not in here)
     if not pairs:
         explanation.steps.append(_no_pairs_step(tuple(codes), edits.release_for("ptp", on)))
         return
     # The outcome depends only on the pairs (frozen rows, one object per release row: keyed by
-    # identity, kept alive by the entry) and the two distinct-service inputs.
-    key = (tuple(map(id, pairs)), distinct_services, distinct_modifier)
+    # identity, kept alive by the entry), the two distinct-service inputs and which column-1
+    # codes were billed in another visit.
+    key = (tuple(map(id, pairs)), distinct_services, distinct_modifier, elsewhere)
     found = _PTP_OUTCOMES.get(key)
     if found is None:
         fresh = EditOutcome()
         steps = Explanation()
-        _check_pairs(pairs, distinct_services, distinct_modifier, fresh, steps)
+        _check_pairs(pairs, distinct_services, distinct_modifier, fresh, steps, elsewhere)
         if len(_PTP_OUTCOMES) >= MAX_CACHED_OUTCOMES:
             _PTP_OUTCOMES.clear()
         found = _PTP_OUTCOMES[key] = (fresh, tuple(steps.steps), tuple(pairs))
@@ -79,6 +90,7 @@ def _check_pairs(
     distinct_modifier: str,
     outcome: EditOutcome,
     explanation: Explanation,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> None:
     for pair in pairs:
         if pair.modifier_indicator == 9:
@@ -87,26 +99,27 @@ def _check_pairs(
         source = _edit_source(
             SOURCE_PTP, pair.release.label, pair.release.source.verified, pair.release.source.note
         )
+        where = f" ({pair.column1} billed in another visit)" if pair.column1 in elsewhere else ""
         if pair.modifier_indicator == 0:
             outcome.denied_codes.add(pair.column2)
             outcome.findings.append(
                 Finding(
                     Severity.ERROR,
                     "ncci.ptp.never-bypassed",
-                    f"{pair.column2} is bundled into {pair.column1} on the same day (NCCI "
-                    "modifier indicator 0): the column-2 line will deny and no modifier can "
-                    "bypass the edit",
+                    f"{pair.column2} is bundled into {pair.column1} on the same day{where} "
+                    "(NCCI modifier indicator 0): the column-2 line will deny and no modifier "
+                    "can bypass the edit",
                     f"Bill {pair.column1} only, or move {pair.column2} to another day if it "
                     "was truly a separate visit",
                     source,
                 )
             )
-            explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 0", source)
+            explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 0{where}", source)
         elif distinct_services:
             outcome.distinct_modifier_codes.add(pair.column2)
             explanation.add(
-                f"NCCI: {pair.column1}/{pair.column2} indicator 1 and the services were "
-                f"distinct: modifier {distinct_modifier} on {pair.column2}",
+                f"NCCI: {pair.column1}/{pair.column2} indicator 1{where} and the services "
+                f"were distinct: modifier {distinct_modifier} on {pair.column2}",
                 source,
             )
         else:
@@ -115,15 +128,17 @@ def _check_pairs(
                 Finding(
                     Severity.ERROR,
                     "ncci.ptp.needs-distinct",
-                    f"{pair.column2} pairs with {pair.column1} (NCCI modifier indicator 1): "
-                    f"without {distinct_modifier} the {pair.column2} line will deny",
+                    f"{pair.column2} pairs with {pair.column1}{where} (NCCI modifier indicator "
+                    f"1): without {distinct_modifier} the {pair.column2} line will deny",
                     "If the two services were done in separate 15-minute blocks, attest that "
                     f"the services were distinct so {distinct_modifier} is added; if they "
                     f"overlapped, bill {pair.column1} only",
                     source,
                 )
             )
-            explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 1, not distinct")
+            explanation.add(
+                f"NCCI: {pair.column1}/{pair.column2} indicator 1{where}, not distinct"
+            )
 
 
 def check_mue(

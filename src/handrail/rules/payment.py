@@ -283,26 +283,77 @@ def price_lines(
     facility: bool,
     medicare_reductions: bool,
     explanation: Explanation,
+    same_day: Sequence[LineToPrice] = (),
 ) -> list[PricedLine]:
-    """Price every unit of the day's claim lines, with MPPR and CQ/CO reductions if Medicare."""
+    """Price every unit of the visit's claim lines, with MPPR and CQ/CO reductions if Medicare.
+
+    `same_day` are the patient's lines from other visits that day: the therapy MPPR pays one
+    full-PE unit per patient per day, so they compete for it (and keep it on a tie, having
+    been billed first) but are not priced here.
+    """
     rows = [rvu_for(fees, line.code, on) for line in lines]
     assistant_cut = medicare_reductions and on >= ASSISTANT_REDUCTION_FROM
     shares = [ASSISTANT_SHARE if line.assistant and assistant_cut else ONE for line in lines]
     full_unit = _mppr_full_unit(lines, rows, place, factor, facility, shares, medicare_reductions)
+    elsewhere = None
+    if full_unit is not None and same_day:
+        elsewhere = _same_day_full_unit(
+            full_unit, lines, rows, same_day, on, fees, place, factor, facility, assistant_cut
+        )
     priced = []
     for index, (line, row) in enumerate(zip(lines, rows, strict=True)):
         if not medicare_reductions or not row.always_therapy or full_unit is None:
             mode = _FULL_PE
+        elif elsewhere is None and index == full_unit[0]:
+            mode = _FIRST_UNIT_FULL_PE
         else:
-            mode = _FIRST_UNIT_FULL_PE if index == full_unit[0] else _HALF_PE
+            mode = _HALF_PE
         one, story = _priced_line(line, row, place, factor, facility, shares[index], mode)
         priced.append(one)
         explanation.steps.append(story)
-    if medicare_reductions and full_unit is not None:
+    if elsewhere is not None:
+        explanation.steps.append(_mppr_elsewhere_story(elsewhere))
+    elif medicare_reductions and full_unit is not None:
         explanation.steps.append(_mppr_story(lines[full_unit[0]].code))
     if full_unit is not None or any(share != ONE for share in shares):
         explanation.steps.append(_ROUNDING_STORY)
     return priced
+
+
+def _same_day_full_unit(
+    here: tuple[int, int],
+    lines: Sequence[LineToPrice],
+    rows: Sequence[RvuRow],
+    same_day: Sequence[LineToPrice],
+    on: date,
+    fees: FeeScheduleTables,
+    place: PricingLocality,
+    factor: ConversionFactor,
+    facility: bool,
+    assistant_cut: bool,
+) -> str | None:
+    """The code of another visit's line that takes the day's full-PE unit, or None if this
+    visit's best unit keeps it. Ranked like _mppr_full_unit; a tie goes to the other visit."""
+    index = here[0]
+    share = ASSISTANT_SHARE if lines[index].assistant and assistant_cut else ONE
+    best = _pe_and_full_fee(rows[index], place, factor, facility, share)
+    for other in same_day:
+        row = rvu_for(fees, other.code, on)
+        if not row.always_therapy or other.units <= 0 or row.status in NOT_PAID_STATUSES:
+            continue
+        other_share = ASSISTANT_SHARE if other.assistant and assistant_cut else ONE
+        if _pe_and_full_fee(row, place, factor, facility, other_share) >= best:
+            return other.code
+    return None
+
+
+@lru_cache(maxsize=256)
+def _mppr_elsewhere_story(code: str) -> str:
+    return (
+        f"MPPR: {code}, billed in another visit the same day, has the highest practice "
+        "expense and keeps the day's one full-PE unit; every 'always therapy' unit of this "
+        f"visit is paid with 50% of its practice expense ({SOURCE_MPPR.label()})"
+    )
 
 
 # Said whenever a reduction changed a unit's amount: the order of rounding is ours to choose.

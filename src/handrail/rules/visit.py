@@ -29,9 +29,13 @@ from handrail.rules.modifiers import (
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.threshold import REVIEW_SOURCE, ThresholdStatus, apply_threshold
 from handrail.rules.units import CodeMinutes, UnitsResult, apply_units
-from handrail.rules.visit_record import VisitRecord
+from handrail.rules.visit_record import SameDayLine, VisitRecord
 
 MEDICARE_REDUCTION_PAYERS = ("medicare", "medicare-advantage")
+SOURCE_PATIENT_DAY = Source(
+    "CMS Therapy Services page: MPPR per patient per day across disciplines and settings; "
+    "NCCI and MUE edits apply per date of service"
+)
 SOURCE_STATUS = Source("CMS PFS relative value file status indicators (RVU25D documentation)")
 
 
@@ -170,6 +174,7 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
         facility=record.facility,
         medicare_reductions=reductions,
         explanation=explanation,
+        same_day=[payment.LineToPrice(s.code, s.units, s.assistant) for s in record.same_day],
     )
     findings.extend(_status_findings(record, priced))
     allowed = sum((line.amount for line in priced), Decimal("0"))
@@ -302,19 +307,39 @@ def _check_edits(
     billed: dict[str, int] = {}
     for draft in drafts:
         billed[draft.code] = billed.get(draft.code, 0) + draft.units
+    day = dict(billed)  # the patient's whole day: this visit and the others (NCCI, MUE)
+    for other in record.same_day:
+        day[other.code] = day.get(other.code, 0) + other.units
+    if record.same_day:
+        explanation.steps.append(_same_day_story(record.same_day))
     edits.check_ptp(
-        billed,
+        day,
         on=record.date,
         edits=rules.edits,
         distinct_services=record.distinct_services,
         distinct_modifier=record.payer.distinct_modifier,
         outcome=outcome,
         explanation=explanation,
+        here=frozenset(billed),
     )
     edits.check_mue(
-        billed, on=record.date, edits=rules.edits, outcome=outcome, explanation=explanation
+        {code: day[code] for code in billed},
+        on=record.date,
+        edits=rules.edits,
+        outcome=outcome,
+        explanation=explanation,
     )
     return outcome
+
+
+def _same_day_story(lines: Sequence[SameDayLine]) -> str:
+    listed = ", ".join(
+        f"{line.code} x{line.units}{' (CQ/CO)' if line.assistant else ''}" for line in lines
+    )
+    return (
+        f"Same day, other visits: {listed}; counted for NCCI pairs, MUE units per day and "
+        f"the therapy MPPR ({SOURCE_PATIENT_DAY.label()})"
+    )
 
 
 def _status_findings(record: VisitRecord, priced: Sequence[payment.PricedLine]) -> list[Finding]:

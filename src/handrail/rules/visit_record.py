@@ -62,6 +62,16 @@ class VisitLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SameDayLine:
+    """A claim line billed for the same patient on the same date in another visit (another
+    discipline's note, or an earlier session): the day's MPPR, NCCI pairs and MUEs count it."""
+
+    code: str
+    units: int
+    assistant: bool = False  # carries CQ/CO (paid at 85%)
+
+
+@dataclass(frozen=True, slots=True)
 class Payer:
     type: str = "medicare"
     unit_rule: UnitRule = "cms"
@@ -102,6 +112,7 @@ class VisitRecord:
     diagnoses: tuple[str, ...] = ()
     threshold: ThresholdInput | None = None
     counters: Counters | None = None
+    same_day: tuple[SameDayLine, ...] = ()  # lines of the patient's other visits that day
 
 
 def parse_date(value: Any, field_name: str) -> date:
@@ -367,6 +378,35 @@ def _parse_zip(value: Any) -> str | None:
     return text[:5]
 
 
+def _parse_same_day(value: Any, on: date) -> tuple[SameDayLine, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise RuleInputError(
+            "same_day", 'must be a list of lines, e.g. [{"code": "97110", "units": 2}]'
+        )
+    return tuple(_parse_same_day_line(item, index, on) for index, item in enumerate(value))
+
+
+def _parse_same_day_line(value: Any, index: int, on: date) -> SameDayLine:
+    path = f"same_day[{index}]"
+    data = _mapping(value, path)
+    code = data.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise RuleInputError(f"{path}.code", 'is required, e.g. "97110"')
+    spec = CATALOG.get(code) or code_spec(code, field=f"{path}.code")
+    if spec.valid_from and on < spec.valid_from:
+        raise RuleInputError(
+            f"{path}.code", f"{spec.code} did not exist before {spec.valid_from.isoformat()}"
+        )
+    units = data.get("units")
+    if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= MAX_LINE_UNITS:
+        raise RuleInputError(
+            f"{path}.units", f"must be a whole number of units from 0 to {MAX_LINE_UNITS}"
+        )
+    return SameDayLine(spec.code, units, _bool(data, "assistant", False, f"{path}."))
+
+
 def visit_record_from_dict(data: Any) -> VisitRecord:
     """Parse one visit record (the JSON contract of `handrail visit`)."""
     record = _mapping(data, "visit")
@@ -400,4 +440,5 @@ def visit_record_from_dict(data: Any) -> VisitRecord:
         diagnoses=_parse_diagnoses(record.get("diagnoses")),
         threshold=_parse_threshold(record.get("threshold")),
         counters=_parse_counters(record.get("counters")),
+        same_day=_parse_same_day(record.get("same_day"), on),
     )
