@@ -214,7 +214,31 @@ class VisitRecordTests:
             "diagnoses": ["I69.351", "R26.81"],
             "threshold": {"accrued_before": "0.00", "medical_necessity_attested": False},
             "counters": {"treatment_day": 1, "days_since_certification": 17},
+            "same_day": [],
         }
+
+    def test_it_counts_the_patients_other_signed_visits_that_day(self, world: World) -> None:
+        day = world.today - timedelta(days=1)
+        pt_visit = visit_create(user=world.pt, case=world.pt_case, date=day)
+        service_line_add(user=world.pt, visit=pt_visit, code="97530", therapist_minutes=15)
+        ot_visit = visit_create(user=world.ot, case=world.ot_case, date=day)
+        service_line_add(
+            user=world.ot, visit=ot_visit, code="97535", therapist_minutes=24, **GOOD_NOTE
+        )
+        assert visit_record_dict(visit=ot_visit)["same_day"] == []  # a draft may still change
+        visit_sign(user=world.pt, visit=pt_visit)
+        assert visit_record_dict(visit=ot_visit)["same_day"] == [
+            {"code": "97530", "units": 1, "assistant": False}
+        ]
+        result = visit_evaluate(visit=ot_visit)
+        # 97530 (PE 0.60) keeps the day's full-PE unit: both 97535 units at half PE.
+        assert [(line["code"], line["unit_amounts"]) for line in result["claim_lines"]] == [
+            ("97535", [23.88, 23.88])  # national (no GPCI file imported); alone: 32.40 + 23.88
+        ]
+        assert any(
+            step.startswith("Same day, other visits: 97530 x1") for step in result["explanation"]
+        )
+        assert visit_record_dict(visit=pt_visit)["same_day"] == []  # only the signed others
 
 
 class VisitEvaluateTests:

@@ -396,8 +396,38 @@ def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
             "treatment_day": case_treatment_days_since_report(case=case, on=visit.date),
             "days_since_certification": case_days_since_certification(case=case, on=visit.date),
         },
+        "same_day": _same_day_lines(visit),
     }
     return record
+
+
+def _same_day_lines(visit: Visit) -> list[dict[str, Any]]:
+    """Claim lines of the patient's other signed visits on this date (another discipline's
+    note, an earlier session), as their signatures stored them: the engine counts them for
+    the day's one MPPR full-PE unit, NCCI pairs and MUE units. Drafts are left out: their
+    lines may still change, and two drafts would each count the other."""
+    others = (
+        Visit.objects.filter(
+            case__patient_id=visit.case.patient_id,
+            date=visit.date,
+            status=VisitStatus.SIGNED,
+            evaluation__isnull=False,
+        )
+        .exclude(pk=visit.pk)
+        .order_by("signed_at", "pk")
+    )
+    lines: list[dict[str, Any]] = []
+    for other in others:
+        for line in other.evaluation.get("claim_lines", []):
+            modifiers = line.get("modifiers", [])
+            lines.append(
+                {
+                    "code": line["code"],
+                    "units": line["units"],
+                    "assistant": "CQ" in modifiers or "CO" in modifiers,
+                }
+            )
+    return lines
 
 
 def _line_dict(line: ServiceLine) -> dict[str, Any]:
