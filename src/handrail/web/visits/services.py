@@ -418,7 +418,7 @@ def _same_day_lines(visit: Visit) -> list[dict[str, Any]]:
     )
     lines: list[dict[str, Any]] = []
     for other in others:
-        for line in other.evaluation.get("claim_lines", []):
+        for line in (other.evaluation or {}).get("claim_lines", []):
             modifiers = line.get("modifiers", [])
             lines.append(
                 {
