@@ -627,3 +627,80 @@ class OrderAndRegistryTests:
     def test_it_registers_every_rule_id_once(self) -> None:
         assert len(RULES) == len(set(RULES)) == 22
         assert all(rule.startswith("doc.") for rule in RULES)
+
+
+def repeated(previous: LineNote, note: LineNote = RICH) -> list[tuple[str, str, str]]:
+    """Findings of one 97535 line written `note` after a visit that wrote `previous`."""
+    record = visit(VisitLine(code="97535", minutes=23, note=note, previous_note=previous))
+    return [(f.rule, f.message, f.source.label()) for f in check(record)]
+
+
+REPEATED_SOURCE = (
+    "Handrail rule: a note repeated with no progression reads as maintenance (product.md) "
+    "[unverified]"
+)
+
+
+class RepeatedNoteTests:
+    def test_it_flags_a_note_copied_word_for_word(self) -> None:
+        # Case, spacing and punctuation do not make a copy new.
+        copy = LineNote(
+            baseline=RICH.baseline.upper(),
+            task=RICH.task,
+            technique=RICH.technique + "  ",
+            skilled=RICH.skilled.replace(";", ","),
+            performance=RICH.performance,
+        )
+        assert repeated(copy) == [
+            (
+                "doc.97535.repeated-note",
+                "97535 note repeats the previous visit's note word for word: with no change "
+                "shown, the session reads as maintenance and copied notes are an audit target",
+                REPEATED_SOURCE,
+            )
+        ]
+
+    def test_it_flags_a_note_changed_by_a_word_or_two(self) -> None:
+        nearly = LineNote(
+            baseline=RICH.baseline,
+            task=RICH.task,
+            technique=RICH.technique,
+            skilled=RICH.skilled,
+            performance=RICH.performance.replace("tolerated well", "tolerated it"),
+        )
+        (found,) = repeated(nearly)
+        assert found[0] == "doc.97535.repeated-note"
+        assert "nearly word for word (98%)" in found[1]
+
+    def test_it_flags_the_same_performance_in_an_otherwise_new_note(self) -> None:
+        new_task = LineNote(
+            baseline="Needs minimal assist for lower-body dressing; cannot reach her feet.",
+            task="Lower-body dressing: socks and trousers, seated in a chair with arms.",
+            technique="Sock aid and reacher; trousers over the weak leg first.",
+            skilled="Hip precautions and balance need graded cues and a safe set-up.",
+            performance=RICH.performance,
+        )
+        assert repeated(new_task) == [
+            (
+                "doc.97535.same-performance",
+                "97535 performance is the same as at the previous visit: no progression is shown",
+                REPEATED_SOURCE,
+            )
+        ]
+
+    def test_it_accepts_a_note_that_shows_progress(self) -> None:
+        progressed = LineNote(
+            baseline=RICH.baseline,
+            task=RICH.task,
+            technique=RICH.technique,
+            skilled=RICH.skilled,
+            performance="Put the shirt on with set-up only and 1 verbal cue; sequenced it alone.",
+        )
+        assert repeated(progressed) == []
+
+    def test_it_says_nothing_without_a_previous_note_or_with_an_empty_one(self) -> None:
+        assert rows(visit(line())) == []
+        assert repeated(LineNote()) == []
+
+    def test_the_rule_ids_are_registered(self) -> None:
+        assert {"doc.97535.repeated-note", "doc.97535.same-performance"} <= set(RULES)

@@ -360,6 +360,14 @@ class BadInputTests:
                 {"lines": [{"code": "97535", "minutes": 10, "note": {"mood": "x"}}]},
                 "lines[0].note.mood",
             ),
+            (
+                {"lines": [{"code": "97535", "minutes": 10, "previous_note": {"mood": "x"}}]},
+                "lines[0].previous_note.mood",
+            ),
+            (
+                {"lines": [{"code": "97535", "minutes": 10, "previous_note": 7}]},
+                "lines[0].previous_note",
+            ),
             ({"payer": {"type": "cash"}}, "payer.type"),
             ({"payer": {"unit_rule": "ama"}}, "payer.unit_rule"),
             ({"locality": "0118218"}, "locality"),

@@ -41,6 +41,7 @@ Decisions:
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -81,6 +82,14 @@ SOURCE_PER_CODE_UNITS = Source(
     verified=False,
     note="commercial payer rules vary; product.md",
 )
+SOURCE_REPEATED_NOTE = Source(
+    "Handrail rule: a note repeated with no progression reads as maintenance (product.md)",
+    verified=False,
+    note=(
+        "not quoted from a CMS text; the likely basis is CMS Pub 100-02 ch.15 §220.2 (skilled "
+        "therapy vs maintenance) and §220.3 (documentation shows the patient's progress)"
+    ),
+)
 SOURCE_ADD_ON = Source("CMS PFS relative value files RVU25D/RVU26C: 97551 global ZZZ (add-on)")
 SOURCE_PROGRESS_REPORT = Source("CMS Pub 100-02 ch.15 §220.3.D")
 SOURCE_RECERTIFICATION = Source("CMS Pub 100-02 ch.15 §220.1.3")
@@ -100,6 +109,8 @@ RULE_UNITS_UNDER_BILLED = "doc.units.under-billed"
 RULE_UNITS_NOT_BILLABLE = "doc.units.not-billable"
 RULE_97550_UNDER_MINIMUM = "doc.97550.under-minimum"
 RULE_97551_WITHOUT_97550 = "doc.97551.without-97550"
+RULE_REPEATED_NOTE = "doc.97535.repeated-note"
+RULE_SAME_PERFORMANCE = "doc.97535.same-performance"
 RULE_PROGRESS_REPORT_NEXT = "doc.poc.progress-report-next"
 RULE_PROGRESS_REPORT_DUE = "doc.poc.progress-report-due"
 RULE_RECERT_DUE_SOON = "doc.poc.recert-due-soon"
@@ -123,6 +134,8 @@ RULES: Final = (
     RULE_LOOKS_LIKE_97110,
     RULE_LOOKS_LIKE_97530,
     RULE_LOOKS_LIKE_97535,
+    RULE_REPEATED_NOTE,
+    RULE_SAME_PERFORMANCE,
     RULE_PROGRESS_REPORT_NEXT,
     RULE_PROGRESS_REPORT_DUE,
     RULE_RECERT_DUE_SOON,
@@ -377,6 +390,8 @@ def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list
             _check_minutes(visit, spec, totals, index, has_97550, findings)
         if code == "97535":
             _check_97535_note(line.note, index, findings)
+            if line.previous_note is not None and line.note is not None:
+                _check_repeated_note(line.note, line.previous_note, index, findings)
         elif code == "97110" and line.note is not None:
             _check_97110_note(line.note, index, findings)
     if visit.counters is not None:
@@ -600,6 +615,75 @@ def _check_97535_note(note: LineNote | None, index: int, findings: list[Finding]
         findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
     elif words.has_dynamic():
         findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
+
+
+# --- Repeated notes (Handrail rule, product.md; unverified) --------------------------------
+
+# Word-level similarity at or above which a note counts as the last one "nearly word for word".
+REPEATED_NOTE_SIMILARITY: Final = 0.9
+
+
+def _check_repeated_note(
+    note: LineNote, previous: LineNote, index: int, findings: list[Finding]
+) -> None:
+    """A 97535 note copied from the last visit, or the same performance again, shows no
+    progression: the session reads as maintenance, and cloned notes draw audits."""
+    now, before = _NoteWords(note).words, _NoteWords(previous).words
+    if not now or not before:
+        return
+    if now == before:
+        findings.append(_repeated_note("repeats the previous visit's note word for word", index))
+        return
+    matcher = difflib.SequenceMatcher(None, now, before, autojunk=False)
+    if matcher.real_quick_ratio() >= REPEATED_NOTE_SIMILARITY and (
+        matcher.ratio() >= REPEATED_NOTE_SIMILARITY
+    ):
+        share = f"{matcher.ratio():.0%}"
+        findings.append(
+            _repeated_note(
+                f"repeats the previous visit's note nearly word for word ({share})", index
+            )
+        )
+        return
+    performance = _NoteWords(LineNote(performance=note.performance)).words
+    if performance and performance == _NoteWords(LineNote(performance=previous.performance)).words:
+        findings.append(_same_performance(index))
+
+
+@lru_cache(maxsize=256)
+def _repeated_note(how: str, index: int) -> Finding:
+    return Finding(
+        severity=Severity.WARNING,
+        rule=RULE_REPEATED_NOTE,
+        message=(
+            f"97535 note {how}: with no change shown, the session reads as maintenance and "
+            "copied notes are an audit target"
+        ),
+        fix=(
+            "write this session: the assistance level, cues and errors today, what carried "
+            "over from last time and what was progressed (task, technique or grading)"
+        ),
+        source=SOURCE_REPEATED_NOTE,
+        line=index,
+    )
+
+
+@lru_cache(maxsize=64)
+def _same_performance(index: int) -> Finding:
+    return Finding(
+        severity=Severity.WARNING,
+        rule=RULE_SAME_PERFORMANCE,
+        message=(
+            "97535 performance is the same as at the previous visit: no progression is shown"
+        ),
+        fix=(
+            "state today's assistance level, cues and errors, and compare them with the last "
+            "visit; if the patient has plateaued, say why skilled training still needs a "
+            "therapist or update the plan"
+        ),
+        source=SOURCE_REPEATED_NOTE,
+        line=index,
+    )
 
 
 # Findings whose text depends only on small arguments are built once and shared (Finding is

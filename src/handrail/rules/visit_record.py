@@ -59,6 +59,9 @@ class VisitLine:
     assistant_minutes: int = 0  # of those, minutes an assistant furnished on their own
     note: LineNote | None = None
     requested_units: int | None = None  # units the clinician means to bill (checked)
+    # The same code's note from the case's previous visit: a note repeated with no change in
+    # the patient's performance reads as maintenance (documentation checks).
+    previous_note: LineNote | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,6 +275,7 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
         assistant_minutes=assistant,
         note=_parse_note(data.get("note"), f"{path}.note"),
         requested_units=requested,
+        previous_note=_parse_note(data.get("previous_note"), f"{path}.previous_note"),
     )
 
 
