@@ -625,7 +625,7 @@ class OrderAndRegistryTests:
         ]
 
     def test_it_registers_every_rule_id_once(self) -> None:
-        assert len(RULES) == len(set(RULES)) == 22
+        assert len(RULES) == len(set(RULES)) == 24
         assert all(rule.startswith("doc.") for rule in RULES)
 
 
