@@ -240,6 +240,28 @@ class VisitRecordTests:
         )
         assert visit_record_dict(visit=pt_visit)["same_day"] == []  # only the signed others
 
+    def test_it_gives_each_line_the_same_codes_note_of_the_last_signed_visit(
+        self, world: World
+    ) -> None:
+        last = _ot_visit(world, days_ago=3)
+        service_line_add(
+            user=world.ot, visit=last, code="97535", therapist_minutes=24, **GOOD_NOTE
+        )
+        visit_sign(user=world.ot, visit=last)
+        today = _ot_visit(world, days_ago=1)
+        service_line_add(
+            user=world.ot, visit=today, code="97535", therapist_minutes=24, **GOOD_NOTE
+        )
+        service_line_add(user=world.ot, visit=today, code="97530", therapist_minutes=10)
+        lines = visit_record_dict(visit=today)["lines"]
+        assert lines[0]["previous_note"] == {**GOOD_NOTE, "text": ""}
+        assert "previous_note" not in lines[1]  # no 97530 at the last visit
+        assert "previous_note" not in visit_record_dict(visit=last)["lines"][0]
+        findings = visit_evaluate(visit=today)["findings"]
+        assert [
+            (f["rule"], f.get("line")) for f in findings if f["rule"].startswith("doc.97535")
+        ] == [("doc.97535.repeated-note", 0)]
+
 
 class VisitEvaluateTests:
     def test_it_returns_units_and_a_finding_for_a_thin_note(self, world: World) -> None:

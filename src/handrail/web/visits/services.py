@@ -365,10 +365,11 @@ def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
             {"coverage": "The patient has no primary coverage; add one to estimate the claim."}
         )
     plan = plan_in_effect(case=case, on=visit.date)
+    before = _previous_notes(visit)
     record: dict[str, Any] = {
         "date": visit.date.isoformat(),
         "discipline": case.discipline,
-        "lines": [_line_dict(line) for line in lines],
+        "lines": [_line_dict(line, before.get(line.code)) for line in lines],
         "payer": {
             "type": coverage.payer.type,
             "unit_rule": coverage.payer.unit_rule,
@@ -430,7 +431,7 @@ def _same_day_lines(visit: Visit) -> list[dict[str, Any]]:
     return lines
 
 
-def _line_dict(line: ServiceLine) -> dict[str, Any]:
+def _line_dict(line: ServiceLine, previous_note: dict[str, str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "code": line.code,
         "minutes": line.total_minutes,
@@ -439,7 +440,25 @@ def _line_dict(line: ServiceLine) -> dict[str, Any]:
     }
     if line.requested_units is not None:
         out["units"] = line.requested_units
+    if previous_note is not None:
+        out["previous_note"] = previous_note
     return out
+
+
+def _previous_notes(visit: Visit) -> dict[str, dict[str, str]]:
+    """Each code's note at the case's last signed visit before this one, for the engine's
+    repeated-note check (a 97535 note copied forward shows no progression)."""
+    previous = (
+        Visit.objects.filter(case_id=visit.case_id, status=VisitStatus.SIGNED, date__lt=visit.date)
+        .order_by("-date", "-signed_at")
+        .first()
+    )
+    if previous is None:
+        return {}
+    notes: dict[str, dict[str, str]] = {}
+    for line in previous.lines.all():
+        notes.setdefault(line.code, line.note_dict())
+    return notes
 
 
 def visit_evaluate(*, visit: Visit) -> dict[str, Any]:
