@@ -625,7 +625,7 @@ class OrderAndRegistryTests:
         ]
 
     def test_it_registers_every_rule_id_once(self) -> None:
-        assert len(RULES) == len(set(RULES)) == 24
+        assert len(RULES) == len(set(RULES)) == 26
         assert all(rule.startswith("doc.") for rule in RULES)
 
 
@@ -704,3 +704,45 @@ class RepeatedNoteTests:
 
     def test_the_rule_ids_are_registered(self) -> None:
         assert {"doc.97535.repeated-note", "doc.97535.same-performance"} <= set(RULES)
+
+
+class InitialCertificationTests:
+    """Timely certification: within 30 days of the first treatment (Pub 100-02 §220.1.3)."""
+
+    @staticmethod
+    def found(started: int, certified: bool | None) -> list[Row]:
+        counters = Counters(days_since_first_treatment=started, plan_certified=certified)
+        return rows(visit(line(), counters=counters))
+
+    def test_it_sweeps_the_30_day_window(self) -> None:
+        expected = {
+            **{day: [("info", "doc.poc.certification-pending", None)] for day in range(0, 23)},
+            **{day: [("warning", "doc.poc.certification-pending", None)] for day in range(23, 31)},
+            **{day: [("error", "doc.poc.certification-late", None)] for day in range(31, 41)},
+        }
+        assert {day: self.found(day, False) for day in range(0, 41)} == expected
+
+    def test_it_is_quiet_for_a_certified_plan_or_when_the_clinic_does_not_say(self) -> None:
+        assert [self.found(day, True) for day in (0, 30, 31, 200)] == [[], [], [], []]
+        assert [self.found(day, None) for day in (0, 31)] == [[], []]
+        assert rows(visit(line(), counters=Counters(plan_certified=False))) == []
+
+    def test_it_says_how_many_days_are_left_and_what_to_do(self) -> None:
+        (pending,) = check(
+            visit(line(), counters=Counters(days_since_first_treatment=26, plan_certified=False))
+        )
+        assert pending.message == (
+            "plan of care not certified yet: day 26 of the 30 days allowed for timely "
+            "certification (4 left)"
+        )
+        assert pending.fix.startswith("get the plan signed and dated by the physician/NPP")
+        (late,) = check(
+            visit(line(), counters=Counters(days_since_first_treatment=45, plan_certified=False))
+        )
+        assert late.message == (
+            "plan of care not certified 45 days after the first treatment: timely "
+            "certification was due within 30 days, and Medicare pays therapy only under a "
+            "certified plan"
+        )
+        assert late.fix.endswith("a late certification is accepted with the reason for the delay")
+        assert late.source == SOURCE_RECERTIFICATION

@@ -378,6 +378,11 @@ class BadInputTests:
             ({"threshold": {"accrued_before": "lots"}}, "threshold.accrued_before"),
             ({"threshold": {"accrued_before": -1}}, "threshold.accrued_before"),
             ({"counters": {"treatment_day": -1}}, "counters.treatment_day"),
+            ({"counters": {"plan_certified": "yes"}}, "counters.plan_certified"),
+            (
+                {"counters": {"days_since_first_treatment": 1.5}},
+                "counters.days_since_first_treatment",
+            ),
             ({"lines": [{"code": "97550", "minutes": 30}], "date": "2023-12-29"}, "lines[0].code"),
         ],
     )

@@ -113,6 +113,8 @@ RULE_REPEATED_NOTE = "doc.97535.repeated-note"
 RULE_SAME_PERFORMANCE = "doc.97535.same-performance"
 RULE_PROGRESS_REPORT_NEXT = "doc.poc.progress-report-next"
 RULE_PROGRESS_REPORT_DUE = "doc.poc.progress-report-due"
+RULE_CERT_PENDING = "doc.poc.certification-pending"
+RULE_CERT_LATE = "doc.poc.certification-late"
 RULE_RECERT_DUE_SOON = "doc.poc.recert-due-soon"
 RULE_RECERT_OVERDUE = "doc.poc.recert-overdue"
 
@@ -138,6 +140,8 @@ RULES: Final = (
     RULE_SAME_PERFORMANCE,
     RULE_PROGRESS_REPORT_NEXT,
     RULE_PROGRESS_REPORT_DUE,
+    RULE_CERT_PENDING,
+    RULE_CERT_LATE,
     RULE_RECERT_DUE_SOON,
     RULE_RECERT_OVERDUE,
 )
@@ -805,6 +809,49 @@ def _check_plan_of_care(visit: VisitRecord, findings: list[Finding]) -> None:
     since = counters.days_since_certification
     if since is not None and since >= RECERT_WARNING_FROM:
         findings.append(_recertification(since))
+    started = counters.days_since_first_treatment
+    if counters.plan_certified is False and started is not None:
+        findings.append(_initial_certification(started))
+
+
+# Timely initial certification: dated within 30 days of the first day of treatment, the
+# evaluation included (Pub 100-02 ch.15 §220.1.3). From 2025, for a patient referred by a
+# physician/NPP, a signed referral on file plus the plan sent to that practitioner within
+# 30 days also meets it (CY2025 PFS final rule, 89 FR 97912-97918; reference marks it SEC).
+CERTIFICATION_WINDOW: Final = 30
+CERTIFICATION_SOON: Final = 7  # days left from which a pending certification is a warning
+
+
+@lru_cache(maxsize=128)
+def _initial_certification(started: int) -> Finding:
+    fix = (
+        "get the plan signed and dated by the physician/NPP (a verbal order needs the "
+        "signature within 14 days); from 2025, for a referred patient, a signed referral on "
+        "file and proof the plan was sent to the referring practitioner also count"
+    )
+    left = CERTIFICATION_WINDOW - started
+    if left >= 0:
+        return Finding(
+            severity=Severity.WARNING if left <= CERTIFICATION_SOON else Severity.INFO,
+            rule=RULE_CERT_PENDING,
+            message=(
+                f"plan of care not certified yet: day {started} of the {CERTIFICATION_WINDOW} "
+                f"days allowed for timely certification ({left} left)"
+            ),
+            fix=fix,
+            source=SOURCE_RECERTIFICATION,
+        )
+    return Finding(
+        severity=Severity.ERROR,
+        rule=RULE_CERT_LATE,
+        message=(
+            f"plan of care not certified {started} days after the first treatment: timely "
+            f"certification was due within {CERTIFICATION_WINDOW} days, and Medicare pays "
+            "therapy only under a certified plan"
+        ),
+        fix=fix + "; a late certification is accepted with the reason for the delay",
+        source=SOURCE_RECERTIFICATION,
+    )
 
 
 # Progress report at least once every 10 treatment days (§220.3.D)

@@ -96,6 +96,10 @@ class Counters:
     # treatment days since the last progress report, this visit included
     treatment_day: int | None = None
     days_since_certification: int | None = None  # calendar days since the plan was certified
+    # Initial certification: calendar days since the first day of treatment of the plan (the
+    # evaluation counts) and whether the plan is certified yet.
+    days_since_first_treatment: int | None = None
+    plan_certified: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,9 +341,14 @@ def _parse_counters(value: Any) -> Counters | None:
     if value is None:
         return None
     data = _mapping(value, "counters")
+    certified = data.get("plan_certified")
+    if certified is not None and not isinstance(certified, bool):
+        raise RuleInputError("counters.plan_certified", "must be true, false or null")
     return Counters(
         treatment_day=_optional_count(data, "treatment_day"),
         days_since_certification=_optional_count(data, "days_since_certification"),
+        days_since_first_treatment=_optional_count(data, "days_since_first_treatment"),
+        plan_certified=certified,
     )
 
 
