@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from handrail.web.care.services import GoalInput, plan_of_care_create
 from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
 from handrail.web.visits.services import (
     service_line_add,
@@ -213,7 +214,12 @@ class VisitRecordTests:
             "distinct_services": False,
             "diagnoses": ["I69.351", "R26.81"],
             "threshold": {"accrued_before": "0.00", "medical_necessity_attested": False},
-            "counters": {"treatment_day": 1, "days_since_certification": 17},
+            "counters": {
+                "treatment_day": 1,
+                "days_since_certification": 17,
+                "days_since_first_treatment": 19,
+                "plan_certified": True,
+            },
             "same_day": [],
         }
 
@@ -261,6 +267,28 @@ class VisitRecordTests:
         assert [
             (f["rule"], f.get("line")) for f in findings if f["rule"].startswith("doc.97535")
         ] == [("doc.97535.repeated-note", 0)]
+
+    def test_it_flags_a_plan_still_uncertified_after_30_days(self, world: World) -> None:
+        start = world.today - timedelta(days=35)
+        plan_of_care_create(
+            user=world.pt,
+            case=world.pt_case,
+            diagnoses=["R26.81"],
+            goals=[GoalInput("Walks 150 feet with a cane", start + timedelta(weeks=8))],
+            frequency_per_week=2,
+            duration_weeks=8,
+            start_date=start,
+        )
+        visit = visit_create(
+            user=world.pt, case=world.pt_case, date=world.today - timedelta(days=1)
+        )
+        service_line_add(user=world.pt, visit=visit, code="97116", therapist_minutes=15)
+        counters = visit_record_dict(visit=visit)["counters"]
+        assert (counters["days_since_first_treatment"], counters["plan_certified"]) == (34, False)
+        findings = visit_evaluate(visit=visit)["findings"]
+        assert [f["severity"] for f in findings if f["rule"] == "doc.poc.certification-late"] == [
+            "error"
+        ]
 
 
 class VisitEvaluateTests:

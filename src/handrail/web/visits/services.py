@@ -396,6 +396,11 @@ def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
         "counters": {
             "treatment_day": case_treatment_days_since_report(case=case, on=visit.date),
             "days_since_certification": case_days_since_certification(case=case, on=visit.date),
+            # Timely initial certification counts from the plan's first day (its evaluation).
+            "days_since_first_treatment": (visit.date - plan.start_date).days if plan else None,
+            "plan_certified": (
+                plan.certified_on is not None and plan.certified_on <= visit.date if plan else None
+            ),
         },
         "same_day": _same_day_lines(visit),
     }
