@@ -241,6 +241,11 @@ class SameDayTests:
             "MPPR, 50% of PE after the highest-PE unit)"
         ) in result.explanation.steps
 
+    def test_it_names_the_other_visits_line_with_the_most_pe(self, rules: RuleSet) -> None:
+        same_day = [{"code": "97535", "units": 1}, {"code": "97530", "units": 1}]
+        steps = visit(rules, same_day=same_day).explanation.steps
+        assert any(step.startswith("MPPR: 97530, billed in another visit") for step in steps)
+
     def test_a_tie_goes_to_the_visit_billed_first(self, rules: RuleSet) -> None:
         result = visit(rules, same_day=[{"code": "97535", "units": 1}])
         assert lines(result) == [("97535", 2, "GO", 47.76)]

@@ -333,18 +333,22 @@ def _same_day_full_unit(
     assistant_cut: bool,
 ) -> str | None:
     """The code of another visit's line that takes the day's full-PE unit, or None if this
-    visit's best unit keeps it. Ranked like _mppr_full_unit; a tie goes to the other visit."""
+    visit's best unit keeps it. Ranked like _mppr_full_unit (PE, then the full fee, then the
+    first billed); a tie goes to the other visit, billed first."""
     index = here[0]
     share = ASSISTANT_SHARE if lines[index].assistant and assistant_cut else ONE
-    best = _pe_and_full_fee(rows[index], place, factor, facility, share)
+    ours = _pe_and_full_fee(rows[index], place, factor, facility, share)
+    best: tuple[Decimal, Decimal] | None = None
+    best_code = None
     for other in same_day:
         row = rvu_for(fees, other.code, on)
         if not row.always_therapy or other.units <= 0 or row.status in NOT_PAID_STATUSES:
             continue
         other_share = ASSISTANT_SHARE if other.assistant and assistant_cut else ONE
-        if _pe_and_full_fee(row, place, factor, facility, other_share) >= best:
-            return other.code
-    return None
+        rank = _pe_and_full_fee(row, place, factor, facility, other_share)
+        if best is None or rank > best:
+            best, best_code = rank, other.code
+    return best_code if best is not None and best >= ours else None
 
 
 @lru_cache(maxsize=256)
