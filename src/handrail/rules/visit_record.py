@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-from handrail.rules.catalog import CATALOG, DISCIPLINES, Discipline, code_spec
+from handrail.rules.catalog import CATALOG, DISCIPLINES, CodeSpec, Discipline, code_spec
 from handrail.rules.model import RuleInputError
 
 UnitRule = Literal["cms", "per-code"]
@@ -240,9 +240,8 @@ def _parse_note(value: Any, path: str) -> LineNote | None:
 _NOTE_FIELD_SET = frozenset(NOTE_FIELDS)
 
 
-def _parse_line(value: Any, index: int, on: date) -> VisitLine:
-    path = f"lines[{index}]"
-    data = _mapping(value, path)
+def _parse_code(data: Mapping[str, Any], path: str, on: date) -> CodeSpec:
+    """The catalog entry of `data["code"]`, in force on the date of service."""
     code = data.get("code")
     if not isinstance(code, str) or not code.strip():
         raise RuleInputError(f"{path}.code", 'is required, e.g. "97535"')
@@ -254,6 +253,13 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
             f"{spec.code} did not exist before {spec.valid_from.isoformat()}; "
             "pick the code in force on the date of service",
         )
+    return spec
+
+
+def _parse_line(value: Any, index: int, on: date) -> VisitLine:
+    path = f"lines[{index}]"
+    data = _mapping(value, path)
+    spec = _parse_code(data, path, on)
     if "minutes" not in data:
         raise RuleInputError(f"{path}.minutes", "is required (0 for an untimed code)")
     minutes = parse_minutes(data["minutes"], f"{path}.minutes")
@@ -404,14 +410,7 @@ def _parse_same_day(value: Any, on: date) -> tuple[SameDayLine, ...]:
 def _parse_same_day_line(value: Any, index: int, on: date) -> SameDayLine:
     path = f"same_day[{index}]"
     data = _mapping(value, path)
-    code = data.get("code")
-    if not isinstance(code, str) or not code.strip():
-        raise RuleInputError(f"{path}.code", 'is required, e.g. "97110"')
-    spec = CATALOG.get(code) or code_spec(code, field=f"{path}.code")
-    if spec.valid_from and on < spec.valid_from:
-        raise RuleInputError(
-            f"{path}.code", f"{spec.code} did not exist before {spec.valid_from.isoformat()}"
-        )
+    spec = _parse_code(data, path, on)
     units = data.get("units")
     if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= MAX_LINE_UNITS:
         raise RuleInputError(
