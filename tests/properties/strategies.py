@@ -212,6 +212,17 @@ def visit_lines(draw: st.DrawFn, on: date) -> dict[str, Any]:
         line["note"] = note
     if draw(st.integers(0, 4)) == 0:
         line["units"] = draw(st.integers(0, 16))
+    previous = draw(notes())
+    if previous != "absent" and draw(st.integers(0, 3)) == 0:
+        line["previous_note"] = note if draw(st.booleans()) and note != "absent" else previous
+    return line
+
+
+@st.composite
+def same_day_lines(draw: st.DrawFn, on: date) -> dict[str, Any]:
+    line: dict[str, Any] = {"code": draw(codes_on(on)), "units": draw(st.integers(0, 8))}
+    if draw(st.booleans()):
+        line["assistant"] = draw(st.booleans())
     return line
 
 
@@ -278,7 +289,11 @@ def valid_visits(draw: st.DrawFn) -> dict[str, Any]:
         record["counters"] = {
             "treatment_day": draw(st.one_of(st.none(), st.integers(0, 40))),
             "days_since_certification": draw(st.one_of(st.none(), st.integers(0, 200))),
+            "days_since_first_treatment": draw(st.one_of(st.none(), st.integers(0, 120))),
+            "plan_certified": draw(st.one_of(st.none(), st.booleans())),
         }
+    if draw(st.integers(0, 3)) == 0:
+        record["same_day"] = draw(st.lists(same_day_lines(on), max_size=4))
     return record
 
 
@@ -355,6 +370,14 @@ FIELD_PATHS: tuple[tuple[str | int, ...], ...] = (
     ("counters",),
     ("counters", "treatment_day"),
     ("counters", "days_since_certification"),
+    ("counters", "days_since_first_treatment"),
+    ("counters", "plan_certified"),
+    ("lines", 0, "previous_note"),
+    ("same_day",),
+    ("same_day", 0),
+    ("same_day", 0, "code"),
+    ("same_day", 0, "units"),
+    ("same_day", 0, "assistant"),
 )
 EXPONENTS = st.sampled_from([0, 1, 2, 15, 16, 300, 308, 309, 400, 999_999, 10**6, 10**9, -400])
 NUMBER_TEXT: st.SearchStrategy[str] = st.one_of(
@@ -386,6 +409,8 @@ NUMERIC_PATHS: tuple[tuple[str | int, ...], ...] = (
     ("threshold", "accrued_before"),
     ("counters", "treatment_day"),
     ("counters", "days_since_certification"),
+    ("counters", "days_since_first_treatment"),
+    ("same_day", 0, "units"),
 )
 TEXT_KEYS = st.one_of(st.text(max_size=8), EDGE_TEXT)
 
@@ -420,7 +445,7 @@ def set_field(record: dict[str, Any], path: tuple[str | int, ...], value: Any) -
             if not isinstance(target[step], dict):
                 target[step] = {}
         elif not isinstance(target.get(step), dict | list):
-            target[step] = [] if step in ("lines", "diagnoses") else {}
+            target[step] = [] if step in ("lines", "diagnoses", "same_day") else {}
         target = target[step]
     last = path[-1]
     if isinstance(last, int):
