@@ -86,7 +86,7 @@ class WorklistPageSelectorTests:
 
     def test_it_lists_the_patient_nearing_the_ot_threshold(self, world: World) -> None:
         seed_worklists(world)
-        rows = threshold_nearing(user=world.biller, year=world.today.year)
+        rows = threshold_nearing(user=world.biller, today=world.today)
         assert [(r.patient, r.group, r.accrued, r.nearing, r.over) for r in rows] == [
             (world.patient, "OT", Decimal("2100.00"), False, False)
         ]
@@ -95,7 +95,7 @@ class WorklistPageSelectorTests:
         seed_worklists(world)
         assert unsigned_notes(user=world.outsider) == []
         assert authorizations_running_out(user=world.outsider, today=world.today) == []
-        assert threshold_nearing(user=world.outsider, year=world.today.year) == []
+        assert threshold_nearing(user=world.outsider, today=world.today) == []
 
 
 class WorklistPageTests:

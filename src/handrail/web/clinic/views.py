@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -28,6 +29,7 @@ from handrail.web.clinic.services import (
     patient_update,
 )
 from handrail.web.forms import form_apply_errors
+from handrail.web.worklists.selectors import patient_threshold
 
 
 def current_user(request: HttpRequest) -> User:
@@ -79,6 +81,7 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     audit_record(user=user, action=AuditAction.VIEW, obj=patient, patient=patient)
     clinical = can_view_clinical(user)
     cases = [(case, plan_latest(case=case)) for case in case_list(user=user, patient=patient)]
+    today = timezone.localdate()
     return render(
         request,
         "handrail/patient_detail.html",
@@ -87,6 +90,10 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "coverages": coverage_list(patient=patient),
             "cases": cases if clinical else [],
             "clinical": clinical,
+            "today": today,
+            "threshold": patient_threshold(user=user, patient=patient, today=today)
+            if clinical
+            else [],
             "can_edit": can_edit_patient(user),
             "can_audit": user.role == Role.ADMIN,
             "coverage_form": CoverageForm(payers=payer_list(user=user)),

@@ -12,13 +12,14 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
 from handrail.rules.model import RuleInputError
 from handrail.rules.threshold import NEARING_SHARE, threshold_amount
@@ -39,6 +40,7 @@ AUTHORIZATION_WINDOW_DAYS = 30
 ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
+CENT = Decimal("0.01")
 
 
 def sees_all(user: User) -> bool:
@@ -169,6 +171,12 @@ class AuthorizationRow:
     days_left: int
 
 
+def date_of_visit(*, visits: int, frequency_per_week: int, today: date) -> date:
+    """The day the `visits`-th visit from today falls at `frequency_per_week` visits a week:
+    n visits last n/f weeks, so about ceil(7n/f) days from today. `frequency_per_week` >= 1."""
+    return today + timedelta(days=-(-7 * visits // frequency_per_week))
+
+
 def authorization_forecast(
     *, visits_left: int, frequency_per_week: int | None, today: date, end_date: date
 ) -> tuple[date, bool]:
@@ -182,7 +190,9 @@ def authorization_forecast(
         return today, True
     if not frequency_per_week:
         return end_date, False
-    last_visit = today + timedelta(days=-(-7 * visits_left // frequency_per_week))
+    last_visit = date_of_visit(
+        visits=visits_left, frequency_per_week=frequency_per_week, today=today
+    )
     if last_visit < end_date:
         return last_visit, True
     return end_date, False
@@ -235,6 +245,66 @@ def authorizations_running_out(
     return sorted(rows, key=lambda r: (r.runs_out_on, r.authorization.case.patient.last_name))
 
 
+class ForecastKind(StrEnum):
+    CROSSES = "crosses"  # crosses the amount on `on` after `visits_left` more visits
+    OVER = "over"  # already over: `on` is the signed visit that crossed
+    NEXT_YEAR = "next-year"  # the forecast date falls after Dec 31 (the accrual resets)
+    NO_PLAN = "no-plan"  # no plan of care in effect today, so no visit frequency
+    NO_VISITS = "no-visits"  # no signed visit with an allowed amount this year
+    ZERO_AVERAGE = "zero-average"  # the average allowed amount per visit is $0.00
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdForecast:
+    """When the patient's group crosses the threshold amount at their plan's pace."""
+
+    kind: ForecastKind
+    frequency_per_week: int = 0  # plans in effect today, summed over the group's cases
+    average: Decimal = Decimal("0.00")  # allowed amount per signed visit this year
+    visits_left: int = 0  # the visit that crosses is the n-th from today
+    on: date | None = None  # forecast crossing date, or the visit that crossed (OVER)
+
+
+def threshold_forecast(
+    *,
+    accrued: Decimal,
+    amount: Decimal,
+    visits: int,
+    frequency_per_week: int,
+    today: date,
+    crossed_on: date | None = None,
+) -> ThresholdForecast:
+    """The crossing forecast from the year's accrual over `visits` signed visits.
+
+    Average = accrued / visits, to the cent (the figure shown). Visits left = the smallest n
+    with accrued + n x average > amount (KX applies above the amount, SSA §1833(g)); the date
+    is today + ceil(7n / frequency) days (`date_of_visit`). The accrual resets on Jan 1, so a
+    date after Dec 31 is no crossing this year. `crossed_on` is the visit that went over.
+    """
+    if accrued > amount:
+        return ThresholdForecast(kind=ForecastKind.OVER, on=crossed_on)
+    if frequency_per_week <= 0:
+        return ThresholdForecast(kind=ForecastKind.NO_PLAN)
+    if visits <= 0:
+        return ThresholdForecast(
+            kind=ForecastKind.NO_VISITS, frequency_per_week=frequency_per_week
+        )
+    average = (accrued / visits).quantize(CENT, rounding=ROUND_HALF_UP)
+    if average <= 0:
+        return ThresholdForecast(
+            kind=ForecastKind.ZERO_AVERAGE, frequency_per_week=frequency_per_week, average=average
+        )
+    left = int((amount - accrued) // average) + 1
+    on = date_of_visit(visits=left, frequency_per_week=frequency_per_week, today=today)
+    return ThresholdForecast(
+        kind=ForecastKind.CROSSES if on.year == today.year else ForecastKind.NEXT_YEAR,
+        frequency_per_week=frequency_per_week,
+        average=average,
+        visits_left=left,
+        on=on,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class ThresholdRow:
     patient: Patient
@@ -243,6 +313,7 @@ class ThresholdRow:
     amount: Decimal
     nearing: bool  # at or past the engine's warning share (90%)
     over: bool  # KX modifier needed on further claims
+    forecast: ThresholdForecast
 
     @property
     def percent(self) -> int:
@@ -261,42 +332,177 @@ class ThresholdRow:
         return self.amount * NEARING_SHARE
 
 
+def _disciplines(group: str) -> list[str]:
+    return ["OT"] if group == "OT" else ["PT", "SLP"]
+
+
+def _group(discipline: str) -> str:
+    return "OT" if discipline == "OT" else "PT/SLP"
+
+
+def _signed_this_year(clinic_id: int, today: date) -> QuerySet[Visit]:
+    """Signed visits with an allowed amount from Jan 1 to today."""
+    return Visit.objects.filter(
+        clinic_id=clinic_id,
+        status=VisitStatus.SIGNED,
+        allowed_amount__isnull=False,
+        date__gte=date(today.year, 1, 1),
+        date__lte=today,
+    )
+
+
+def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits)."""
+    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    rows = visits.values("case__patient", "case__discipline").annotate(
+        total=Sum("allowed_amount"), visits=Count("id")
+    )
+    for row in rows:
+        key = (int(row["case__patient"]), _group(str(row["case__discipline"])))
+        total, count = out.get(key, (Decimal("0"), 0))
+        out[key] = (total + Decimal(row["total"] or 0), count + int(row["visits"]))
+    return out
+
+
+def _crossed_on(visits: QuerySet[Visit], group: str, amount: Decimal) -> date | None:
+    """The first signed visit at which the running total went over `amount`."""
+    running = Decimal("0")
+    for day, allowed in (
+        visits.filter(case__discipline__in=_disciplines(group))
+        .order_by("date", "signed_at", "id")
+        .values_list("date", "allowed_amount")
+    ):
+        running += allowed or Decimal("0")
+        if running > amount:
+            return day
+    return None
+
+
+def _frequency(patient: Patient, group: str, today: date) -> int:
+    """Visits a week of the plans in effect today (started, not ended) of the patient's open
+    cases in the group, added up."""
+    cases = Case.objects.filter(
+        clinic_id=patient.clinic_id, patient=patient, discipline__in=_disciplines(group)
+    ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today))
+    total = 0
+    for case in cases:
+        plan = plan_in_effect(case=case, on=today)
+        if plan is not None and plan.end_date >= today:
+            total += plan.frequency_per_week
+    return total
+
+
+def _threshold_row(
+    *,
+    patient: Patient,
+    group: str,
+    accrued: Decimal,
+    visits: int,
+    amount: Decimal,
+    today: date,
+    signed: QuerySet[Visit],
+) -> ThresholdRow:
+    accrued = accrued.quantize(CENT)
+    over = accrued > amount
+    return ThresholdRow(
+        patient=patient,
+        group=group,
+        accrued=accrued,
+        amount=amount,
+        nearing=accrued >= amount * NEARING_SHARE,
+        over=over,
+        forecast=threshold_forecast(
+            accrued=accrued,
+            amount=amount,
+            visits=visits,
+            frequency_per_week=_frequency(patient, group, today),
+            today=today,
+            crossed_on=_crossed_on(signed.filter(case__patient=patient), group, amount)
+            if over
+            else None,
+        ),
+    )
+
+
+def _is_medicare(patient: Patient) -> bool:
+    coverage = coverage_primary(patient=patient)
+    return coverage is not None and coverage.payer.type == PayerType.MEDICARE
+
+
 def threshold_nearing(
-    *, user: User, year: int, share: Decimal = THRESHOLD_LIST_SHARE
+    *, user: User, today: date | None = None, share: Decimal = THRESHOLD_LIST_SHARE
 ) -> list[ThresholdRow]:
-    """Medicare patients whose signed visits this year reach `share` of the threshold."""
+    """Medicare patients whose signed visits this year (to `today`, default the clinic's
+    date) reach `share` of the yearly therapy threshold, with the crossing forecast.
+
+    The threshold is per beneficiary and calendar year, PT and SLP combined and OT separate
+    (SSA §1833(g); amounts from handrail.rules.threshold), so the accrual counts all the
+    patient's signed visits in the clinic; a clinician sees the groups of the cases they treat.
+    """
     _require_clinical(user)
+    day = today or timezone.localdate()
     try:
-        amount, _source = threshold_amount(year)
+        amount, _source = threshold_amount(day.year)
     except RuleInputError:
         return []
-    visits = Visit.objects.filter(
-        clinic_id=clinic_id_of(user), status=VisitStatus.SIGNED, date__year=year
-    )
+    signed = _signed_this_year(clinic_id_of(user), day)
+    accruals = _accruals(signed)
     if not sees_all(user):
-        visits = visits.filter(case__in=_cases(user, date(year, 12, 31)).values("pk"))
-    totals: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
-    for row in visits.values("case__patient", "case__discipline").annotate(
-        total=Sum("allowed_amount")
-    ):
-        group = "OT" if row["case__discipline"] == "OT" else "PT/SLP"
-        totals[(row["case__patient"], group)] += Decimal(row["total"] or 0)
-    patients = Patient.objects.in_bulk({patient_id for patient_id, _ in totals})
+        treated = {(case.patient_id, _group(case.discipline)) for case in _cases(user, day)}
+        accruals = {key: value for key, value in accruals.items() if key in treated}
+    patients = Patient.objects.in_bulk({patient_id for patient_id, _ in accruals})
     rows = []
-    for (patient_id, group), accrued in totals.items():
+    for (patient_id, group), (accrued, visits) in accruals.items():
         patient = patients[patient_id]
-        coverage = coverage_primary(patient=patient)
-        if coverage is None or coverage.payer.type != PayerType.MEDICARE:
-            continue
-        if accrued >= amount * share:
+        if accrued >= amount * share and _is_medicare(patient):
             rows.append(
-                ThresholdRow(
+                _threshold_row(
                     patient=patient,
                     group=group,
-                    accrued=accrued.quantize(Decimal("0.01")),
+                    accrued=accrued,
+                    visits=visits,
                     amount=amount,
-                    nearing=accrued >= amount * NEARING_SHARE,
-                    over=accrued > amount,
+                    today=day,
+                    signed=signed,
                 )
             )
     return sorted(rows, key=lambda r: (-r.accrued, r.patient.last_name))
+
+
+def patient_threshold(
+    *, user: User, patient: Patient, today: date | None = None
+) -> list[ThresholdRow]:
+    """The patient's therapy threshold this year per group they have a case in, with the
+    crossing forecast (as on the worklist): Medicare patients only, empty for others and for
+    a year Handrail has no amount for (SSA §1833(g); amounts from handrail.rules.threshold).
+    """
+    _require_clinical(user)
+    day = today or timezone.localdate()
+    if patient.clinic_id != clinic_id_of(user) or not _is_medicare(patient):
+        return []
+    try:
+        amount, _source = threshold_amount(day.year)
+    except RuleInputError:
+        return []
+    signed = _signed_this_year(patient.clinic_id, day).filter(case__patient=patient)
+    accruals = _accruals(signed)
+    disciplines = Case.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
+        "discipline", flat=True
+    )
+    groups = {_group(discipline) for discipline in disciplines}
+    rows = []
+    for group in ("PT/SLP", "OT"):
+        if group in groups:
+            accrued, visits = accruals.get((patient.pk, group), (Decimal("0"), 0))
+            rows.append(
+                _threshold_row(
+                    patient=patient,
+                    group=group,
+                    accrued=accrued,
+                    visits=visits,
+                    amount=amount,
+                    today=day,
+                    signed=signed,
+                )
+            )
+    return rows

@@ -44,7 +44,7 @@ def _lists(user: User, kinds: tuple[str, ...]) -> dict[str, Any]:
     if "authorizations" in kinds:
         out["authorizations"] = selectors.authorizations_running_out(user=user, today=today)
     if "threshold" in kinds:
-        out["threshold"] = selectors.threshold_nearing(user=user, year=today.year)
+        out["threshold"] = selectors.threshold_nearing(user=user, today=today)
     return out
 
 
