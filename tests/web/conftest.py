@@ -3,10 +3,12 @@ every role in clinic A, a therapist in clinic B, and one patient with a PT and a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -22,6 +24,18 @@ from handrail.web.clinic.services import (
 )
 
 PASSWORD = "correct horse battery staple"
+
+# Every web test runs on this day, not the wall clock's: visits are dated relative to "today",
+# and the engine prices only dates its fee schedules, conversion factors and thresholds cover
+# (2026 is the last year), so a run in 2027 would otherwise fail for want of data. The clock
+# ticks from here, so timers and sessions still see time pass.
+TEST_NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # a Monday, in the data's last year
+
+
+@pytest.fixture(autouse=True)
+def _fixed_today() -> Iterator[None]:
+    with time_machine.travel(TEST_NOW, tick=True):
+        yield
 
 
 @dataclass

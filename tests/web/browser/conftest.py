@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Page
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in an
 # async context unless told it is safe (the tests are single-threaded on their side).
@@ -50,3 +52,10 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(autouse=True)
+def _browser_clock(page: Page) -> None:
+    """The page's clock shows the server's: the web tests run on a fixed day (TEST_NOW in
+    tests/web/conftest.py), and the note page's timers send times the server checks."""
+    page.clock.set_system_time(datetime.now(UTC))
