@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+import time_machine
+from playwright.sync_api import BrowserContext
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in an
 # async context unless told it is safe (the tests are single-threaded on their side).
@@ -54,8 +55,28 @@ def screenshots() -> Path:
     return SCREENSHOTS
 
 
+# Shifts the page's Date (and Date.now) by the server's time travel, leaving the timer
+# functions alone: Playwright's clock API would fake setTimeout too, and the note page's
+# debounced saves then raced (2 of 8 runs lost an update).
+_SHIFT_DATE = """
+(() => {
+  const offset = %d;
+  const RealDate = Date;
+  class ShiftedDate extends RealDate {
+    constructor(...args) {
+      if (args.length === 0) { super(RealDate.now() + offset); } else { super(...args); }
+    }
+    static now() { return RealDate.now() + offset; }
+  }
+  globalThis.Date = ShiftedDate;
+})();
+"""
+
+
 @pytest.fixture(autouse=True)
-def _browser_clock(page: Page) -> None:
+def _browser_clock(context: BrowserContext) -> None:
     """The page's clock shows the server's: the web tests run on a fixed day (TEST_NOW in
     tests/web/conftest.py), and the note page's timers send times the server checks."""
-    page.clock.set_system_time(datetime.now(UTC))
+    real_now = time_machine.escape_hatch.time.time()
+    offset_ms = round((datetime.now(UTC).timestamp() - real_now) * 1000)
+    context.add_init_script(_SHIFT_DATE % offset_ms)
