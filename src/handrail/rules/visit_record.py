@@ -279,13 +279,14 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
         raise RuleInputError(
             f"{path}.units", f"must be a whole number of units from 0 to {MAX_LINE_UNITS}"
         )
+    previous = data.get("previous_note")  # usually absent: skip building its field path
     return VisitLine(
         code=spec.code,
         minutes=minutes,
         assistant_minutes=assistant,
         note=_parse_note(data.get("note"), f"{path}.note"),
         requested_units=requested,
-        previous_note=_parse_note(data.get("previous_note"), f"{path}.previous_note"),
+        previous_note=None if previous is None else _parse_note(previous, f"{path}.previous_note"),
     )
 
 
