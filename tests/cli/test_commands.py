@@ -264,6 +264,33 @@ class BatchCommandTests:
             "message": "must be one of PT, OT, SLP",
         }
         assert records[0]["result"]["payment"]["allowed"] == 75.15
+        # The scrub summary: the two evaluated visits' allowed total and their findings.
+        assert (doc["allowed_total"], doc["visits_with_error_findings"]) == (150.3, 0)
+        assert doc["findings"] == [
+            {"rule": "threshold.nearing", "severity": "warning", "count": 2},
+            {"rule": "doc.poc.progress-report-next", "severity": "info", "count": 2},
+        ]
+
+    def test_it_counts_visits_that_will_deny_and_lists_findings_for_people(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        vague = json.loads(EXAMPLE.read_text())
+        vague["lines"][0]["note"] = {"text": "ADL training performed"}
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps(vague) + "\n" + EXAMPLE.read_text().replace("\n", "") + "\n")
+        code, out, err = run(capsys, "batch", str(source), "-o", str(tmp_path / "out.jsonl"))
+        assert code == 0 and err == ""
+        lines = out.splitlines()
+        assert lines[0].startswith("2 visits (2 evaluated, 0 refused as bad input) in ")
+        assert lines[1] == (
+            "Allowed $155.14 in all; 1 of 2 visits have an error finding (will deny as they stand)"
+        )
+        assert lines[2:] == [
+            "          1  error    doc.97535.vague",
+            "          2  warning  payment.locality-not-loaded",
+            "          2  warning  threshold.nearing",
+            "          2  info     doc.poc.progress-report-next",
+        ]
 
     def test_it_writes_json_lines_to_stdout_without_an_output_file(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -273,7 +300,7 @@ class BatchCommandTests:
         code, out, err = run(capsys, "batch", str(source))
         assert code == 0
         assert json.loads(out)["result"]["total_units"] == 3
-        assert "1 visits (1 evaluated, 0 with errors)" in err
+        assert "1 visits (1 evaluated, 0 refused as bad input)" in err
 
     def test_it_gives_the_garbage_collector_back_as_it_found_it(
         self, capsys: pytest.CaptureFixture[str], tmp_path: Path
@@ -347,3 +374,35 @@ class DefectTests:
         code, out, err = run(capsys, "visit", str(EXAMPLE))
         assert (code, out) == (1, "")
         assert err == "handrail: internal error: ZeroDivisionError: boom\\nsecond line\n"
+
+
+class BatchSummaryRenderTests:
+    def test_it_lists_ten_rules_for_people_and_says_how_many_more(self) -> None:
+        from handrail.cli.render import batch_summary
+
+        findings = [
+            {"rule": f"doc.rule-{n:02d}", "severity": "warning", "count": 20 - n}
+            for n in range(12)
+        ]
+        summary = {
+            "visits": 3,
+            "ok": 2,
+            "errors": 1,
+            "seconds": 0.5,
+            "visits_per_second": 6.0,
+            "output": "out.jsonl",
+            "allowed_total": 1234567.5,
+            "visits_with_error_findings": 0,
+            "findings": findings,
+        }
+        lines = batch_summary(summary).splitlines()
+        assert lines[0] == (
+            "3 visits (2 evaluated, 1 refused as bad input) in 0.5 s, 6.0 visits/s -> out.jsonl"
+        )
+        assert lines[1] == (
+            "Allowed $1,234,567.50 in all; 0 of 2 visits have an error finding (will deny as "
+            "they stand)"
+        )
+        assert lines[2] == "         20  warning  doc.rule-00"
+        assert lines[11] == "         11  warning  doc.rule-09"
+        assert lines[12:] == ["  ... 2 more rules (--json lists all)"]

@@ -7,9 +7,11 @@ import gc
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -206,12 +208,17 @@ def batch(args: argparse.Namespace) -> int:
     rules = _rules()
     started = time.perf_counter()
     counts = {"visits": 0, "ok": 0, "errors": 0}
+    scrub = _Scrub()
     with source.open(encoding="utf-8", errors="replace") as handle:
         out, close = _batch_output(args.output)
         try:
             for record in _batch_records(handle, source, rules):
                 counts["visits"] += 1
-                counts["ok" if record["ok"] else "errors"] += 1
+                if record["ok"]:
+                    counts["ok"] += 1
+                    scrub.add(record["result"])
+                else:
+                    counts["errors"] += 1
                 out.write(_batch_dumps(record))
         finally:
             if close:
@@ -222,11 +229,50 @@ def batch(args: argparse.Namespace) -> int:
         "seconds": round(seconds, 3),
         "visits_per_second": round(counts["visits"] / seconds, 1) if seconds else None,
         "output": args.output or "<stdout>",
+        **scrub.to_dict(),
     }
     if args.output is None:
         print(render.batch_summary(summary), file=sys.stderr)
         return EXIT_OK
     return _emit(args, summary, render.batch_summary(summary) + "\n")
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+class _Scrub:
+    """What a biller reads first after a scrub run: the allowed total of the evaluated
+    visits, how many of them have an error finding (will deny as they stand), and how often
+    each finding fired."""
+
+    def __init__(self) -> None:
+        self.allowed_cents = 0
+        self.visits_with_errors = 0
+        self.by_rule: Counter[tuple[str, str]] = Counter()
+
+    def add(self, result: dict[str, Any]) -> None:
+        # Cents as integers: adding 200,000 float amounts would drift.
+        self.allowed_cents += round(result["payment"]["allowed"] * 100)
+        blocked = False
+        for finding in result["findings"]:
+            self.by_rule[(finding["rule"], finding["severity"])] += 1
+            blocked = blocked or finding["severity"] == "error"
+        self.visits_with_errors += blocked
+
+    def to_dict(self) -> dict[str, Any]:
+        # Errors first (they deny), then warnings, then information; most frequent first.
+        ranked = sorted(
+            self.by_rule.items(),
+            key=lambda item: (_SEVERITY_RANK[item[0][1]], -item[1], item[0][0]),
+        )
+        return {
+            "allowed_total": float(Decimal(self.allowed_cents) / 100),
+            "visits_with_error_findings": self.visits_with_errors,
+            "findings": [
+                {"rule": rule, "severity": severity, "count": count}
+                for (rule, severity), count in ranked
+            ],
+        }
 
 
 def _batch_output(path: str | None) -> tuple[IO[str], bool]:

@@ -85,12 +85,28 @@ def visit(result: VisitResult) -> str:
     return "\n".join(out) + "\n" + _steps(doc["explanation"])
 
 
+BATCH_SUMMARY_RULES = 10  # findings listed in the human summary; --json lists them all
+
+
 def batch_summary(summary: dict[str, Any]) -> str:
     rate = summary["visits_per_second"]
-    return (
-        f"{summary['visits']} visits ({summary['ok']} evaluated, {summary['errors']} with errors) "
+    lines = [
+        f"{summary['visits']} visits ({summary['ok']} evaluated, {summary['errors']} refused as "
+        "bad input) "
         f"in {summary['seconds']} s, {rate} visits/s -> {summary['output']}"
-    )
+    ]
+    if summary["ok"]:
+        lines.append(
+            f"Allowed ${summary['allowed_total']:,.2f} in all; "
+            f"{summary['visits_with_error_findings']} of {summary['ok']} visits have an error "
+            "finding (will deny as they stand)"
+        )
+    findings = summary["findings"]
+    for finding in findings[:BATCH_SUMMARY_RULES]:
+        lines.append(f"  {finding['count']:>9,}  {finding['severity']:<7}  {finding['rule']}")
+    if len(findings) > BATCH_SUMMARY_RULES:
+        lines.append(f"  ... {len(findings) - BATCH_SUMMARY_RULES} more rules (--json lists all)")
+    return "\n".join(lines)
 
 
 def data_import(doc: dict[str, Any]) -> str:
