@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handrail.rules.documentation import (
     RULES,
@@ -12,6 +15,7 @@ from handrail.rules.documentation import (
     SOURCE_CAREGIVER_ABSENT,
     SOURCE_PROGRESS_REPORT,
     SOURCE_RECERTIFICATION,
+    _shared_word_share,
     check_documentation,
 )
 from handrail.rules.model import Finding, RuleInputError, Severity
@@ -746,3 +750,22 @@ class InitialCertificationTests:
         )
         assert late.fix.endswith("a late certification is accepted with the reason for the delay")
         assert late.source == SOURCE_RECERTIFICATION
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcdefgh"), max_size=30),
+    st.lists(st.sampled_from("abcdefgh"), max_size=30),
+)
+def test_the_shared_word_share_bounds_the_sequence_ratio(
+    now: list[str], before: list[str]
+) -> None:
+    # The repeated-note check skips SequenceMatcher when this bound is under 90%: it must
+    # never be lower than the ratio it stands in for.
+    if not now and not before:
+        return
+    ratio = difflib.SequenceMatcher(None, now, before, autojunk=False).ratio()
+    assert _shared_word_share(now, before) >= ratio
+    assert _shared_word_share(now, before) == pytest.approx(
+        difflib.SequenceMatcher(None, now, before, autojunk=False).quick_ratio()
+    )
