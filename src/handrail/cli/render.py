@@ -130,6 +130,6 @@ def data_status(releases: list[dict[str, Any]]) -> str:
         label = str(release["label"]) + ("" if release.get("verified", True) else " [unverified]")
         lines.append(
             f"{release['kind']:<8} {label:<62} {span:<24} {release['rows']:>7,}  "
-            f"{release['origin']} {str(release.get('sha256') or '')[:12]}"
+            f"{release['origin']} {str(release.get('sha256') or '')[:12]}".rstrip()
         )
     return "\n".join(lines) + "\n"
