@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from handrail.web.clinic.models import Clinic, Patient, User
@@ -37,3 +39,12 @@ class LoadDemoTests:
         assert all(v.allowed_amount is not None and v.allowed_amount > 0 for v in signed)
         years = set(Visit.objects.values_list("date__year", flat=True))
         assert years == {2025, 2026}
+
+    def test_it_dates_the_demo_within_the_shipped_data_after_its_last_year(self) -> None:
+        # On 2027-03-01 the shipped data prices nothing after 2026-12-31: the demo stops there.
+        with time_machine.travel(datetime(2027, 3, 1, 15, 0, tzinfo=UTC), tick=True):
+            call_command("load_demo", stdout=StringIO())
+        assert Visit.objects.latest("date").date <= date(2026, 12, 31)
+        assert set(Visit.objects.values_list("date__year", flat=True)) == {2025, 2026}
+        signed = Visit.objects.filter(status="signed")
+        assert signed.exists() and all(v.allowed_amount for v in signed)

@@ -17,6 +17,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from handrail.rules.conversion import CONVERSION_FACTORS
 from handrail.web.care.models import Case
 from handrail.web.care.services import (
     GoalInput,
@@ -44,6 +45,7 @@ from handrail.web.visits.services import (
 DEMO_CLINIC = "Handrail Demo Rehab (synthetic)"
 DEMO_PASSWORD = "handrail-demo"
 SEED = 20260314
+LAST_PRICED_DAY = max(factor.end for factor in CONVERSION_FACTORS)  # last day the data prices
 
 # username, role, discipline, first name, last name
 DEMO_USERS = (
@@ -169,7 +171,9 @@ def load_demo() -> dict[str, int]:
     """Create the demo clinic. Everything goes through the services, so demo data obeys
     the same rules as data typed in by a user."""
     rng = random.Random(SEED)
-    today = timezone.localdate()
+    # The demo's visits end on the last day the shipped data prices (fee schedule, conversion
+    # factor, threshold): after that, signing a visit needs the next year's files imported.
+    today = min(timezone.localdate(), LAST_PRICED_DAY)
     clinic = clinic_create(name=DEMO_CLINIC, zip="62701", npi="1234567893")
     users = {
         username: user_create(
