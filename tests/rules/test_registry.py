@@ -34,6 +34,7 @@ ENGINE_RULES = (
     "threshold.nearing",
     "threshold.no-accrual",
     "threshold.targeted-review",
+    "threshold.unknown-year",
 )
 DX_RULES = (
     diagnoses.RULE_MISSING,

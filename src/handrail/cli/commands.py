@@ -86,7 +86,7 @@ def price(args: argparse.Namespace) -> int:
         raise CliError(f"--units {args.units}: give 1 to 100 units")
     rules = _rules()
     row = payment.rvu_for(rules.fees, spec.code, on)
-    factor = conversion_factor(on, qp=args.qp)
+    factor = conversion_factor(on, qp=args.qp, fees=rules.fees)
     place = payment.resolve_locality(rules.fees, on, locality=args.locality, zip5=args.zip)
     pe, used_facility = payment.pe_rvu(row, args.facility)
     each = payment.unit_amount(row, place, factor, facility=args.facility)

@@ -285,6 +285,12 @@ class LayeredFeeSchedule:
         loaded = self.zip5_release(on)
         return None if loaded is None else self._zips.get(loaded, (zip5.strip()[:5],))
 
+    def conversion_factor_in_file(self, on: date, qp: bool) -> tuple[Decimal, Release] | None:
+        loaded = pick_in_year([c for c in self._pfs if c.qp == qp], on)
+        if loaded is None or loaded.conversion_factor is None:
+            return None
+        return loaded.conversion_factor, loaded.release
+
     def locality_releases(self, on: date) -> tuple[Release | None, Release | None]:
         gpci, zip5 = self.gpci_release(on), self.zip5_release(on)
         return (

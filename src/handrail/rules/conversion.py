@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 
 from handrail.rules.model import RuleInputError, Source
+from handrail.rules.tables import FeeScheduleTables, Release
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +80,40 @@ CONVERSION_FACTORS: tuple[ConversionFactor, ...] = (
 )
 
 
-def conversion_factor(on: date, *, qp: bool = False) -> ConversionFactor:
-    """The factor in force on `on`; `qp` picks the qualifying-APM factor where one exists."""
+def conversion_factor(
+    on: date, *, qp: bool = False, fees: FeeScheduleTables | None = None
+) -> ConversionFactor:
+    """The factor in force on `on`; `qp` picks the qualifying-APM factor where one exists.
+
+    Handrail's table (each factor checked against its CMS source) answers first. For a later
+    year, the CONV FACTOR column of the year's imported PPRRVU file answers (a QPP file for
+    `qp`): a clinic can price a new year by importing its fee schedule.
+    """
     for factor in CONVERSION_FACTORS:
         if factor.start <= on <= factor.end and factor.qp in (None, qp):
             return factor
+    if fees is not None and on > CONVERSION_FACTORS[-1].end:
+        found = fees.conversion_factor_in_file(on, qp)
+        if found is not None:
+            return _factor_from_file(on.year, qp, *found)
     known = f"{CONVERSION_FACTORS[0].start.year}-{CONVERSION_FACTORS[-1].end.year}"
+    file_hint = "qualifying APM (QPP) " if qp else ""
     raise RuleInputError(
         "date",
         f"no Medicare conversion factor is loaded for {on.isoformat()} (Handrail has {known}); "
-        "use a date of service in that range",
+        f"use a date of service in that range, or import the year's {file_hint}PPRRVU file "
+        "(`handrail data import pfs FILE`), whose CONV FACTOR column gives it",
+    )
+
+
+@lru_cache(maxsize=64)
+def _factor_from_file(year: int, qp: bool, amount: Decimal, release: Release) -> ConversionFactor:
+    kind = "qualifying APM participant" if qp else "non-qualifying APM"
+    return ConversionFactor(
+        date(year, 1, 1),
+        date(year, 12, 31),
+        amount,
+        qp,
+        f"CY{year} {kind} (from {release.label})",
+        Source(f"CMS PFS {release.label} (CONV FACTOR column)", verified=release.source.verified),
     )

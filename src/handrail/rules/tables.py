@@ -139,6 +139,11 @@ class FeeScheduleTables(Protocol):
 
     def locality_for_zip(self, zip5: str, on: date) -> ZipLocality | None: ...
 
+    def conversion_factor_in_file(self, on: date, qp: bool) -> tuple[Decimal, Release] | None:
+        """The CONV FACTOR column of the fee schedule release (the QPP file when `qp`) that
+        answers for `on`, for years Handrail's own factor table does not reach yet."""
+        ...
+
     def locality_releases(self, on: date) -> tuple[Release | None, Release | None]:
         """The GPCI and ZIP-to-locality releases that answer for `on` (None: none loaded).
 

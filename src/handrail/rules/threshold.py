@@ -30,6 +30,8 @@ THRESHOLDS: dict[int, tuple[Decimal, Source]] = {
     2025: (Decimal("2410"), Source("several agreeing secondary sources; CMS CR not found", False)),
     2026: (Decimal("2480"), Source("CMS Therapy Services page (CR 14252)")),
 }
+# Cited when a year has no amount here yet (a new year priced from imported files).
+THRESHOLD_SOURCE = Source("BBA 2018 §50202; CMS Therapy Services page (yearly KX threshold)")
 REVIEW_THRESHOLD = Decimal("3000")
 REVIEW_SOURCE = Source("BBA 2018 §50202; CMS Therapy Services page (MR threshold $3,000)")
 NEARING_SHARE = Decimal("0.9")  # warn once 90% of the threshold is used

@@ -27,7 +27,13 @@ from handrail.rules.modifiers import (
     line_modifiers,
 )
 from handrail.rules.ruleset import RuleSet
-from handrail.rules.threshold import REVIEW_SOURCE, ThresholdStatus, apply_threshold
+from handrail.rules.threshold import (
+    REVIEW_SOURCE,
+    THRESHOLD_SOURCE,
+    THRESHOLDS,
+    ThresholdStatus,
+    apply_threshold,
+)
 from handrail.rules.units import CodeMinutes, UnitsResult, apply_units
 from handrail.rules.visit_record import SameDayLine, VisitRecord
 
@@ -156,7 +162,7 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     drafts = _assistant_split(record, units, minutes, findings, explanation)
     outcome = _check_edits(record, rules, drafts, explanation)
     findings.extend(outcome.findings)
-    factor = conversion_factor(record.date, qp=record.qp)
+    factor = conversion_factor(record.date, qp=record.qp, fees=rules.fees)
     place = payment.resolve_locality(
         rules.fees, record.date, locality=record.locality, zip5=record.zip
     )
@@ -403,6 +409,16 @@ def _threshold(
 ) -> ThresholdStatus | None:
     if not record.payer.is_medicare:
         return None
+    if record.date.year > max(THRESHOLDS):
+        # A new year priced from an imported fee schedule: its KX amount comes with the next
+        # Handrail release, so the visit is priced and the threshold is said to be unchecked.
+        findings.append(_finding_threshold_unknown(record.date.year))
+        explanation.add(
+            f"Therapy threshold {record.date.year}: not known to this Handrail release; "
+            "KX not checked",
+            THRESHOLD_SOURCE,
+        )
+        return None
     before = record.threshold.accrued_before if record.threshold else Decimal("0")
     status = apply_threshold(
         on=record.date,
@@ -420,6 +436,19 @@ def _threshold(
     if status.review_flag:
         findings.append(_finding_review(status))
     return status
+
+
+@lru_cache(maxsize=8)
+def _finding_threshold_unknown(year: int) -> Finding:
+    return Finding(
+        Severity.WARNING,
+        "threshold.unknown-year",
+        f"No {year} therapy (KX) threshold is known to this Handrail release: whether this "
+        "visit needs KX was not checked",
+        f"Check the {year} amount in the CY{year} PFS final rule before billing past it, and "
+        "update Handrail for its threshold table",
+        THRESHOLD_SOURCE,
+    )
 
 
 def _finding_no_accrual(status: ThresholdStatus) -> Finding:
