@@ -409,7 +409,7 @@ def _threshold(
 ) -> ThresholdStatus | None:
     if not record.payer.is_medicare:
         return None
-    if record.date.year > max(THRESHOLDS):
+    if record.date.year > _LAST_THRESHOLD_YEAR:
         # A new year priced from an imported fee schedule: its KX amount comes with the next
         # Handrail release, so the visit is priced and the threshold is said to be unchecked.
         findings.append(_finding_threshold_unknown(record.date.year))
@@ -436,6 +436,9 @@ def _threshold(
     if status.review_flag:
         findings.append(_finding_review(status))
     return status
+
+
+_LAST_THRESHOLD_YEAR = max(THRESHOLDS)
 
 
 @lru_cache(maxsize=8)
