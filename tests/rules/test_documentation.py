@@ -769,3 +769,32 @@ def test_the_shared_word_share_bounds_the_sequence_ratio(
     assert _shared_word_share(now, before) == pytest.approx(
         difflib.SequenceMatcher(None, now, before, autojunk=False).quick_ratio()
     )
+
+
+class RepeatedNoteBoundaryTests:
+    """90% of the words in order is the line (REPEATED_NOTE_SIMILARITY), swept at 10 words."""
+
+    @staticmethod
+    def findings(changed: int) -> list[str]:
+        words = [
+            "seated",
+            "upper",
+            "body",
+            "dressing",
+            "pullover",
+            "shirt",
+            "sleeve",
+            "first",
+            "two",
+            "cues",
+        ]
+        before = LineNote(text=" ".join(words))
+        now_words = [*words[: len(words) - changed], *(f"new{n}" for n in range(changed))]
+        now = LineNote(text=" ".join(now_words))
+        record = visit(VisitLine(code="97535", minutes=23, note=now, previous_note=before))
+        return [f.message for f in check(record) if f.rule == "doc.97535.repeated-note"]
+
+    def test_it_flags_ninety_percent_and_not_eighty(self) -> None:
+        assert [len(self.findings(changed)) for changed in range(0, 4)] == [1, 1, 0, 0]
+        assert "word for word:" in self.findings(0)[0]
+        assert "nearly word for word (90%)" in self.findings(1)[0]
