@@ -191,6 +191,20 @@ def decimal_field(value: str, column: str, *, file: str, line: int) -> Decimal:
     return number
 
 
+def check_width(
+    cells: list[str], width: int, *, file: str, line: int, exact: bool = False
+) -> None:
+    """A CSV row has the header's `width` fields (at least, or exactly when `exact`)."""
+    if len(cells) < width or (exact and len(cells) != width):
+        extra = " or has extra commas" if exact else ""
+        raise OfficialDataError(
+            f"expected {width} fields, found {len(cells)}",
+            f"the row is cut short{extra}: {REDOWNLOAD}",
+            file=file,
+            line=line,
+        )
+
+
 def code_field(value: str, column: str, *, file: str, line: int) -> str:
     code = value.strip().upper()
     if not HCPCS_SHAPE.fullmatch(code):

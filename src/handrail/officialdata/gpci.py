@@ -17,6 +17,7 @@ from handrail.officialdata.files import (
     Parsed,
     ParsedMeta,
     Row,
+    check_width,
     csv_rows,
     decimal_field,
     display_name,
@@ -162,13 +163,7 @@ def _rows(rows: list[tuple[int, list[str]]], index: dict[str, int], name: str) -
 
 
 def _row(cells: list[str], index: dict[str, int], width: int, name: str, number: int) -> Row:
-    if len(cells) < width:
-        raise OfficialDataError(
-            f"expected {width} fields, found {len(cells)}",
-            f"the row is cut short: {REDOWNLOAD}",
-            file=name,
-            line=number,
-        )
+    check_width(cells, width, file=name, line=number)
     mac = cells[index["mac"]].strip()
     state = cells[index["state"]].strip().upper()
     locality = cells[index["locality"]].strip()

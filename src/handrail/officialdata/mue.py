@@ -20,6 +20,7 @@ from handrail.officialdata.files import (
     Parsed,
     ParsedMeta,
     Row,
+    check_width,
     code_field,
     csv_rows,
     data_section,
@@ -143,13 +144,7 @@ def _rows(
 def _row(
     cells: list[str], index: dict[str, int | None], width: int, name: str, number: int
 ) -> Row:
-    if len(cells) < width:
-        raise OfficialDataError(
-            f"expected {width} fields, found {len(cells)}",
-            f"the row is cut short: {REDOWNLOAD}",
-            file=name,
-            line=number,
-        )
+    check_width(cells, width, file=name, line=number)
 
     def cell(key: str) -> str:
         position = index[key]

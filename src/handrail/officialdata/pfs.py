@@ -21,6 +21,7 @@ from handrail.officialdata.files import (
     Parsed,
     ParsedMeta,
     Row,
+    check_width,
     code_field,
     csv_rows,
     data_section,
@@ -60,20 +61,6 @@ COLUMNS = {
     "mult_proc": "MULT PROC",
     "conversion_factor": "CONV FACTOR",
 }
-ROW_FIELDS = (
-    "code",
-    "modifier",
-    "status",
-    "work",
-    "pe_nonfacility",
-    "pe_facility",
-    "facility_na",
-    "mp",
-    "pctc",
-    "mult_proc",
-    "global_days",
-    "conversion_factor",
-)
 _MODIFIER = re.compile(r"[A-Z0-9]{2}")
 
 
@@ -201,13 +188,7 @@ def _row(
     name: str,
     number: int,
 ) -> Row:
-    if len(cells) != width:
-        raise OfficialDataError(
-            f"expected {width} fields, found {len(cells)}",
-            f"the row is cut short or has extra commas: {REDOWNLOAD}",
-            file=name,
-            line=number,
-        )
+    check_width(cells, width, file=name, line=number, exact=True)
 
     def cell(key: str) -> str:
         return cells[index[key]].strip()
