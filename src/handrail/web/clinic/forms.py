@@ -7,7 +7,9 @@ from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
+from handrail.web.clinic.admin_services import PAYER_FIELDS
 from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role, User
+from handrail.web.clinic.services import PATIENT_FIELDS
 from handrail.web.clinic.throttle import (
     login_failure_record,
     login_failures_clear,
@@ -42,18 +44,7 @@ class ThrottledLoginForm(AuthenticationForm):
 class PatientForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "birth_date",
-            "sex",
-            "phone",
-            "email",
-            "address",
-            "city",
-            "state",
-            "zip",
-        ]
+        fields = list(PATIENT_FIELDS)  # what patient_create/patient_update accept
         widgets = {"birth_date": forms.DateInput(attrs={"type": "date"})}
 
 
@@ -125,15 +116,7 @@ class StaffCreateForm(StaffEditForm):
 class PayerForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = Payer
-        fields = [
-            "name",
-            "type",
-            "unit_rule",
-            "distinct_modifier",
-            "requires_authorization",
-            "telehealth_allowed",
-            "assistant_cosign_required",
-        ]
+        fields = list(PAYER_FIELDS)  # what payer_add/payer_update accept
         labels = {
             "unit_rule": "Unit rule",
             "distinct_modifier": "Distinct-service modifier",
