@@ -315,16 +315,29 @@ _DYNAMIC_PHRASES: Final = (
 )
 
 
+def _normalise(text: str) -> str:
+    return text.replace("'", "").replace("\u2019", "").translate(_NORMALISE)
+
+
 class _NoteWords:
     """A note's text normalised once, and its words in order."""
 
-    __slots__ = ("text", "words")
+    __slots__ = ("note", "text", "words")
 
     def __init__(self, note: LineNote) -> None:
-        joined = " ".join(
-            (note.baseline, note.task, note.technique, note.skilled, note.performance, note.text)
+        self.note = note
+        self.text = _normalise(
+            " ".join(
+                (
+                    note.baseline,
+                    note.task,
+                    note.technique,
+                    note.skilled,
+                    note.performance,
+                    note.text,
+                )
+            )
         )
-        self.text = joined.replace("'", "").replace("\u2019", "").translate(_NORMALISE)
         self.words = self.text.split()
 
     def specific_words(self) -> int:
@@ -393,9 +406,9 @@ def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list
         ):
             _check_minutes(visit, spec, totals, index, has_97550, findings)
         if code == "97535":
-            _check_97535_note(line.note, index, findings)
-            if line.previous_note is not None and line.note is not None:
-                _check_repeated_note(line.note, line.previous_note, index, findings)
+            words = _check_97535_note(line.note, index, findings)
+            if words is not None and line.previous_note is not None:
+                _check_repeated_note(words, line.previous_note, index, findings)
         elif code == "97110" and line.note is not None:
             _check_97110_note(line.note, index, findings)
     if visit.counters is not None:
@@ -597,12 +610,15 @@ def _check_minutes(
 # --- 97535 note content (Handrail rule; Pub 100-02 ch.15 §220.3, unverified) ---------------
 
 
-def _check_97535_note(note: LineNote | None, index: int, findings: list[Finding]) -> None:
+def _check_97535_note(
+    note: LineNote | None, index: int, findings: list[Finding]
+) -> _NoteWords | None:
+    """The note's findings; returns its words for the repeated-note check (None: no note)."""
     words = _NoteWords(note) if note is not None else None
     # No note: nothing shows what was trained
     if note is None or words is None or not words.words:
         findings.append(_no_note(index))
-        return
+        return None
     # Boilerplate only ("ADL training performed" alone is a denial)
     if words.specific_words() < MIN_SPECIFIC_WORDS:
         findings.append(_vague(index))
@@ -613,12 +629,12 @@ def _check_97535_note(note: LineNote | None, index: int, findings: list[Finding]
             if not getattr(note, element):
                 findings.append(_missing_element(element, has_text, index))
     # Code choice: exercise or dynamic activity without a daily-living task
-    if words.has_adl():
-        return
-    if words.has_exercise():
-        findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
-    elif words.has_dynamic():
-        findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
+    if not words.has_adl():
+        if words.has_exercise():
+            findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
+        elif words.has_dynamic():
+            findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
+    return words
 
 
 # --- Repeated notes (Handrail rule, product.md; unverified) --------------------------------
@@ -628,12 +644,12 @@ REPEATED_NOTE_SIMILARITY: Final = 0.9
 
 
 def _check_repeated_note(
-    note: LineNote, previous: LineNote, index: int, findings: list[Finding]
+    note: _NoteWords, previous: LineNote, index: int, findings: list[Finding]
 ) -> None:
     """A 97535 note copied from the last visit, or the same performance again, shows no
     progression: the session reads as maintenance, and cloned notes draw audits."""
-    now, before = _NoteWords(note).words, _NoteWords(previous).words
-    if not now or not before:
+    now, before = note.words, _NoteWords(previous).words
+    if not before:
         return
     if now == before:
         findings.append(_repeated_note("repeats the previous visit's note word for word", index))
@@ -652,8 +668,8 @@ def _check_repeated_note(
             )
         )
         return
-    performance = _NoteWords(LineNote(performance=note.performance)).words
-    if performance and performance == _NoteWords(LineNote(performance=previous.performance)).words:
+    performance = _normalise(note.note.performance).split()
+    if performance and performance == _normalise(previous.performance).split():
         findings.append(_same_performance(index))
 
 
