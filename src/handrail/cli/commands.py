@@ -119,8 +119,7 @@ def price(args: argparse.Namespace) -> int:
         document["note"] = f"priced at national rates: {place.missing_data}. {place.missing_fix}"
     elif place.zip_spans_localities:
         document["note"] = (
-            f"ZIP {place.zip5} lies in more than one Medicare locality (CMS prices it by ZIP+4); "
-            f"priced in {place.key}, the locality of its ZIP5 row. Give the locality of the "
+            f"{place.zip_spans_note}, the locality of its ZIP5 row. Give the locality of the "
             "patient's ZIP+4 (CMS ZIP9 file) with --locality MAC-LOC"
         )
     return _emit(args, document, render.price(document, spec.name))

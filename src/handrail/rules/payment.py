@@ -71,6 +71,14 @@ class PricingLocality:
     # the locality of the ZIP5 row was used.
     zip_spans_localities: bool = False
 
+    @property
+    def zip_spans_note(self) -> str:
+        """The first words of what to say when `zip_spans_localities`."""
+        return (
+            f"ZIP {self.zip5} lies in more than one Medicare locality (CMS prices it by "
+            f"ZIP+4); priced in {self.key}"
+        )
+
     @classmethod
     def national(cls, missing: tuple[str, str] = ("", "")) -> PricingLocality:
         what, fix = missing

@@ -218,8 +218,7 @@ def _zip_spans_localities(place: payment.PricingLocality) -> Finding:
     return Finding(
         Severity.WARNING,
         "payment.zip-spans-localities",
-        f"ZIP {place.zip5} lies in more than one Medicare locality (CMS prices it by ZIP+4); "
-        f"priced in {place.key} ({place.name}), the locality of its ZIP5 row",
+        f"{place.zip_spans_note} ({place.name}), the locality of its ZIP5 row",
         "Look up the patient's ZIP+4 in the CMS ZIP9 file and give that locality as MAC-LOC "
         "instead of the ZIP",
         payment.SOURCE_ZIP_PLUS_FOUR,
