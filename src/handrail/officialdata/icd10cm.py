@@ -28,11 +28,13 @@ from handrail.officialdata.files import (
     wrong_format,
 )
 
+# An ICD-10-CM code: a letter, two letters or digits, then up to four more characters. The second
+# character is a digit in every code up to FY2025; FY2026 added the category QA0.
+CODE_SHAPE = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
 _FY_IN_NAME = re.compile(r"ICD10CM[-_ ]?(?:CODES|ORDER)[-_ ]?(\d{4})", re.IGNORECASE)
 _FY_IN_LABEL = re.compile(r"FY\s*(\d{4})", re.IGNORECASE)
 _ORDER = re.compile(r"(\d{5}) ([A-Z][0-9A-Z]{2,6}) *([01]) (.*)")
 _CODES = re.compile(r"([A-Z][0-9A-Z]{2,6})\s+(\S.*)")
-_CODE = re.compile(r"[A-Z][0-9A-Z]{2,6}")
 EXPECTED = "CDC ICD-10-CM codes or order file (icd10cm-codes-YYYY.txt / icd10cm-order-YYYY.txt)"
 
 
@@ -103,7 +105,7 @@ def _rows(
 def _order_row(line: str, name: str, number: int) -> Row:
     code = line[6:13].strip()
     flag = line[14:15]
-    if not line[:5].isdigit() or not _CODE.fullmatch(code) or flag not in ("0", "1"):
+    if not line[:5].isdigit() or not CODE_SHAPE.fullmatch(code) or flag not in ("0", "1"):
         raise OfficialDataError(
             "the line is not order number (5 digits), code (columns 7-13) and billable flag"
             " 0/1 (column 15)",
@@ -134,3 +136,15 @@ def _codes_row(line: str, name: str, number: int) -> Row:
         )
     description = match.group(2).strip()
     return (match.group(1), 1, description, description)
+
+
+def normalize_icd(code: str) -> tuple[str, str]:
+    """(undotted, dotted) forms of an ICD-10-CM code: "i69351" -> ("I69351", "I69.351").
+
+    Text that cannot be a code keeps its shape (stripped, upper case) so messages show it.
+    """
+    undotted = code.strip().upper().replace(".", "")
+    if not CODE_SHAPE.fullmatch(undotted):
+        return undotted, code.strip().upper()
+    dotted = undotted if len(undotted) <= 3 else f"{undotted[:3]}.{undotted[3:]}"
+    return undotted, dotted

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
 import warnings
 from collections.abc import Iterable
@@ -33,6 +32,7 @@ from typing import Final
 
 import orjson
 
+from handrail.officialdata.icd10cm import CODE_SHAPE, normalize_icd
 from handrail.rules.model import Source
 from handrail.rules.tables import DiagnosisLookup
 
@@ -49,10 +49,6 @@ CACHE_FORMAT: Final = 1
 
 SOURCE: Final = Source("CDC/CMS ICD-10-CM FY2026 (via simple-icd-10-cm)")
 
-# An ICD-10-CM code: a letter, two letters or digits, then up to four more characters. The second
-# character is a digit in every code up to FY2025; FY2026 added the category QA0.
-_CODE_SHAPE: Final = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
-
 
 class IcdPackageError(RuntimeError):
     """The installed simple-icd-10-cm does not carry the release this module describes."""
@@ -60,10 +56,7 @@ class IcdPackageError(RuntimeError):
 
 def normalize_code(code: str) -> str:
     """`" i69351 "` -> `"I69.351"`; text that cannot be a code comes back stripped, upper-case."""
-    undotted = code.strip().upper().replace(".", "")
-    if not _CODE_SHAPE.fullmatch(undotted):
-        return code.strip().upper()
-    return undotted if len(undotted) == 3 else f"{undotted[:3]}.{undotted[3:]}"
+    return normalize_icd(code)[1]
 
 
 def _package_version() -> str:
@@ -252,9 +245,9 @@ class PackagedIcd10Cm:
         return index
 
     def _lookup(self, code: str, covers: bool) -> DiagnosisLookup:
-        dotted = normalize_code(code)
+        undotted, dotted = normalize_icd(code)
         index = self._code_index()
-        at = index.position.get(dotted) if _CODE_SHAPE.fullmatch(dotted.replace(".", "")) else None
+        at = index.position.get(dotted) if CODE_SHAPE.fullmatch(undotted) else None
         children: tuple[str, ...] = ()
         if at is None:
             exists = billable = False

@@ -15,7 +15,6 @@ an earlier one. Answers are cached in memory: the engine asks for every visit of
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +26,7 @@ from typing import Any, Generic, Literal, TypeVar, cast
 
 from handrail.officialdata.builtin import BuiltinTable
 from handrail.officialdata.files import Row
-from handrail.officialdata.icd10cm import icd_citation
+from handrail.officialdata.icd10cm import icd_citation, normalize_icd
 from handrail.officialdata.store import ROW_COLUMNS
 from handrail.rules.model import Source
 from handrail.rules.tables import (
@@ -395,21 +394,6 @@ def _ptp_edit(row: Row, release: Release) -> PtpEdit:
         rationale=row[5],
         release=release,
     )
-
-
-_ICD_SHAPE = re.compile(r"[A-Z][0-9A-Z]{2}(?:[0-9A-Z]{1,4})?")
-
-
-def normalize_icd(code: str) -> tuple[str, str]:
-    """(undotted, dotted) forms of an ICD-10-CM code: "i69351" -> ("I69351", "I69.351").
-
-    Text that cannot be a code keeps its shape (stripped, upper case) so messages show it.
-    """
-    undotted = code.strip().upper().replace(".", "")
-    if not _ICD_SHAPE.fullmatch(undotted):
-        return undotted, code.strip().upper()
-    dotted = undotted if len(undotted) <= 3 else f"{undotted[:3]}.{undotted[3:]}"
-    return undotted, dotted
 
 
 class LayeredDiagnoses:
