@@ -276,7 +276,7 @@ class LineAutosaveTests:
         line.refresh_from_db()
         assert (line.therapist_minutes, line.performance) == (25, GOOD_NOTE["performance"])
 
-    def test_it_shows_minutes_over_a_day_next_to_the_field_and_saves_nothing(
+    def test_it_shows_minutes_over_a_day_next_to_the_field_and_saves_the_note(
         self, world: World
     ) -> None:
         visit = _visit(world)
@@ -288,12 +288,15 @@ class LineAutosaveTests:
         html = response.content.decode()
         assert (
             f'<p class="field-error" id="e-l{line.pk}-therapist_minutes" hx-swap-oob="true" '
-            'role="alert">Ensure this value is less than or equal to 1440.</p>'
+            'role="alert">At most 1440 minutes (24 hours).</p>'
         ) in html
+        assert "except the fields marked in red" in html
         line.refresh_from_db()
-        assert (line.therapist_minutes, line.task) == (10, "")
+        assert (line.therapist_minutes, line.task) == (10, "Dressing")
 
-    def test_it_rolls_back_the_note_when_the_visit_total_passes_a_day(self, world: World) -> None:
+    def test_it_keeps_the_minutes_when_the_visit_total_passes_a_day_and_saves_the_note(
+        self, world: World
+    ) -> None:
         visit = _visit(world)
         _line(world, visit, code="97530", therapist_minutes=1000)
         line = _line(world, visit, therapist_minutes=10)
@@ -301,11 +304,12 @@ class LineAutosaveTests:
             _url("line-save", visit, line), _line_post(line, 500, task="Dressing"), **HTMX
         )
         assert response.status_code == 422
-        assert "The visit&#x27;s minutes would add up to more than 24 hours." in (
-            response.content.decode()
-        )
+        assert (
+            f'id="e-l{line.pk}-therapist_minutes" hx-swap-oob="true" role="alert">'
+            "The visit&#x27;s minutes would add up to more than 24 hours.</p>"
+        ) in response.content.decode()
         line.refresh_from_db()
-        assert (line.therapist_minutes, line.task) == (10, "")
+        assert (line.therapist_minutes, line.task) == (10, "Dressing")
 
     def test_it_refuses_the_biller(self, world: World) -> None:
         visit = _visit(world)

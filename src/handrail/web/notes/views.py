@@ -8,6 +8,7 @@ fields), 409 for any change to a signed note, 403 for a role that may not act.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -31,12 +32,13 @@ from handrail.web.notes.forms import (
     VisitHeaderForm,
 )
 from handrail.web.notes.selectors import code_choices, note_access, note_panel
-from handrail.web.notes.services import note_line_save
 from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.selectors import visit_get
 from handrail.web.visits.services import (
+    StaleEditError,
     service_line_add,
+    service_line_change,
     service_line_delete,
     timer_segment_add,
     visit_add_addendum,
@@ -48,6 +50,15 @@ from handrail.web.visits.services import (
 LOCKED_STATUS = 409
 ENGINE_DOWN_STATUS = 503
 INVALID_STATUS = 422
+HEADER_FIELDS = (
+    "visit_type",
+    "telehealth",
+    "patient_present",
+    "caregiver_present",
+    "distinct_services",
+    "medical_necessity_attested",
+    "narrative",
+)
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -55,8 +66,9 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _status_for(exc: ValidationError) -> int:
-    """409 when the note is locked (the services key that error "status"), else 422."""
-    if hasattr(exc, "error_dict") and "status" in exc.error_dict:
+    """409 when the note is locked (the services key that error "status") or the edit is
+    based on an older version than the stored one ("version"), else 422."""
+    if hasattr(exc, "error_dict") and ("status" in exc.error_dict or "version" in exc.error_dict):
         return LOCKED_STATUS
     return INVALID_STATUS
 
@@ -77,6 +89,7 @@ def _header_initial(visit: Visit) -> dict[str, Any]:
         "distinct_services": visit.distinct_services,
         "medical_necessity_attested": visit.medical_necessity_attested,
         "narrative": visit.narrative,
+        "version": visit.version,
     }
 
 
@@ -86,6 +99,7 @@ def _line_form(line: ServiceLine) -> LineNoteForm:
             "therapist_minutes": line.therapist_minutes,
             "assistant_minutes": line.assistant_minutes,
             **line.note_dict(),
+            "version": line.version,
         },
         prefix=f"l{line.pk}",
     )
@@ -133,9 +147,13 @@ def _render_live(
     message: str = "",
     status: int = 200,
     line: ServiceLine | None = None,
+    state: ServiceLine | None = None,
+    stale: bool = False,
 ) -> HttpResponse:
-    """Out-of-band fragments: each field's error slot, the save status, the panel and, for
-    timer stops, the line's minutes and segments."""
+    """Out-of-band fragments: each field's error slot, the save status, the panel, the
+    saved version (of the header, or of `state`, the line saved) and, for timer stops
+    (`line`), the line's minutes and segments. `stale`: the edit was refused as based on an
+    older version; the status offers a reload."""
     return render(
         request,
         "notes/_live.html",
@@ -147,6 +165,8 @@ def _render_live(
             "saved_at": timezone.localtime(),
             "message": message,
             "line": line,
+            "state": state or line,
+            "stale": stale,
             "access": note_access(user=current_user(request), visit=visit),
             "panel": note_panel(visit=visit),
         },
@@ -179,20 +199,32 @@ def header_save_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     user = current_user(request)
     visit = visit_get(user=user, visit_id=visit_id)
     form = VisitHeaderForm(request.POST, prefix="v")
-    status, message = 200, ""
-    if form.is_valid():
+    form.is_valid()
+    data = form.cleaned_data
+    fields = {name: data[name] for name in HEADER_FIELDS if name in data}
+    status, message, saved = 200, "", False
+    if form.non_field_errors():  # unknown fields: refuse the whole post
+        status, message = INVALID_STATUS, " ".join(form.non_field_errors())
+    else:
         try:
-            visit = visit_update(user=user, visit=visit, **form.cleaned_data)
+            visit = visit_update(user=user, visit=visit, version=data.get("version"), **fields)
+            saved = True
         except ValidationError as exc:
             status, message = _status_for(exc), " ".join(exc.messages)
             form_apply_errors(form, exc)
-            visit = visit_get(user=user, visit_id=visit_id)
-    else:
-        status = INVALID_STATUS
+        if saved and form.errors:
+            status = INVALID_STATUS
     if not _is_htmx(request):
         return _after_post(request, visit, status == 200, message or "Saved.")
     return _render_live(
-        request, visit, form=form, slot="v", saved=status == 200, message=message, status=status
+        request,
+        visit,
+        form=form,
+        slot="v",
+        saved=saved,
+        message=message,
+        status=status,
+        stale=status == LOCKED_STATUS and "version" in form.errors,
     )
 
 
@@ -211,41 +243,72 @@ def line_add_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     return _render_note(request, visit, add_form=form, status=INVALID_STATUS)
 
 
+def _typed_minutes(data: dict[str, Any]) -> dict[str, int]:
+    """The minutes to save: both boxes valid and changed from what the page last showed
+    (equal to it means the user did not type minutes: keep what a timer may have set)."""
+    names = LineNoteForm.MINUTE_FIELDS
+    if not all(name in data for name in names):
+        return {}
+    typed = tuple(data[name] for name in names)
+    if typed == tuple(data.get(f"{name}_was") for name in names):
+        return {}
+    return dict(zip(names, typed, strict=True))
+
+
 @require_POST
 def line_save_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    """The line's autosave. Each field is checked on its own: a bad value is shown beside its
+    field and the valid fields still save (a decimal in a minutes box keeps the note's text).
+    Based on an older version of the line than the stored one: 409, nothing saved."""
     user = current_user(request)
     visit = visit_get(user=user, visit_id=visit_id)
-    line = _line_get(visit, line_id)
-    form = LineNoteForm(request.POST, prefix=f"l{line.pk}")
-    status, message = 200, ""
-    if form.is_valid():
-        data = form.cleaned_data
-        minutes = (data["therapist_minutes"], data["assistant_minutes"])
-        if minutes == (data["therapist_minutes_was"], data["assistant_minutes_was"]):
-            minutes = (line.therapist_minutes, line.assistant_minutes)
+    form = LineNoteForm(request.POST, prefix=f"l{line_id}")
+    form.is_valid()
+    data = form.cleaned_data
+    note = {name: data[name] for name in LineNoteForm.NOTE_FIELDS if name in data}
+    minutes = _typed_minutes(data)
+    status, message, line = 200, "", None
+    if form.non_field_errors():  # unknown fields: refuse the whole post
+        status, message = INVALID_STATUS, " ".join(form.non_field_errors())
+    else:
+        change = partial(
+            service_line_change,
+            user=user,
+            line=ServiceLine(pk=line_id, visit=visit),
+            version=data.get("version"),
+            note=note,
+        )
         try:
-            note_line_save(
-                user=user,
-                line=line,
-                therapist_minutes=minutes[0],
-                assistant_minutes=minutes[1],
-                note={name: data[name] for name in LineNoteForm.NOTE_FIELDS},
-            )
+            try:
+                line = change(**minutes)
+            except StaleEditError:
+                raise
+            except ValidationError as exc:
+                # Minutes the services refuse (the visit's day would pass 24 hours) are
+                # shown beside them; the note's text is saved without them.
+                if not minutes or not set(exc.message_dict) <= set(LineNoteForm.MINUTE_FIELDS):
+                    raise
+                form_apply_errors(form, exc)
+                line = change()
+        except ServiceLine.DoesNotExist:
+            raise Http404("No such service line on this note.") from None
         except ValidationError as exc:
             status, message = _status_for(exc), " ".join(exc.messages)
             form_apply_errors(form, exc)
-    else:
-        status = INVALID_STATUS
+        if line is not None and form.errors:
+            status = INVALID_STATUS
     if not _is_htmx(request):
-        return _after_post(request, visit, status == 200, message or f"{line.code} saved.")
+        return _after_post(request, visit, status == 200, message or "Line saved.")
     return _render_live(
         request,
         visit,
         form=form,
-        slot=f"l{line.pk}",
-        saved=status == 200,
+        slot=f"l{line_id}",
+        saved=line is not None,
         message=message,
         status=status,
+        state=line,
+        stale=status == LOCKED_STATUS and "version" in form.errors,
     )
 
 

@@ -86,6 +86,16 @@ class Visit(models.Model):
     allowed_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic version of the header: each change adds one; an edit based on an older
+    # version is refused (409) naming who changed it last (updated_by, updated_at).
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -153,6 +163,16 @@ class ServiceLine(models.Model):
         blank=True, help_text="What the patient did: errors, cues, carryover, progress"
     )
     text = models.TextField(blank=True, help_text="Free narrative")
+    # Optimistic version of the line (its note, minutes and timer runs), as on Visit.
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["position", "id"]

@@ -17,6 +17,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handrail.rules.catalog import code_spec
@@ -57,6 +59,7 @@ VISIT_EDITABLE_FIELDS = (
 LINE_NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
 # Place of service for telehealth (CMS POS code set: 02 elsewhere, 10 in the patient's home).
 TELEHEALTH_POS = {Telehealth.HOME: "10", Telehealth.OTHER: "02"}
+IN_PERSON_POS = "11"  # office
 MAX_TIMER_FUTURE = timedelta(minutes=5)  # clock skew between the browser and the server
 
 
@@ -125,6 +128,8 @@ def visit_create(
         )
     visit = Visit(clinic_id=case.clinic_id, case=case, date=date, clinician=clinician, **fields)
     _apply_telehealth(visit)
+    if not visit.telehealth and fields.get("place_of_service") in TELEHEALTH_POS.values():
+        raise ValidationError({"place_of_service": _place_mismatch(visit)})
     visit.full_clean()
     try:
         with transaction.atomic():  # a concurrent request may have created the same visit
@@ -143,7 +148,13 @@ def _audit_visit(user: User, visit: Visit, action: AuditAction, detail: str = ""
 
 
 def _apply_telehealth(visit: Visit) -> None:
+    """Place of service follows the setting both ways: telehealth sets 02 or 10, in person
+    puts a telehealth code back to 11 (office). CMS Place of Service code set: 02
+    telehealth provided other than in the patient's home, 10 in the patient's home, 11
+    office."""
     if not visit.telehealth:
+        if visit.place_of_service in TELEHEALTH_POS.values():
+            visit.place_of_service = IN_PERSON_POS
         return
     coverage = coverage_primary(patient=visit.case.patient)
     if coverage is not None and not coverage.payer.telehealth_allowed:
@@ -153,20 +164,85 @@ def _apply_telehealth(visit: Visit) -> None:
     visit.place_of_service = TELEHEALTH_POS[Telehealth(visit.telehealth)]
 
 
+def _place_mismatch(visit: Visit) -> str:
+    if visit.telehealth:
+        return (
+            f"A telehealth visit ({visit.get_telehealth_display()}) is place of service "
+            f"{visit.place_of_service}; leave place_of_service out or change telehealth."
+        )
+    return (
+        "02 and 10 are the telehealth places of service; set telehealth to home or other "
+        "instead, or use an in-person code such as 11."
+    )
+
+
+class StaleEditError(ValidationError):
+    """An edit based on an older version of a note's header or line than the stored one:
+    someone else saved in between (the views answer 409 and offer a reload)."""
+
+    def __init__(self, *, what: str, by: User | None, at: datetime | None) -> None:
+        who = str(by) if by is not None else "Someone"
+        when = f" at {timezone.localtime(at):%H:%M:%S}" if at is not None else ""
+        self.changed_by = by
+        self.changed_at = at
+        super().__init__(
+            {
+                "version": f"{who} changed {what}{when} after you opened it. "
+                "Reload the note to see their change; what you typed since is not saved."
+            }
+        )
+
+
+def _check_version(version: int | None, current: int, what: str, obj: Visit | ServiceLine) -> None:
+    if version is not None and version != current:
+        raise StaleEditError(what=what, by=obj.updated_by, at=obj.updated_at)
+
+
+def _locked_visit(visit: Visit) -> Visit:
+    """The visit's row, locked until the transaction ends and read fresh: its state (draft or
+    signed) and version are checked on this copy, never on one read before the lock."""
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("case", "case__patient", "clinician", "updated_by")
+        .get(pk=visit.pk)
+    )
+
+
 @transaction.atomic
-def visit_update(*, user: User, visit: Visit, **fields: Any) -> Visit:
-    """Change a draft note's header fields (VISIT_EDITABLE_FIELDS)."""
-    _require_author(user, visit)
-    _require_draft(visit)
+def visit_update(*, user: User, visit: Visit, version: int | None = None, **fields: Any) -> Visit:
+    """Change a draft note's header fields (VISIT_EDITABLE_FIELDS).
+
+    `version`: the header version the change is based on; when given and older than the
+    stored one, StaleEditError (nothing saved). Only fields whose value changes are written
+    (and audited); a change of nothing writes nothing."""
     unknown = set(fields) - set(VISIT_EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown visit field."))
-    for name, value in fields.items():
-        setattr(visit, name, value)
+    visit = _locked_visit(visit)
+    _require_author(user, visit)
+    _require_draft(visit)
+    _check_version(version, visit.version, "the visit header", visit)
+    changed = sorted(name for name, value in fields.items() if getattr(visit, name) != value)
+    for name in changed:
+        setattr(visit, name, fields[name])
+    place = visit.place_of_service
     _apply_telehealth(visit)
-    visit.full_clean()
-    visit.save()
-    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + ", ".join(sorted(fields)))
+    if "place_of_service" in fields and visit.place_of_service != fields["place_of_service"]:
+        raise ValidationError({"place_of_service": _place_mismatch(visit)})
+    written = set(changed)
+    if visit.place_of_service != place:
+        written.add("place_of_service")
+    if not written:
+        return visit
+    visit.full_clean(
+        exclude=[f.name for f in Visit._meta.fields if f.name not in written],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    visit.version += 1
+    visit.updated_by = user
+    visit.save(update_fields=[*sorted(written), "version", "updated_by", "updated_at"])
+    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + ", ".join(sorted(written)))
     return visit
 
 
@@ -177,7 +253,9 @@ def _clean_minutes(visit: Visit, line: ServiceLine) -> None:
             raise ValidationError({name: f"{value} is negative; minutes are 0 or more."})
         if value > MAX_DAY_MINUTES:
             raise ValidationError({name: f"{value} minutes is more than 24 hours."})
-    others = sum(other.total_minutes for other in visit.lines.exclude(pk=line.pk))
+    others = visit.lines.exclude(pk=line.pk).aggregate(
+        total=Coalesce(Sum(F("therapist_minutes") + F("assistant_minutes")), 0)
+    )["total"]
     if line.total_minutes + others > MAX_DAY_MINUTES:
         raise ValidationError(
             {"therapist_minutes": "The visit's minutes would add up to more than 24 hours."}
@@ -229,52 +307,118 @@ def service_line_add(
     return line
 
 
+def _locked_line(line: ServiceLine) -> ServiceLine:
+    """The line and its visit, both rows locked until the transaction ends (one query) and
+    read fresh: the visit's state and the line's version are checked on this copy."""
+    return (
+        ServiceLine.objects.select_for_update(of=("self", "visit"))
+        .select_related("visit", "visit__case", "visit__case__patient", "updated_by")
+        .get(pk=line.pk)
+    )
+
+
+UNSET: Any = object()  # requested_units not given (None means "let the engine decide")
+
+
 @transaction.atomic
+def service_line_change(
+    *,
+    user: User,
+    line: ServiceLine,
+    version: int | None = None,
+    note: dict[str, str] | None = None,
+    therapist_minutes: int | None = None,
+    assistant_minutes: int | None = None,
+    requested_units: Any = UNSET,
+) -> ServiceLine:
+    """Change a draft line's note fields, its minutes typed by hand (later timer runs add to
+    them) and/or its requested units, in one locked write.
+
+    `version`: the line version the change is based on; when given and older than the
+    stored one, StaleEditError and nothing is saved. Only values that change are written
+    (`save(update_fields=...)`, never a stale copy of the row) and audited by field name;
+    a change of nothing writes nothing. Bad values raise ValidationError keyed by field."""
+    note = note or {}
+    unknown = set(note) - set(LINE_NOTE_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown note field."))
+    line = _locked_line(line)
+    visit = line.visit
+    _require_author(user, visit)
+    _require_draft(visit)
+    _check_version(version, line.version, line.code, line)
+    changed = [
+        name
+        for name in LINE_NOTE_FIELDS
+        if name in note and getattr(line, name) != note[name].strip()
+    ]
+    for name in changed:
+        setattr(line, name, note[name].strip())
+    written = list(changed)
+    if requested_units is not UNSET and requested_units != line.requested_units:
+        line.requested_units = requested_units
+        written.append("requested_units")
+    minutes = (
+        line.therapist_minutes if therapist_minutes is None else therapist_minutes,
+        line.assistant_minutes if assistant_minutes is None else assistant_minutes,
+    )
+    minutes_changed = minutes != (line.therapist_minutes, line.assistant_minutes)
+    if minutes_changed:
+        line.therapist_minutes, line.assistant_minutes = minutes
+        timed_therapist, timed_assistant = _timer_minutes(line)
+        line.therapist_typed_offset = minutes[0] - timed_therapist
+        line.assistant_typed_offset = minutes[1] - timed_assistant
+        _clean_minutes(visit, line)
+        written += [
+            "therapist_minutes",
+            "assistant_minutes",
+            "therapist_typed_offset",
+            "assistant_typed_offset",
+        ]
+    if not written:
+        return line
+    line.full_clean(
+        exclude=[f.name for f in ServiceLine._meta.fields if f.name not in written],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    line.version += 1
+    line.updated_by = user
+    line.updated_at = timezone.now()
+    line.save(update_fields=[*written, "version", "updated_by", "updated_at"])
+    parts = []
+    if changed:
+        parts.append("changed " + ", ".join(changed))
+    if minutes_changed:
+        parts.append(f"minutes {minutes[0]}+{minutes[1]}")
+    if "requested_units" in written:
+        parts.append(f"requested units {line.requested_units}")
+    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: " + "; ".join(parts))
+    return line
+
+
 def service_line_update(
     *, user: User, line: ServiceLine, requested_units: int | None = None, **note: str
 ) -> ServiceLine:
     """Change a line's note fields (and the units the clinician means to bill)."""
-    visit = line.visit
-    _require_author(user, visit)
-    _require_draft(visit)
-    unknown = set(note) - set(LINE_NOTE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown note field."))
-    for name, value in note.items():
-        setattr(line, name, value.strip())
-    line.requested_units = requested_units
-    line.full_clean()
-    line.save()
-    return line
+    return service_line_change(user=user, line=line, note=note, requested_units=requested_units)
 
 
-@transaction.atomic
 def service_line_set_minutes(
     *, user: User, line: ServiceLine, therapist_minutes: int, assistant_minutes: int = 0
 ) -> ServiceLine:
     """Set a line's minutes by hand; later timer runs add to these minutes."""
-    visit = line.visit
-    _require_author(user, visit)
-    _require_draft(visit)
-    line.therapist_minutes = therapist_minutes
-    line.assistant_minutes = assistant_minutes
-    timed_therapist, timed_assistant = _timer_minutes(line)
-    line.therapist_typed_offset = therapist_minutes - timed_therapist
-    line.assistant_typed_offset = assistant_minutes - timed_assistant
-    _clean_minutes(visit, line)
-    line.full_clean()
-    line.save()
-    _audit_visit(
-        user,
-        visit,
-        AuditAction.UPDATE,
-        f"{line.code} minutes {therapist_minutes}+{assistant_minutes}",
+    return service_line_change(
+        user=user,
+        line=line,
+        therapist_minutes=therapist_minutes,
+        assistant_minutes=assistant_minutes,
     )
-    return line
 
 
 @transaction.atomic
 def service_line_delete(*, user: User, line: ServiceLine) -> None:
+    line = _locked_line(line)
     visit = line.visit
     _require_author(user, visit)
     _require_draft(visit)
@@ -294,8 +438,10 @@ def timer_segment_add(
     """Record one timer run on a line and recompute the line's minutes from its segments.
 
     The user's segments on one visit may not overlap (one-on-one time is one code at a
-    time); segments by an assistant count as assistant minutes.
+    time); segments by an assistant count as assistant minutes. The line's new minutes are
+    a new version of the line.
     """
+    line = _locked_line(line)
     visit = line.visit
     _require_author(user, visit)
     _require_draft(visit)
@@ -331,8 +477,25 @@ def timer_segment_add(
     segment.save()
     _recompute_line_minutes(line)
     _clean_minutes(visit, line)
-    line.full_clean()
-    line.save()
+    line.version += 1
+    line.updated_by = user
+    line.updated_at = timezone.now()
+    line.save(
+        update_fields=[
+            "therapist_minutes",
+            "assistant_minutes",
+            "version",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+    _audit_visit(
+        user,
+        visit,
+        AuditAction.UPDATE,
+        f"{line.code}: timer run of {segment.seconds} s; "
+        f"minutes {line.therapist_minutes}+{line.assistant_minutes}",
+    )
     return segment
 
 

@@ -126,6 +126,73 @@
     showAll();
   }
 
+  // Character counters: a note field shows its count near its limit and says plainly when
+  // it is over (the server then refuses that field alone). Nothing is cut by the browser.
+  var COUNT_FROM = 0.8;
+
+  function count(field) {
+    var limit = parseInt(field.dataset.maxlength, 10);
+    var out = document.getElementById("n-" + field.id);
+    if (!limit || !out) {
+      return;
+    }
+    var n = field.value.length;
+    if (n > limit) {
+      out.textContent = n.toLocaleString("en-US") + " / " + limit.toLocaleString("en-US") +
+        " characters: " + (n - limit).toLocaleString("en-US") +
+        " over the limit; shorten it or this field will not save.";
+      out.classList.add("over");
+    } else if (n >= limit * COUNT_FROM) {
+      out.textContent = n.toLocaleString("en-US") + " / " + limit.toLocaleString("en-US") +
+        " characters";
+      out.classList.remove("over");
+    } else {
+      out.textContent = "";
+      out.classList.remove("over");
+    }
+  }
+
+  function onInput(event) {
+    var field = event.target;
+    if (field && field.dataset && field.dataset.maxlength) {
+      count(field);
+    }
+  }
+
+  // The save status tells what the server answered, never more: "Saving…" while a save is
+  // in flight, "Not saved" when it failed or never reached the server.
+  function statusOf(form) {
+    return form && form.querySelector ? form.querySelector(".save-status") : null;
+  }
+
+  function onBeforeRequest(event) {
+    var status = statusOf(event.detail.elt);
+    if (status) {
+      status.textContent = "Saving…";
+      status.classList.remove("save-failed");
+    }
+  }
+
+  function failed(event, text) {
+    var status = statusOf(event.detail.elt);
+    if (status) {
+      status.textContent = text;
+      status.classList.add("save-failed");
+    }
+  }
+
+  function onResponseError(event) {
+    var code = event.detail.xhr ? event.detail.xhr.status : 0;
+    var text = code === 403
+      ? "Not saved: you may not change this note."
+      : "Not saved: the server answered " + code + ". Your text is still here; try again.";
+    failed(event, text);
+  }
+
+  function onSendError(event) {
+    failed(event, "Not saved: the server could not be reached. Your text is still here.");
+  }
+
   // Validation errors (422) and a locked note (409) come back as fragments to show.
   function configure() {
     if (window.htmx) {
@@ -142,8 +209,13 @@
   document.addEventListener("click", onClick);
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("htmx:afterRequest", onAfterRequest);
+  document.addEventListener("htmx:beforeRequest", onBeforeRequest);
+  document.addEventListener("htmx:responseError", onResponseError);
+  document.addEventListener("htmx:sendError", onSendError);
+  document.addEventListener("input", onInput);
   document.addEventListener("DOMContentLoaded", function () {
     configure();
     restore();
+    Array.prototype.forEach.call(document.querySelectorAll("[data-maxlength]"), count);
   });
 })();
