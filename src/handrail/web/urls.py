@@ -31,6 +31,7 @@ urlpatterns = [
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
     path("api/", api.urls),
+    path("", include("handrail.web.ops.urls")),
 ]
 
 # Friendly error pages in the app's layout, whatever DEBUG is (handrail.web.ops.errors).
