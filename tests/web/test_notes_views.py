@@ -4,6 +4,7 @@ timer validation, autosave errors and the live panel."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.urls import reverse
 
@@ -15,6 +16,9 @@ from tests.web.conftest import PASSWORD, World
 from tests.web.notes_seed import GOOD_NOTE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# The line autosave with the live panel it answers with (was 29-40 before the line was
+# validated and saved once, under one lock).
+QUERIES_PER_AUTOSAVE = 26
 
 
 def _visit(world: World) -> Visit:
@@ -578,3 +582,190 @@ class OneSigningPageTests:
         assert [(a.author, a.reason) for a in visit.addenda.all()] == [(world.ota, "Late entry")]
         html = ot.get(note).content.decode()
         assert "<em>Late entry</em>" in html and "Tolerated." in html
+
+
+def _line_form(line: ServiceLine, minutes: str, **note: str) -> dict[str, str]:
+    """The autosave as the page sends it: the minutes typed, the minutes shown and the
+    line's version."""
+    data = _line_post(line, 0, **note)
+    data[f"l{line.pk}-therapist_minutes"] = minutes
+    data[f"l{line.pk}-therapist_minutes_was"] = str(line.therapist_minutes)
+    data[f"l{line.pk}-assistant_minutes_was"] = str(line.assistant_minutes)
+    data[f"l{line.pk}-version"] = str(line.version)
+    return data
+
+
+class LineFieldByFieldTests:
+    def test_it_shows_a_decimal_beside_minutes_and_saves_the_other_fields(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        for typed, message in (
+            (
+                "22.5",
+                "“22.5” is not a whole number of minutes; type whole minutes such as 22 or 23.",
+            ),
+            ("-5", "Minutes are 0 or more."),
+            ("1441", "At most 1440 minutes (24 hours)."),
+            ("99999999999999999999", "At most 1440 minutes (24 hours)."),
+            (
+                "abc",
+                "“abc” is not a whole number of minutes; type whole minutes such as 22 or 23.",
+            ),
+        ):
+            line.refresh_from_db()
+            response = world.client_for(world.ot).post(
+                _url("line-save", visit, line),
+                _line_form(line, typed, task=f"Dressing {typed}"),
+                **HTMX,
+            )
+            assert response.status_code == 422
+            html = response.content.decode()
+            assert (
+                f'id="e-l{line.pk}-therapist_minutes" hx-swap-oob="true" role="alert">'
+                f"{message}</p>"
+            ) in html.replace("&#x27;", "'")
+            assert "except the fields marked in red" in html
+            line.refresh_from_db()
+            assert (line.therapist_minutes, line.task) == (10, f"Dressing {typed}")
+            assert f'name="l{line.pk}-version" value="{line.version}"' in html
+
+    def test_it_refuses_a_note_over_its_limit_beside_it_and_saves_the_rest(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        response = world.client_for(world.ot).post(
+            _url("line-save", visit, line),
+            _line_form(line, "25", task="x" * 5001, performance="Did it"),
+            **HTMX,
+        )
+        assert response.status_code == 422
+        assert (
+            f'id="e-l{line.pk}-task" hx-swap-oob="true" role="alert">5001 characters; the limit '
+            "is 5000. Shorten it to save this field (the other fields are saved).</p>"
+        ) in response.content.decode()
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.task, line.performance) == (25, "", "Did it")
+
+    def test_it_counts_note_limits_instead_of_cutting_them(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit)
+        html = world.client_for(world.ot).get(_url("note", visit)).content.decode()
+        assert " maxlength=" not in html
+        assert f'data-maxlength="5000" id="id_l{line.pk}-task"' in html
+        assert f'id="n-id_l{line.pk}-task"' in html
+
+    def test_it_refuses_unknown_fields_and_saves_nothing(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        data = _line_form(line, "25", task="Dressing")
+        data[f"l{line.pk}-assistant_minute"] = "20"
+        response = world.client_for(world.ot).post(_url("line-save", visit, line), data, **HTMX)
+        assert response.status_code == 422
+        assert f"Unknown field(s): l{line.pk}-assistant_minute" in response.content.decode()
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.task) == (10, "")
+
+
+class StaleEditTests:
+    def test_it_answers_409_naming_who_changed_the_line_and_offers_a_reload(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        opened = _line_form(line, "10", task="Mine")
+        pt_ot = user_create(
+            clinic=world.clinic,
+            username="tara",
+            password=PASSWORD,
+            role="therapist",
+            discipline="OT",
+            first_name="Tara",
+            last_name="Second",
+        )
+        first = world.client_for(pt_ot).post(
+            _url("line-save", visit, line), _line_form(line, "10", task="Theirs"), **HTMX
+        )
+        assert first.status_code == 200
+        response = world.client_for(world.ot).post(_url("line-save", visit, line), opened, **HTMX)
+        assert response.status_code == 409
+        html = response.content.decode()
+        assert f"{pt_ot} changed 97535 at " in html.replace("&#x27;", "'")
+        assert "after you opened it. Reload the note to see their change" in html
+        assert (
+            f'<a href="/visits/{visit.pk}/note/" class="reload-link">Reload the note</a>' in html
+        )
+        assert f'id="state-l{line.pk}"' not in html  # the page keeps the old version
+        line.refresh_from_db()
+        assert (line.task, line.version, line.updated_by) == ("Theirs", 2, pt_ot)
+
+    def test_it_answers_409_for_an_older_header(self, world: World) -> None:
+        visit = _visit(world)
+        client = world.client_for(world.ot)
+        header = {"v-visit_type": "treatment", "v-telehealth": "", "v-patient_present": "on"}
+        ok = client.post(
+            _url("header", visit), {**header, "v-narrative": "A", "v-version": "1"}, **HTMX
+        )
+        assert ok.status_code == 200
+        assert 'name="v-version" value="2"' in ok.content.decode()
+        stale = client.post(
+            _url("header", visit), {**header, "v-narrative": "B", "v-version": "1"}, **HTMX
+        )
+        assert stale.status_code == 409
+        visit.refresh_from_db()
+        assert (visit.narrative, visit.version) == ("A", 2)
+
+    def test_it_saves_a_line_in_a_bounded_number_of_queries(
+        self, world: World, django_assert_num_queries: Any
+    ) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        client = world.client_for(world.ot)
+        client.get(_url("panel", visit))  # the engine's tables loaded once per process
+        data = _line_form(line, "25", task="Dressing")
+        with django_assert_num_queries(QUERIES_PER_AUTOSAVE):
+            response = client.post(_url("line-save", visit, line), data, **HTMX)
+        assert response.status_code == 200
+
+
+class PlaceOfServiceTests:
+    def test_it_follows_the_setting_both_ways(self, world: World) -> None:
+        visit = _visit(world)
+        client = world.client_for(world.ot)
+        header = {"v-visit_type": "treatment", "v-patient_present": "on"}
+        for setting, pos in (("home", "10"), ("", "11"), ("other", "02"), ("", "11")):
+            response = client.post(
+                _url("header", visit), {**header, "v-telehealth": setting}, **HTMX
+            )
+            assert response.status_code == 200
+            assert f'<span class="static-value" id="pos" hx-swap-oob="true">{pos}</span>' in (
+                response.content.decode()
+            )
+            visit.refresh_from_db()
+            assert (visit.telehealth, visit.place_of_service) == (setting, pos)
+
+
+class NoteTextAuditTests:
+    def test_it_audits_only_the_fields_that_changed(self, world: World) -> None:
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10, task="Dressing")
+        client = world.client_for(world.ot)
+        before = AuditEvent.objects.count()
+        client.post(
+            _url("line-save", visit, line),
+            _line_form(line, "10", task="Dressing", performance="Did it"),
+            **HTMX,
+        )
+        line.refresh_from_db()
+        client.post(  # nothing changed: nothing written, nothing audited
+            _url("line-save", visit, line),
+            _line_form(line, "10", task="Dressing", performance="Did it"),
+            **HTMX,
+        )
+        events = list(AuditEvent.objects.order_by("pk")[before:])
+        assert [(e.user, e.action, e.detail) for e in events] == [
+            (world.ot, AuditAction.UPDATE, "97535: changed performance")
+        ]
+        assert line.version == 2

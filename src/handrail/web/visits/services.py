@@ -94,6 +94,13 @@ def _require_draft(visit: Visit) -> None:
         raise ValidationError({"status": LOCKED_MESSAGE})
 
 
+def _require_draft_locked(visit: Visit) -> None:
+    """As _require_draft, for a visit already read under its row lock (_locked_visit,
+    _locked_line): its status is the committed one, no second query."""
+    if visit.status != VisitStatus.DRAFT:
+        raise ValidationError({"status": LOCKED_MESSAGE})
+
+
 def _require_author(user: User, visit: Visit) -> None:
     """Clinicians of the case's discipline (the note's clinician, a therapist, or an assistant
     who furnished part of the time) may edit a draft."""
@@ -226,7 +233,7 @@ def _locked_visit(visit: Visit) -> Visit:
     """The visit's row, locked until the transaction ends and read fresh: its state (draft or
     signed) and version are checked on this copy, never on one read before the lock."""
     return (
-        Visit.objects.select_for_update(of=("self",))
+        Visit.objects.select_for_update(of=("self",), no_key=True)
         .select_related("case", "case__patient", "clinician", "updated_by")
         .get(pk=visit.pk)
     )
@@ -244,7 +251,7 @@ def visit_update(*, user: User, visit: Visit, version: int | None = None, **fiel
         raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown visit field."))
     visit = _locked_visit(visit)
     _require_author(user, visit)
-    _require_draft(visit)
+    _require_draft_locked(visit)
     _check_version(version, visit.version, "the visit header", visit)
     changed = sorted(name for name, value in fields.items() if getattr(visit, name) != value)
     for name in changed:
@@ -335,7 +342,7 @@ def _locked_line(line: ServiceLine) -> ServiceLine:
     """The line and its visit, both rows locked until the transaction ends (one query) and
     read fresh: the visit's state and the line's version are checked on this copy."""
     return (
-        ServiceLine.objects.select_for_update(of=("self", "visit"))
+        ServiceLine.objects.select_for_update(of=("self", "visit"), no_key=True)
         .select_related("visit", "visit__case", "visit__case__patient", "updated_by")
         .get(pk=line.pk)
     )
@@ -369,7 +376,7 @@ def service_line_change(
     line = _locked_line(line)
     visit = line.visit
     _require_author(user, visit)
-    _require_draft(visit)
+    _require_draft_locked(visit)
     _check_version(version, line.version, line.code, line)
     changed = [
         name
@@ -445,7 +452,7 @@ def service_line_delete(*, user: User, line: ServiceLine) -> None:
     line = _locked_line(line)
     visit = line.visit
     _require_author(user, visit)
-    _require_draft(visit)
+    _require_draft_locked(visit)
     code = line.code
     line.delete()
     _audit_visit(user, visit, AuditAction.UPDATE, f"removed {code}")
@@ -468,7 +475,7 @@ def timer_segment_add(
     line = _locked_line(line)
     visit = line.visit
     _require_author(user, visit)
-    _require_draft(visit)
+    _require_draft_locked(visit)
     if ended_at <= started_at:
         raise ValidationError({"ended_at": "The timer must stop after it starts."})
     if ended_at - started_at > timedelta(minutes=MAX_DAY_MINUTES):
