@@ -239,6 +239,47 @@ class VisitCommandTests:
     def test_it_reports_a_missing_file(self, capsys: pytest.CaptureFixture[str]) -> None:
         assert_bad_input(capsys, ["visit", "/nonexistent/visit.json"], "no such file")
 
+    @pytest.mark.parametrize(
+        ("where", "key", "expected"),
+        [
+            ((), "patient_presnt", "patient_presnt: unknown field; did you mean patient_present?"),
+            (
+                ("lines", 1),
+                "assistant_minute",
+                "lines[1].assistant_minute: unknown field; did you mean assistant_minutes?",
+            ),
+            (("payer",), "unitrule", "payer.unitrule: unknown field; did you mean unit_rule?"),
+            (
+                ("threshold",),
+                "medical_necesity_attested",
+                "threshold.medical_necesity_attested: unknown field; "
+                "did you mean medical_necessity_attested?",
+            ),
+            (
+                ("counters",),
+                "treatment_days",
+                "counters.treatment_days: unknown field; did you mean treatment_day?",
+            ),
+        ],
+    )
+    def test_it_refuses_an_unknown_field_naming_the_nearest_known_one(
+        self,
+        capsys: pytest.CaptureFixture[str],
+        tmp_path: Path,
+        where: tuple[str | int, ...],
+        key: str,
+        expected: str,
+    ) -> None:
+        record = json.loads(EXAMPLE.read_text())
+        target = record
+        for step in where:
+            target = target[step]
+        target[key] = 20
+        bad = tmp_path / "visit.json"
+        bad.write_text(json.dumps(record))
+        code, out, err = run(capsys, "visit", str(bad))
+        assert (code, out, err) == (2, "", f"handrail: error: {expected}\n")
+
 
 class BatchCommandTests:
     def test_it_streams_results_and_errors_line_by_line(
@@ -269,6 +310,37 @@ class BatchCommandTests:
         assert doc["findings"] == [
             {"rule": "threshold.nearing", "severity": "warning", "count": 2},
             {"rule": "doc.poc.progress-report-next", "severity": "info", "count": 2},
+        ]
+
+    def test_it_answers_an_unknown_field_with_an_error_record(
+        self, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    ) -> None:
+        record = json.loads(EXAMPLE.read_text())
+        record["lines"][1]["assistant_minute"] = record["lines"][1].pop("assistant_minutes")
+        record_same_day = json.loads(EXAMPLE.read_text())
+        record_same_day["same_day"] = [{"code": "97110", "unit": 1}]
+        source = tmp_path / "in.jsonl"
+        source.write_text(json.dumps(record) + "\n" + json.dumps(record_same_day) + "\n")
+        out = tmp_path / "out.jsonl"
+        doc = run_json(capsys, "batch", str(source), "-o", str(out))
+        assert (doc["visits"], doc["ok"], doc["errors"]) == (2, 0, 2)
+        assert [json.loads(line) for line in out.read_text().splitlines()] == [
+            {
+                "line": 1,
+                "ok": False,
+                "error": {
+                    "field": "lines[1].assistant_minute",
+                    "message": "unknown field; did you mean assistant_minutes?",
+                },
+            },
+            {
+                "line": 2,
+                "ok": False,
+                "error": {
+                    "field": "same_day[0].unit",
+                    "message": "unknown field; did you mean units?",
+                },
+            },
         ]
 
     def test_it_counts_visits_that_will_deny_and_lists_findings_for_people(

@@ -18,7 +18,16 @@ from hypothesis import strategies as st
 from handrail.officialdata.gpci import parse_gpci
 from handrail.officialdata.zip5 import parse_zip5
 from handrail.rules.catalog import CATALOG, DISCIPLINES
-from handrail.rules.visit_record import NOTE_FIELDS, PAYER_TYPES
+from handrail.rules.visit_record import (
+    COUNTER_FIELDS,
+    LINE_FIELDS,
+    NOTE_FIELDS,
+    PAYER_FIELDS,
+    PAYER_TYPES,
+    SAME_DAY_FIELDS,
+    THRESHOLD_FIELDS,
+    VISIT_FIELDS,
+)
 from tests.rules.conftest import SHARED_CMS
 
 FIRST_DAY = date(2025, 1, 1)
@@ -433,6 +442,49 @@ def key_mutated_visits(draw: st.DrawFn) -> dict[str, Any]:
     path = draw(st.sampled_from([(), ("lines", 0), ("lines", 0, "note"), ("payer",)]))
     path += (draw(TEXT_KEYS),)
     return set_field(draw(valid_visits()), path, draw(JSON_SCALARS))
+
+
+# Every object of the visit record contract and its fields ("lines", 0: any line).
+OBJECT_FIELDS: tuple[tuple[tuple[str | int, ...], tuple[str, ...]], ...] = (
+    ((), VISIT_FIELDS),
+    (("lines", 0), LINE_FIELDS),
+    (("lines", 0, "note"), NOTE_FIELDS),
+    (("lines", 0, "previous_note"), NOTE_FIELDS),
+    (("payer",), PAYER_FIELDS),
+    (("threshold",), THRESHOLD_FIELDS),
+    (("counters",), COUNTER_FIELDS),
+    (("same_day", 0), SAME_DAY_FIELDS),
+)
+UNKNOWN_KEYS = st.one_of(
+    st.text(max_size=20),
+    EDGE_TEXT,
+    # near misses of real field names: one character changed, dropped or added
+    st.builds(
+        lambda name, at, char: name[:at] + char + name[at + 1 :],
+        st.sampled_from(sorted({f for _, fields in OBJECT_FIELDS for f in fields})),
+        st.integers(0, 30),
+        st.sampled_from(["", "_", "s", "x", "-", " "]),
+    ),
+)
+
+
+@st.composite
+def unknown_key_visits(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[str | int, ...], str]:
+    """A valid visit with a key its object does not know added to one object (at any depth,
+    any line); returns the visit, the object's path and the key."""
+    record = draw(valid_visits())
+    path, fields = draw(st.sampled_from(OBJECT_FIELDS))
+    if path[:1] == ("lines",):
+        path = ("lines", draw(st.integers(0, len(record["lines"]) - 1)), *path[2:])
+    elif path[:1] == ("same_day",) and record.get("same_day"):
+        path = ("same_day", draw(st.integers(0, len(record["same_day"]) - 1)))
+    key = draw(UNKNOWN_KEYS.filter(lambda key: key not in fields))
+    value = draw(JSON_VALUES)
+    if path:
+        set_field(record, (*path, key), value)
+    else:
+        record[key] = value
+    return record, path, key
 
 
 def set_field(record: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:

@@ -11,7 +11,18 @@ from handrail.officialdata import load_ruleset
 from handrail.officialdata.service import run_import
 from handrail.rules.ruleset import RuleSet
 
-SHARED_CMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "cms"
+
+def _shared_cms() -> Path:
+    """`shared/data/cms` beside the checkout, or beside any folder above it (a git worktree
+    sits one level deeper than the main checkout)."""
+    parents = Path(__file__).resolve().parents
+    for parent in parents[3:]:
+        if (parent / "shared" / "data" / "cms").is_dir():
+            return parent / "shared" / "data" / "cms"
+    return parents[3] / "shared" / "data" / "cms"
+
+
+SHARED_CMS = _shared_cms()
 
 
 @pytest.fixture(scope="session")
