@@ -244,9 +244,7 @@ def _mapping(value: Any, field_name: str) -> Mapping[str, Any]:
     return cast(Mapping[str, Any], value)
 
 
-def _known_fields(
-    data: Mapping[str, Any], known: frozenset[str], path: str
-) -> Mapping[str, Any]:
+def _known_fields(data: Mapping[str, Any], known: frozenset[str], path: str) -> Mapping[str, Any]:
     """`data` if every key is one of `known`; otherwise a RuleInputError naming the first
     unknown key by its path, with the nearest known field when one is close."""
     if data.keys() <= known:  # the common case: one set comparison
