@@ -418,7 +418,7 @@ def _priced_line(
         one = PricedLine(
             line.code, line.units, line.assistant, amounts, row.status, row.release.label
         )
-        story = _line_story(line, row, amounts, place, factor, facility, share)
+        story = _line_story(line, row, amounts, place, factor, facility, share, mode)
         if len(_PRICED_LINES) >= MAX_PRICED_LINES:
             _PRICED_LINES.clear()
         found = _PRICED_LINES[key] = (one, story, (row, place, factor))
@@ -493,7 +493,10 @@ def _line_story(
     factor: ConversionFactor,
     facility: bool,
     share: Decimal,
+    mode: int,
 ) -> str:
+    """The line's arithmetic, one formula per kind of unit (full PE, MPPR 50% PE), each
+    written so that recomputing it and rounding to the cent gives the amount shown."""
     if row.status in NOT_PAID_STATUSES:
         return (
             f"{line.code}: status {row.status} in {row.release.label} "
@@ -501,13 +504,28 @@ def _line_story(
         )
     pe, used_facility = pe_rvu(row, facility)
     rate = "facility" if used_facility else "non-facility"
-    cut = f" x 85% (assistant: {SOURCE_ASSISTANT_PAY.label()})" if share != ONE else ""
-    listed = " + ".join(f"${amount}" for amount in amounts) or "$0.00"
+    cut = " x 85% CQ/CO" if share != ONE else ""
+    groups: list[list[Any]] = []  # [units, PE share, unit amount]
+    for unit, amount in enumerate(amounts):
+        pe_share = _unit_pe_share(mode, unit)
+        if groups and groups[-1][1] == pe_share and groups[-1][2] == amount:
+            groups[-1][0] += 1
+        else:
+            groups.append([1, pe_share, amount])
+    parts = []
+    for units, pe_share, amount in groups:
+        half = " x 50% MPPR" if pe_share != ONE else ""
+        parts.append(
+            f"{units} unit{'s' if units > 1 else ''} at ({row.work} work x {place.work} + "
+            f"{pe} {rate} PE x {place.pe}{half} + {row.mp} MP x {place.mp}) x CF "
+            f"{factor.amount}{cut} = ${amount}{' each' if units > 1 else ''}"
+        )
+    sources = f"{row.release.label}, {factor.label}, {place.key}"
+    if cut:
+        sources += f"; CQ/CO at 85%: {SOURCE_ASSISTANT_PAY.label()}"
     return (
-        f"{line.code}{' CQ/CO' if line.assistant else ''}: ({row.work} work x {place.work} + "
-        f"{pe} {rate} PE x {place.pe} + {row.mp} MP x {place.mp}) x CF {factor.amount}{cut}"
-        f" per unit: {listed} = ${sum(amounts, Decimal('0')):.2f} ({row.release.label}, "
-        f"{factor.label}, {place.key})"
+        f"{line.code}{' CQ/CO' if line.assistant else ''}: {'; '.join(parts) or 'no units'}; "
+        f"line total ${sum(amounts, Decimal('0')):.2f} ({sources})"
     )
 
 
