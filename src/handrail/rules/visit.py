@@ -197,7 +197,7 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
     status = _threshold(record, allowed, findings, explanation)
     kx = bool(status and status.kx_required and _attested(record))
     claim_lines = _claim_lines(record, drafts, priced, outcome, kx, findings, explanation)
-    findings.extend(_telehealth_findings(record, explanation))
+    findings.extend(telehealth_findings(record, explanation))
     findings.extend(_discipline_findings(record))
     findings.extend(check_documentation(record, _billed_units_per_line(record, units)))
     findings.extend(check_diagnoses(record, rules.diagnoses))
@@ -286,9 +286,10 @@ _RELEASE_KINDS = {
 def _outside_window_story(release: Release, on: date) -> str:
     kind, fix = _RELEASE_KINDS[release.kind]
     end = release.effective_to.isoformat() if release.effective_to else "onward"
+    start = release.effective_from.isoformat()
     return (
-        f"{kind[0].upper()}{kind[1:]} release {release.label} is in force {release.effective_from.isoformat()}.."
-        f"{end}, not on {on.isoformat()}: no {kind} release in force that day is loaded, so "
+        f"{kind[0].upper()}{kind[1:]} release {release.label} is in force {start}..{end}, "
+        f"not on {on.isoformat()}: no {kind} release in force that day is loaded, so "
         f"its values stand in and may differ from those in force; import {fix} for exact "
         "values"
     )
@@ -675,7 +676,8 @@ def _too_many_modifiers(code: str, modifiers: Sequence[str]) -> Finding:
     )
 
 
-def _telehealth_findings(record: VisitRecord, explanation: Explanation) -> list[Finding]:
+def telehealth_findings(record: VisitRecord, explanation: Explanation) -> list[Finding]:
+    """Medicare telehealth: the therapists' window and each code on the list that day."""
     if record.telehealth is None or not record.payer.is_medicare:
         return []
     if telehealth.therapist_telehealth_allowed(record.date):
