@@ -36,8 +36,8 @@ def code_index_view(request: HttpRequest) -> HttpResponse:
 def code_reference_view(request: HttpRequest, code: str) -> HttpResponse:
     given = code.strip().upper()
     if given not in CATALOG:
-        context = {"code": code, "nearest": nearest_codes(code)}
-        return render(request, "ops/code_unknown.html", context, status=NOT_FOUND)
+        unknown_code = {"code": code, "nearest": nearest_codes(code)}
+        return render(request, "ops/code_unknown.html", unknown_code, status=NOT_FOUND)
     unknown = sorted(set(request.GET) - {"date"})
     if unknown:
         return _bad(request, given, f"{unknown[0]}: unknown parameter; give only date")
@@ -57,7 +57,7 @@ def code_reference_view(request: HttpRequest, code: str) -> HttpResponse:
     except RuleInputError as error:  # the clinic's ZIP is malformed or not in the ZIP file
         answer = code_answer(given, on, rules)
         local_problem = f"clinic ZIP {clinic_zip}: {error.message}"
-    context = {
+    context: dict[str, object] = {
         "answer": answer.to_dict(),
         "on": on,
         "clinic_zip": clinic_zip,
