@@ -486,3 +486,11 @@ class CodeCommandTests:
         self, capsys: pytest.CaptureFixture[str], argv: list[str], text: str
     ) -> None:
         assert_bad_input(capsys, argv, text)
+
+    def test_it_prints_what_the_readme_shows(self, capsys: pytest.CaptureFixture[str]) -> None:
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        shown = readme.split("$ handrail code 97530 --date 2026-03-02\n", 1)[1]
+        shown = shown.split("$ handrail code 97536\n", 1)[0]
+        assert run(capsys, "code", "97530", "--date", "2026-03-02") == (0, shown, "")
+        unknown = readme.split("$ handrail code 97536\n", 1)[1].split("\n", 1)[0] + "\n"
+        assert run(capsys, "code", "97536") == (2, "", unknown)
