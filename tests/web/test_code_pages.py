@@ -46,13 +46,22 @@ class CodePageTests:
         assert "not on the Medicare telehealth list on 2024-05-01" in page
         assert "no MUE release covers 2024-05-01: not checked" in page
 
-    def test_it_prices_at_the_clinic_zip_or_says_why_not(self, world: World) -> None:
+    def test_it_prices_at_the_clinic_zip(self, world: World) -> None:
         page = world.client_for(world.pt).get(_url("97110")).content.decode()
-        # Fixed test day 2026-11-16; no ZIP-to-locality file is loaded in the test store.
-        assert "Date of service" in page and 'value="2026-11-16"' in page
-        assert "Clinic ZIP 62701, 62701" not in page
-        assert 'id="price-local"' in page
-        assert "ZIP 62701 (national rates)" in page
+        # Fixed test day 2026-11-16; the built-in ZIP5 and GPCI2026 tables price ZIP 62701.
+        assert 'value="2026-11-16"' in page
+        assert "National (all GPCIs 1.000): $29.06" in page
+        assert "Clinic ZIP 62701, Rest Of Illinois (IL): $28.06" in page
+
+    def test_it_says_why_the_clinic_zip_cannot_be_priced(self, world: World) -> None:
+        world.clinic.zip = "00000"
+        world.clinic.save()
+        page = world.client_for(world.pt).get(_url("97110")).content.decode()
+        assert "Clinic ZIP 00000, ZIP 00000 (national rates): $29.06" in page
+        assert (
+            "priced at national rates: ZIP 00000 is not in the ZIP-to-locality table ZIP5 2025Q4."
+        ) in page
+        assert "National (all GPCIs 1.000): $29.06" in page
 
     def test_it_answers_404_with_the_nearest_codes_for_an_unknown_code(self, world: World) -> None:
         response = world.client_for(world.front_desk).get(_url("97536"))
