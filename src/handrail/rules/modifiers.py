@@ -17,6 +17,9 @@ from handrail.rules.model import Source
 
 DISCIPLINE_MODIFIERS: dict[Discipline, str] = {"PT": "GP", "OT": "GO", "SLP": "GN"}
 SOURCE_DISCIPLINE = Source("CMS Pub 100-04 ch.5 §20.1 (GP/GO/GN)")
+# 95 as CY2024 introduced it; by date of service use telehealth.modifier_95_source (2025 on:
+# unverified).
+SOURCE_TELEHEALTH = Source("CY2024 PFS final rule pp. 78874-78876: 95 on therapy telehealth")
 SOURCE_KX = Source("BBA 2018 §50202; CMS Therapy Services page (KX modifier)")
 MAX_MODIFIERS_ON_837P = 4
 
