@@ -646,3 +646,91 @@ class BatchSummaryRenderTests:
         assert lines[2] == "         20  warning  doc.rule-00"
         assert lines[11] == "         11  warning  doc.rule-09"
         assert lines[12:] == ["  ... 2 more rules (--json lists all)"]
+
+
+class CodeCommandTests:
+    def test_it_prints_the_reference_as_json(self, capsys: pytest.CaptureFixture[str]) -> None:
+        doc = run_json(capsys, "code", "97535", "--date", "2026-03-02")
+        assert (doc["code"], doc["date"], doc["disciplines"]) == (
+            "97535",
+            "2026-03-02",
+            ["PT", "OT"],
+        )
+        assert doc["neighbours"] == ["97550", "97552", "97110", "97530", "97537"]
+        assert doc["price"] == {
+            "national": {
+                "where": "National (all GPCIs 1.000)",
+                "locality": "national",
+                "amount": "32.40",
+                "source": (
+                    "RVU26C; CY2026 non-qualifying APM CF 33.4009 (CMS PFS RVU26C "
+                    "(PPRRVU2026_Jul_nonQPP, CONV FACTOR column)); GPCI national"
+                ),
+                "note": "",
+            },
+            "local": None,
+        }
+        assert doc["mue"]["source"].endswith("[unverified]")
+
+    def test_it_prices_locally_with_a_locality(self, capsys: pytest.CaptureFixture[str]) -> None:
+        import_locality_files(capsys)
+        doc = run_json(capsys, "code", "97535", "--date", "2026-06-01", "--locality", "01182-18")
+        local = doc["price"]["local"]
+        # The same unit amount `handrail price` gives for Los Angeles.
+        assert (local["locality"], local["amount"]) == ("01182-18", "36.02")
+
+    def test_it_prices_a_bundled_code_at_zero_with_the_reason(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        national = run_json(capsys, "code", "97010", "--date", "2026-03-02")["price"]["national"]
+        assert (national["amount"], national["note"]) == (
+            "0.00",
+            "bundled (status B): Medicare pays it only inside another service",
+        )
+
+    def test_it_says_when_no_table_covers_the_date(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        doc = run_json(capsys, "code", "97535", "--date", "2023-05-01")
+        assert doc["mue"]["text"] == "no MUE release covers 2023-05-01: not checked"
+        assert doc["price"]["national"]["amount"] is None
+        assert doc["price"]["national"]["note"] == (
+            "not priced: no fee schedule with 97535 is loaded for 2023; import that year's "
+            "CMS PPRRVU file with `handrail data import pfs FILE`"
+        )
+
+    def test_it_prints_for_people_with_numbered_sources(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        code, out, err = run(capsys, "code", "97535", "--date", "2026-03-02")
+        assert (code, err) == (0, "")
+        lines = out.splitlines()
+        assert lines[0] == "97535 Self-care/home management training (on 2026-03-02)"
+        assert "  [1] Handrail code reference, in our own words" in lines
+        assert (
+            "  National (all GPCIs 1.000): $32.40 [RVU26C; CY2026 non-qualifying APM CF "
+            "33.4009 (CMS PFS RVU26C (PPRRVU2026_Jul_nonQPP, CONV FACTOR column)); "
+            "GPCI national]"
+        ) in lines
+
+    @pytest.mark.parametrize(
+        ("argv", "text"),
+        [
+            (["code", "97536"], "CODE: '97536' is not a code Handrail knows; nearest: 97535"),
+            (["code", "97535", "--zip", "ABCDE"], "zip: 'ABCDE' is not a 5-digit ZIP code"),
+            (["code", "97535", "--locality", "13202"], "locality: '13202' is not MAC-LOC"),
+            (["code", "97535", "--date", "2026-02-30"], "--date"),
+        ],
+    )
+    def test_it_rejects_bad_input_in_one_line(
+        self, capsys: pytest.CaptureFixture[str], argv: list[str], text: str
+    ) -> None:
+        assert_bad_input(capsys, argv, text)
+
+    def test_it_prints_what_the_readme_shows(self, capsys: pytest.CaptureFixture[str]) -> None:
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        shown = readme.split("$ handrail code 97530 --date 2026-03-02\n", 1)[1]
+        shown = shown.split("$ handrail code 97536\n", 1)[0]
+        assert run(capsys, "code", "97530", "--date", "2026-03-02") == (0, shown, "")
+        unknown = readme.split("$ handrail code 97536\n", 1)[1].split("\n", 1)[0] + "\n"
+        assert run(capsys, "code", "97536") == (2, "", unknown)

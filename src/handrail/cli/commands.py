@@ -156,6 +156,16 @@ def edits(args: argparse.Namespace) -> int:
     return _emit(args, document, render.edits(document))
 
 
+# handrail code
+def code(args: argparse.Namespace) -> int:
+    from handrail.officialdata.reference import code_answer
+
+    on = _date(args.date)
+    answer = code_answer(args.code, on, _rules(), locality=args.locality, zip5=args.zip)
+    document = answer.to_dict()
+    return _emit(args, document, render.code(document))
+
+
 def _unverified(verified: bool) -> str:
     return "" if verified else " [unverified]"
 
