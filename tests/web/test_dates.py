@@ -58,7 +58,8 @@ class CheckWindowTests:
                 date(2001, 1, 1),
                 earliest=date.min,
                 latest=date(2000, 12, 31),
-                why=" (a year ahead at most)",
+                before=" (never shown)",
+                after=" (a year ahead at most)",
             )
         assert caught.value.message_dict == {
             "end_date": ["2001-01-01 is after 2000-12-31 (a year ahead at most); check the year."]

@@ -30,13 +30,14 @@ def days_after(day: date, days: int) -> date:
         return date.max if days > 0 else date.min
 
 
-def check_window(field: str, value: date, *, earliest: date, latest: date, why: str = "") -> None:
-    """Refuse `value` outside [earliest, latest], naming the field and the window."""
+def check_window(
+    field: str, value: date, *, earliest: date, latest: date, before: str = "", after: str = ""
+) -> None:
+    """Refuse `value` outside [earliest, latest], naming the field and the bound; `before`
+    and `after` say what each bound is, e.g. " (the patient's birth date)"."""
     if value < earliest:
-        raise ValidationError(
-            {field: f"{value.isoformat()} is before {earliest.isoformat()}{why}; check the year."}
-        )
+        message = f"{value.isoformat()} is before {earliest.isoformat()}{before}"
+        raise ValidationError({field: f"{message}; check the year."})
     if value > latest:
-        raise ValidationError(
-            {field: f"{value.isoformat()} is after {latest.isoformat()}{why}; check the year."}
-        )
+        message = f"{value.isoformat()} is after {latest.isoformat()}{after}"
+        raise ValidationError({field: f"{message}; check the year."})

@@ -51,7 +51,8 @@ def case_create(
         opened_on,
         earliest=max(EARLIEST, patient.birth_date),
         latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
-        why=AHEAD if opened_on > patient.birth_date else " (the patient's birth date)",
+        before=" (the patient's birth date)" if patient.birth_date > EARLIEST else "",
+        after=AHEAD,
     )
     case = Case(
         clinic_id=patient.clinic_id,
@@ -182,7 +183,8 @@ def plan_of_care_create(
         start_date,
         earliest=max(EARLIEST, born),
         latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
-        why=AHEAD if start_date > born else " (the patient's birth date)",
+        before=" (the patient's birth date)" if born > EARLIEST else "",
+        after=AHEAD,
     )
     plan = PlanOfCare(
         case=case,
@@ -289,7 +291,7 @@ def _clean_authorization(authorization: Authorization) -> None:
         authorization.start_date,
         earliest=EARLIEST,
         latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
-        why=AHEAD,
+        after=AHEAD,
     )
     if authorization.end_date < authorization.start_date:
         raise ValidationError({"end_date": "The authorization ends before it starts."})
@@ -298,7 +300,7 @@ def _clean_authorization(authorization: Authorization) -> None:
         authorization.end_date,
         earliest=authorization.start_date,
         latest=days_after(authorization.start_date, MAX_SPAN_DAYS),
-        why=" (two years after the start at most)",
+        after=" (two years after the start at most)",
     )
     if authorization.visits_authorized < 1:
         raise ValidationError({"visits_authorized": "Authorize at least one visit."})
