@@ -29,10 +29,8 @@ def ensure_dev_secret_key() -> Path:
     return path
 
 
-def setup_dev_environment(*, debug: bool = False) -> None:
-    """Generated key unless one is set, our settings module, and DEBUG on when asked for
-    (the `make run` server) unless DEBUG is set."""
+def setup_dev_environment() -> None:
+    """Generated key unless one is set, and our settings module. DEBUG is left to the
+    environment (off by default, `make run` included: users never see Django's debug page)."""
     ensure_dev_secret_key()
-    if debug:
-        os.environ.setdefault("DEBUG", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handrail.web.settings")

@@ -4,6 +4,11 @@ Migrates the database (SQLite in var/ unless DATABASE_URL is set), loads the syn
 clinic on first run, prints the demo logins and serves http://127.0.0.1:8000 with Django's
 development server. Development only: production runs handrail.web.wsgi behind a real
 server with SECRET_KEY set.
+
+DEBUG stays off (unless the environment sets DEBUG=1), so a developer sees what users see:
+the app's own 403/404/500 pages, never Django's debug page with settings and source. The
+traceback of a 500 is printed on this console instead (settings.LOGGING), and static files
+are served by the development server itself (`runserver --insecure`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    setup_dev_environment(debug=True)
+    setup_dev_environment()
     import django
     from django.core.management import call_command
 
@@ -45,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.prepare_only:
         return 0
     print(f"Handrail: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    call_command(
+        "runserver", f"{args.host}:{args.port}", use_reloader=False, insecure_serving=True
+    )
     return 0
 
 

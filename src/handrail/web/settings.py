@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "handrail.web.api",
     "handrail.web.notes",
     "handrail.web.worklists",
+    "handrail.web.ops",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +140,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 10  # one clinic day
 CSRF_COOKIE_SAMESITE = "Lax"
+# An expired or missing CSRF token gets the app's own page, not Django's debug-style one.
+CSRF_FAILURE_VIEW = "handrail.web.ops.errors.csrf_failure"
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 

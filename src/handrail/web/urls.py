@@ -47,4 +47,11 @@ urlpatterns = [
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
     path("api/", api.urls),
+    path("", include("handrail.web.ops.urls")),
 ]
+
+# Friendly error pages in the app's layout, whatever DEBUG is (handrail.web.ops.errors).
+handler400 = "handrail.web.ops.errors.bad_request"
+handler403 = "handrail.web.ops.errors.permission_denied"
+handler404 = "handrail.web.ops.errors.page_not_found"
+handler500 = "handrail.web.ops.errors.server_error"
