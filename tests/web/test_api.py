@@ -17,9 +17,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
 
 from handrail.web.care.services import authorization_create
+from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create
-from tests.web.conftest import World
+from tests.web.conftest import PASSWORD, World
+from tests.web.notes_seed import GOOD_NOTE
 
 CSRF = "a" * 32  # a valid (unmasked) CSRF secret; sent as cookie and header
 
@@ -32,6 +34,30 @@ def _api_client(world: World, user: Any) -> Client:
 
 
 class VisitApiTests:
+    def test_it_answers_a_repeated_sign_with_the_note_and_another_signer_with_409(
+        self, world: World
+    ) -> None:
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        service_line_add(
+            user=world.ot, visit=visit, code="97535", therapist_minutes=25, **GOOD_NOTE
+        )
+        client = _api_client(world, world.ot)
+        first, again = (client.post(f"/api/visits/{visit.pk}/sign") for _ in range(2))
+        assert (first.status_code, again.status_code) == (200, 200)
+        assert again.json() == first.json()
+        other = user_create(
+            clinic=world.clinic,
+            username="omar",
+            password=PASSWORD,
+            role="therapist",
+            discipline="OT",
+        )
+        conflict = _api_client(world, other).post(f"/api/visits/{visit.pk}/sign")
+        assert conflict.status_code == 409
+        body = conflict.json()
+        assert body["detail"].startswith("status: Already signed by Olivia Test, OT on ")
+        assert list(body["errors"]) == ["status"]
+
     def test_it_documents_a_visit_end_to_end(self, world: World) -> None:
         client = _api_client(world, world.ot)
         day = (world.today - timedelta(days=1)).isoformat()

@@ -7,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from django.urls import reverse
 
+from handrail.web.audit.models import AuditAction, AuditEvent
+from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import ServiceLine, TimerSegment, Visit, VisitStatus
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
-from tests.web.conftest import World
+from tests.web.conftest import PASSWORD, World
 from tests.web.notes_seed import GOOD_NOTE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -101,6 +103,26 @@ class NoteSignTests:
         assert 'id="locked-banner"' in html
         assert 'id="timer-97535"' not in html
         assert 'id="id_reason"' in html  # the addendum form
+
+    def test_it_answers_a_repeated_sign_as_signed_and_another_signer_with_409(
+        self, world: World
+    ) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25, **GOOD_NOTE)
+        client = world.client_for(world.ot)
+        assert [client.post(_url("sign", visit)).status_code for _ in range(2)] == [302, 302]
+        other = user_create(
+            clinic=world.clinic,
+            username="omar",
+            password=PASSWORD,
+            role="therapist",
+            discipline="OT",
+        )
+        response = world.client_for(other).post(_url("sign", visit))
+        assert response.status_code == 409
+        assert "Already signed by Olivia Test, OT on 2026-11-16" in response.content.decode()
+        events = AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(visit.pk))
+        assert list(events.values_list("user_id", flat=True)) == [world.ot.pk]
 
     def test_it_refuses_to_sign_a_note_without_lines_with_a_message(self, world: World) -> None:
         visit = _visit(world)

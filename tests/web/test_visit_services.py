@@ -6,20 +6,25 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.care.services import GoalInput, plan_of_care_create
+from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
 from handrail.web.visits.services import (
+    NoteSignedError,
     service_line_add,
     service_line_set_minutes,
+    service_line_update,
     timer_segment_add,
     visit_add_addendum,
+    visit_cosign,
     visit_create,
     visit_evaluate,
     visit_record_dict,
     visit_sign,
     visit_update,
 )
-from tests.web.conftest import World
+from tests.web.conftest import PASSWORD, World
 
 GOOD_NOTE = {
     "baseline": "Needs moderate assistance to don a pullover shirt; left-hand neglect.",
@@ -355,8 +360,6 @@ class VisitSignTests:
         assert list(caught.value.message_dict) == ["status"]
         with pytest.raises(ValidationError):
             visit_update(user=world.ot, visit=visit, narrative="changed")
-        with pytest.raises(ValidationError):
-            visit_sign(user=world.ot, visit=visit)
 
     def test_it_takes_addenda_only_after_signing(self, world: World) -> None:
         visit = self._ready(world)
@@ -384,6 +387,118 @@ class VisitSignTests:
             visit_cosign(user=world.pt, visit=visit)
         visit_cosign(user=world.ot, visit=visit)
         assert visit_needs_cosign(visit=visit) is False
+
+
+class VisitSignOnceTests:
+    """Signing is idempotent and exclusive; every check reads the row as stored, not the
+    caller's copy (a page or request that read the note before someone else signed it)."""
+
+    def _ready(self, world: World) -> Visit:
+        visit = _ot_visit(world)
+        service_line_add(
+            user=world.ot, visit=visit, code="97535", therapist_minutes=25, **GOOD_NOTE
+        )
+        return visit
+
+    def _sign_events(self, visit: Visit) -> list[str]:
+        return list(
+            AuditEvent.objects.filter(
+                action=AuditAction.SIGN, object_type="visit", object_id=str(visit.pk)
+            ).values_list("detail", flat=True)
+        )
+
+    def test_it_answers_a_second_sign_by_the_signer_with_the_note_and_records_nothing(
+        self, world: World
+    ) -> None:
+        visit = self._ready(world)
+        stale = Visit.objects.get(pk=visit.pk)
+        first = visit_sign(user=world.ot, visit=visit)
+        again = visit_sign(user=world.ot, visit=stale)
+        assert (again.pk, again.status, again.signed_at) == (first.pk, "signed", first.signed_at)
+        assert (stale.status, stale.signed_at) == ("signed", first.signed_at)
+        assert again.evaluation == first.evaluation
+        assert self._sign_events(visit) == [""]
+
+    def test_it_refuses_a_note_someone_else_signed_as_a_conflict(self, world: World) -> None:
+        other_ot = user_create(
+            clinic=world.clinic,
+            username="omar",
+            password=PASSWORD,
+            role="therapist",
+            discipline="OT",
+        )
+        visit = self._ready(world)
+        stale = Visit.objects.get(pk=visit.pk)
+        visit_sign(user=world.ot, visit=visit)
+        with pytest.raises(NoteSignedError) as caught:
+            visit_sign(user=other_ot, visit=stale)
+        assert caught.value.message_dict["status"][0].startswith("Already signed by Olivia Test")
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.signed_by_id, len(self._sign_events(visit))) == (world.ot.pk, 1)
+
+    def test_it_keeps_the_signature_when_an_edit_read_the_note_before_the_sign(
+        self, world: World
+    ) -> None:
+        visit = self._ready(world)
+        stale = Visit.objects.get(pk=visit.pk)
+        line = ServiceLine.objects.get(visit=visit)
+        visit_sign(user=world.ot, visit=visit)
+        with pytest.raises(ValidationError) as caught:
+            visit_update(user=world.ot, visit=stale, narrative="typed before the sign")
+        assert list(caught.value.message_dict) == ["status"]
+        with pytest.raises(ValidationError):
+            service_line_update(user=world.ot, line=line, text="typed before the sign")
+        with pytest.raises(ValidationError):
+            service_line_set_minutes(user=world.ot, line=line, therapist_minutes=53)
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.status, stored.signed_by_id, stored.narrative) == (
+            "signed",
+            world.ot.pk,
+            "",
+        )
+        line.refresh_from_db()
+        assert (line.therapist_minutes, line.text) == (25, "")
+
+    def test_it_signs_the_note_as_stored_not_the_callers_copy(self, world: World) -> None:
+        visit = self._ready(world)
+        stale = Visit.objects.get(pk=visit.pk)
+        visit_update(user=world.ot, visit=visit, narrative="Written after the page loaded.")
+        service_line_set_minutes(
+            user=world.ot, line=ServiceLine.objects.get(visit=visit), therapist_minutes=38
+        )
+        signed = visit_sign(user=world.ot, visit=stale)
+        stored = Visit.objects.get(pk=visit.pk)
+        assert stored.narrative == "Written after the page loaded."
+        assert signed.evaluation is not None
+        assert (signed.evaluation["total_timed_minutes"], signed.evaluation["total_units"]) == (
+            38,
+            3,
+        )
+        assert stored.evaluation == signed.evaluation
+
+    def test_it_answers_a_second_cosign_by_the_cosigner_and_refuses_another(
+        self, world: World
+    ) -> None:
+        other_ot = user_create(
+            clinic=world.clinic,
+            username="omar",
+            password=PASSWORD,
+            role="therapist",
+            discipline="OT",
+        )
+        visit = visit_create(user=world.ota, case=world.ot_case, date=world.today)
+        service_line_add(
+            user=world.ota, visit=visit, code="97535", assistant_minutes=25, **GOOD_NOTE
+        )
+        visit_sign(user=world.ota, visit=visit)
+        stale = Visit.objects.get(pk=visit.pk)
+        first = visit_cosign(user=world.ot, visit=visit)
+        again = visit_cosign(user=world.ot, visit=stale)
+        assert (again.cosigned_by_id, again.cosigned_at) == (world.ot.pk, first.cosigned_at)
+        with pytest.raises(NoteSignedError) as caught:
+            visit_cosign(user=other_ot, visit=stale)
+        assert caught.value.message_dict == {"status": ["Already co-signed by Olivia Test, OT."]}
+        assert self._sign_events(visit) == ["co-signed", ""]
 
 
 class TimerAndTypedMinutesTests:

@@ -76,6 +76,7 @@ ERRORS: dict[int, Any] = {
     422: ValidationErrorOut,
 }
 ENGINE_ERRORS: dict[int, Any] = {**ERRORS, 503: ErrorOut}
+SIGN_ERRORS: dict[int, Any] = {**ENGINE_ERRORS, 409: ErrorOut}
 
 api = NinjaAPI(
     title="Handrail clinic API",
@@ -111,6 +112,12 @@ def _validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpR
     )
     first_field, first_messages = next(iter(errors.items()))
     return _error(request, 400, f"{first_field}: {first_messages[0]}", errors)
+
+
+@api.exception_handler(visit_services.NoteSignedError)
+def _note_signed(request: HttpRequest, exc: visit_services.NoteSignedError) -> HttpResponse:
+    # Someone else signed (or co-signed) the note first: a conflict, not bad input.
+    return _error(request, 409, f"status: {exc.messages[0]}", {"status": exc.messages})
 
 
 @api.exception_handler(PermissionDenied)
@@ -275,14 +282,18 @@ def visits_evaluate(request: HttpRequest, visit_id: IdPath) -> Any:
     return visit_services.visit_evaluate(visit=visit)
 
 
-@api.post("/visits/{visit_id}/sign", response={200: VisitOut, **ENGINE_ERRORS}, tags=["visits"])
+@api.post("/visits/{visit_id}/sign", response={200: VisitOut, **SIGN_ERRORS}, tags=["visits"])
 def visits_sign(request: HttpRequest, visit_id: IdPath) -> Any:
+    """Sign and lock the note. Signing again as its signer answers the signed note and records
+    nothing; a note someone else signed is a 409."""
     user = _user(request)
     visit = visit_services.visit_sign(user=user, visit=visit_get(user=user, visit_id=visit_id))
     return _visit_out(visit)
 
 
-@api.post("/visits/{visit_id}/cosign", response={200: VisitOut, **ERRORS}, tags=["visits"])
+@api.post(
+    "/visits/{visit_id}/cosign", response={200: VisitOut, **ERRORS, 409: ErrorOut}, tags=["visits"]
+)
 def visits_cosign(request: HttpRequest, visit_id: IdPath) -> Any:
     user = _user(request)
     visit = visit_services.visit_cosign(user=user, visit=visit_get(user=user, visit_id=visit_id))

@@ -25,7 +25,7 @@ from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
 from handrail.web.care.models import Case
 from handrail.web.care.selectors import plan_in_effect
-from handrail.web.clinic.models import Role, User
+from handrail.web.clinic.models import Patient, Role, User
 from handrail.web.clinic.permissions import can_document, can_sign, require
 from handrail.web.clinic.selectors import coverage_primary
 from handrail.web.visits.engine import evaluate_record
@@ -60,11 +60,35 @@ TELEHEALTH_POS = {Telehealth.HOME: "10", Telehealth.OTHER: "02"}
 MAX_TIMER_FUTURE = timedelta(minutes=5)  # clock skew between the browser and the server
 
 
+LOCKED_MESSAGE = "This note is signed and locked; add an addendum to change it."
+
+
+class NoteSignedError(ValidationError):
+    """Signing or co-signing a note someone else already signed or co-signed: a conflict
+    (the web and the API answer 409), keyed "status" like every change to a locked note."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"status": message})
+
+
 def _require_draft(visit: Visit) -> None:
-    if visit.status != VisitStatus.DRAFT:
-        raise ValidationError(
-            {"status": "This note is signed and locked; add an addendum to change it."}
-        )
+    """Refuse a change to a signed note, judged on the row as it is now, not on the caller's
+    copy: the visit's row is locked (SELECT ... FOR UPDATE, held until the caller's
+    transaction ends) and its status read under the lock. A sign that committed since the
+    caller read the visit is seen, and no sign can commit between this check and the
+    caller's save, so an autosave in flight never erases a signature nor changes a note
+    after its evaluation was stored (visit_sign takes the same lock)."""
+    status = (
+        Visit.objects.select_for_update(no_key=True)
+        .filter(pk=visit.pk)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status is None:
+        raise ValidationError({"visit": "This note no longer exists; reload the page."})
+    visit.status = status
+    if status != VisitStatus.DRAFT:
+        raise ValidationError({"status": LOCKED_MESSAGE})
 
 
 def _require_author(user: User, visit: Visit) -> None:
@@ -479,60 +503,133 @@ def visit_evaluate(*, visit: Visit) -> dict[str, Any]:
     return evaluate_record(visit_record_dict(visit=visit))
 
 
+# What signing writes; nothing else of the row, so no stale copy of a field is saved.
+SIGN_FIELDS = ("status", "signed_by", "signed_at", "evaluation", "allowed_amount", "updated_at")
+COSIGN_FIELDS = ("cosigned_by", "cosigned_at", "updated_at")
+
+
+def _lock_for_signing(visit: Visit) -> Visit:
+    """Lock the visit's patient, then the visit, and return the visit as committed now.
+
+    The patient's row lock makes every sign of one patient wait for the one before it, so
+    what a sign reads under it includes every sign committed before: the year's threshold
+    accrual (per beneficiary and calendar year, BBA 2018 §50202 and the CMS Therapy Services
+    page; KX past the amount) and the day's other signed lines (therapy MPPR: one full
+    practice-expense unit per patient and day across PT, OT and SLP, CMS Therapy Services
+    page and NGS). Concurrent signs so give exactly what signing them one by one gives.
+    The order is always patient, then visit; edits take only the visit's lock
+    (`_require_draft`), so signs and edits never deadlock. Both are FOR NO KEY UPDATE
+    (PostgreSQL): rows that only point at the patient or the visit (an audit event, a
+    service line) are still inserted meanwhile, since their foreign-key check takes FOR KEY
+    SHARE, which FOR UPDATE would block (a deadlock with an edit that holds the visit and
+    audits its patient).
+    On SQLite `select_for_update` does nothing; there the web app's transactions are
+    IMMEDIATE (settings.DATABASES), which serialises writers from BEGIN.
+    """
+    patient = Patient.objects.select_for_update(no_key=True).filter(pk=visit.case.patient_id)
+    list(patient.values_list("pk", flat=True))  # the query takes the lock
+    current = (
+        Visit.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("case", "case__patient", "clinic", "clinician")
+        .filter(pk=visit.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError({"visit": "This note no longer exists; reload the page."})
+    return current
+
+
+def _copy_fields(source: Visit, target: Visit, fields: tuple[str, ...]) -> None:
+    """Give the caller's copy of the visit what the service stored."""
+    for name in fields:
+        attname = f"{name}_id" if name in ("signed_by", "cosigned_by") else name
+        setattr(target, attname, getattr(source, attname))
+
+
 @transaction.atomic
 def visit_sign(*, user: User, visit: Visit) -> Visit:
     """Sign and lock a draft note, storing the engine's evaluation and allowed amount.
 
     Therapists sign notes of their discipline; an assistant signs only their own note.
     Billers, front desk and admins cannot sign.
+    Idempotent: a second sign by the note's signer (a double-click, a retried request)
+    answers the signed note and records nothing; by anyone else it raises NoteSignedError.
+    The state is checked and the note evaluated under the patient's and the visit's row
+    locks (`_lock_for_signing`), and only SIGN_FIELDS are written.
     """
     require(can_sign(user), "Your role cannot sign notes.")
     if visit.clinic_id != user.clinic_id:
         raise ValidationError({"visit": "No such visit in your clinic."})
-    _require_draft(visit)
+    current = _lock_for_signing(visit)
+    if current.status == VisitStatus.SIGNED:
+        if current.signed_by_id != user.pk:
+            raise NoteSignedError(
+                f"Already signed by {current.signed_by} on "
+                f"{timezone.localtime(current.signed_at):%Y-%m-%d %H:%M}."
+            )
+        _copy_fields(current, visit, SIGN_FIELDS)
+        return current
     if user.role == Role.ASSISTANT:
-        require(user.pk == visit.clinician_id, "An assistant signs only their own notes.")
+        require(user.pk == current.clinician_id, "An assistant signs only their own notes.")
     else:
         require(
-            user.discipline == visit.case.discipline,
-            f"Only a {visit.case.discipline} therapist can sign this note.",
+            user.discipline == current.case.discipline,
+            f"Only a {current.case.discipline} therapist can sign this note.",
         )
-    if not visit.lines.exists():
+    if not current.lines.exists():
         raise ValidationError({"lines": "Add at least one service line before signing."})
-    if coverage_primary(patient=visit.case.patient) is not None:
-        result = visit_evaluate(visit=visit)
-        visit.evaluation = result
-        visit.allowed_amount = Decimal(str(result["payment"]["allowed"])).quantize(Decimal("0.01"))
-    visit.status = VisitStatus.SIGNED
-    visit.signed_by = user
-    visit.signed_at = timezone.now()
-    visit.full_clean()
-    visit.save()
-    _audit_visit(user, visit, AuditAction.SIGN)
-    return visit
+    if coverage_primary(patient=current.case.patient) is not None:
+        result = visit_evaluate(visit=current)
+        current.evaluation = result
+        current.allowed_amount = Decimal(str(result["payment"]["allowed"])).quantize(
+            Decimal("0.01")
+        )
+    current.status = VisitStatus.SIGNED
+    current.signed_by = user
+    current.signed_at = timezone.now()
+    current.full_clean()
+    current.save(update_fields=SIGN_FIELDS)
+    _audit_visit(user, current, AuditAction.SIGN)
+    _copy_fields(current, visit, SIGN_FIELDS)
+    return current
 
 
 @transaction.atomic
 def visit_cosign(*, user: User, visit: Visit) -> Visit:
-    """A therapist of the case's discipline co-signs an assistant's signed note."""
+    """A therapist of the case's discipline co-signs an assistant's signed note.
+
+    Checked under the visit's row lock; a second co-sign by the co-signer answers the note
+    and records nothing, by another therapist it raises NoteSignedError."""
     require(
         user.role == Role.THERAPIST and user.discipline == visit.case.discipline,
         f"Only a {visit.case.discipline} therapist can co-sign this note.",
     )
     if visit.clinic_id != user.clinic_id:
         raise ValidationError({"visit": "No such visit in your clinic."})
-    if visit.status != VisitStatus.SIGNED:
+    current = (
+        Visit.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("case", "case__patient", "clinician")
+        .filter(pk=visit.pk)
+        .first()
+    )
+    if current is None:
+        raise ValidationError({"visit": "This note no longer exists; reload the page."})
+    if current.status != VisitStatus.SIGNED:
         raise ValidationError({"status": "The assistant signs the note before it is co-signed."})
-    if visit.clinician.role != Role.ASSISTANT:
+    if current.clinician.role != Role.ASSISTANT:
         raise ValidationError({"visit": "Only an assistant's note needs a co-signature."})
-    if visit.cosigned_by_id is not None:
-        raise ValidationError({"visit": f"Already co-signed by {visit.cosigned_by}."})
-    visit.cosigned_by = user
-    visit.cosigned_at = timezone.now()
-    visit.full_clean()
-    visit.save()
-    _audit_visit(user, visit, AuditAction.SIGN, "co-signed")
-    return visit
+    if current.cosigned_by_id is not None:
+        if current.cosigned_by_id != user.pk:
+            raise NoteSignedError(f"Already co-signed by {current.cosigned_by}.")
+        _copy_fields(current, visit, COSIGN_FIELDS)
+        return current
+    current.cosigned_by = user
+    current.cosigned_at = timezone.now()
+    current.full_clean()
+    current.save(update_fields=COSIGN_FIELDS)
+    _audit_visit(user, current, AuditAction.SIGN, "co-signed")
+    _copy_fields(current, visit, COSIGN_FIELDS)
+    return current
 
 
 @transaction.atomic
