@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_units(sub)
     _add_price(sub)
     _add_edits(sub)
+    _add_code(sub)
     _add_visit(sub)
     _add_batch(sub)
     _add_data(sub)
@@ -80,6 +81,17 @@ def _add_edits(sub: argparse._SubParsersAction[_Parser]) -> None:
     command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
     _json_flag(command)
     command.set_defaults(handler=commands.edits)
+
+
+def _add_code(sub: argparse._SubParsersAction[_Parser]) -> None:
+    command = sub.add_parser("code", help="what a code covers, who furnishes it, edits, price")
+    command.add_argument("code")
+    command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--locality", help="MAC-LOC for the local price, e.g. 01182-18")
+    where.add_argument("--zip", help="5-digit ZIP code for the local price")
+    _json_flag(command)
+    command.set_defaults(handler=commands.code)
 
 
 def _add_visit(sub: argparse._SubParsersAction[_Parser]) -> None:
