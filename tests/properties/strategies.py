@@ -15,11 +15,9 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from handrail.officialdata.gpci import parse_gpci
-from handrail.officialdata.zip5 import parse_zip5
+from handrail.officialdata.builtin import builtin_tables
 from handrail.rules.catalog import CATALOG, DISCIPLINES
 from handrail.rules.visit_record import NOTE_FIELDS, PAYER_TYPES
-from tests.rules.conftest import SHARED_CMS
 
 FIRST_DAY = date(2025, 1, 1)
 LAST_DAY = date(2026, 12, 31)
@@ -115,32 +113,22 @@ JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-# Handrail ships no GPCI or ZIP file (a clinic imports them); the properties draw from the
-# shared CMS files when they are there, else from a few real keys (then priced nationally).
-FALLBACK_LOCALITIES = ("01182-18", "13202-01", "02102-01")
-FALLBACK_ZIPS = ("62701", "99501", "90012")
-
-
+# The properties draw localities and ZIPs from the built-in CMS tables (GPCI 2025/2026, ZIP5).
 @cache
 def gpci_localities() -> dict[int, tuple[str, ...]]:
-    """MAC-LOC keys of the shared CMS GPCI files, by year."""
-    found: dict[int, tuple[str, ...]] = {}
-    for year in (2025, 2026):
-        path = SHARED_CMS / f"GPCI{year}.csv"
-        if path.is_file():
-            with parse_gpci(path, release=None, effective=None) as parsed:
-                found[year] = tuple(f"{row[0]}-{row[2]}" for row in parsed.rows)
-    return found or {2026: FALLBACK_LOCALITIES}
+    """MAC-LOC keys of the built-in GPCI tables, by year."""
+    return {
+        table.release.effective_from.year: tuple(f"{row[0]}-{row[2]}" for row in table.rows())
+        for table in builtin_tables()
+        if table.release.kind == "gpci"
+    }
 
 
 @cache
 def zip_codes() -> st.SearchStrategy[str]:
-    """Every 100th ZIP code of the shared CMS ZIP-to-locality file."""
-    path = SHARED_CMS / "ZIP5_OCT2025.txt"
-    if not path.is_file():
-        return st.sampled_from(FALLBACK_ZIPS)
-    with parse_zip5(path, release=None, effective=None) as parsed:
-        return st.sampled_from([str(row[0]) for row in list(parsed.rows)[::100]])
+    """Every 100th ZIP code of the built-in ZIP-to-locality table."""
+    (table,) = [t for t in builtin_tables() if t.release.kind == "zip5"]
+    return st.sampled_from([str(row[0]) for row in table.rows()[::100]])
 
 
 @cache

@@ -25,7 +25,7 @@ LOCALITY_FILES = (("gpci", "GPCI2025.csv"), ("gpci", "GPCI2026.csv"), ("zip5", "
 
 
 def import_locality_files(data_dir: Path) -> None:
-    """Import the shared CMS GPCI and ZIP5 files: Handrail ships no copy, a clinic imports them."""
+    """Import the shared CMS GPCI and ZIP5 files, as a clinic updating the built-in ones would."""
     for kind, name in LOCALITY_FILES:
         run_import(kind, shared_cms_file(name), data_dir=data_dir)
 

@@ -63,12 +63,14 @@ def _add_units(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_price(sub: argparse._SubParsersAction[_Parser]) -> None:
     command = sub.add_parser("price", help="Medicare fee schedule amount of a code")
-    command.add_argument("code")
-    command.add_argument("--units", type=int, default=1)
+    command.add_argument(
+        "code", help="HCPCS/CPT code: a therapy code, or any code of an imported PPRRVU file"
+    )
+    command.add_argument("--units", type=int, default=1, help="1 to 100 (default 1)")
     command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
     where = command.add_mutually_exclusive_group()
-    where.add_argument("--locality", help="MAC-LOC, e.g. 01182-18")
-    where.add_argument("--zip", help="5-digit ZIP code")
+    where.add_argument("--locality", help="MAC-LOC as in the GPCI file, e.g. 13202-01")
+    where.add_argument("--zip", help="5-digit ZIP code, e.g. 10001")
     command.add_argument("--facility", action="store_true", help="facility rate where priced")
     command.add_argument("--qp", action="store_true", help="qualifying APM participant (2026+)")
     _json_flag(command)
