@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from django.urls import reverse
 
 from handrail.web.audit.models import AuditAction, AuditEvent
-from handrail.web.clinic.services import user_create
+from handrail.web.clinic.services import coverage_set, user_create
 from handrail.web.visits.models import ServiceLine, TimerSegment, Visit, VisitStatus
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
 from tests.web.conftest import PASSWORD, World
@@ -375,6 +375,54 @@ class LivePanelTests:
         response = world.client_for(world.ot).get(_url("panel", visit))
         assert response.status_code == 200
         assert "The patient has no primary coverage" in response.content.decode()
+
+
+class PanelPayerTests:
+    def test_it_shows_a_commercial_payers_note_without_a_coinsurance(self, world: World) -> None:
+        coverage_set(
+            user=world.front_desk, patient=world.patient, payer=world.commercial, member_id="ACM-1"
+        )
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25)
+        for name in ("note", "panel"):
+            response = world.client_for(world.ot).get(_url(name, visit))
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert '<tr id="units-97535" data-units="2">' in html  # per-code rule: 25 min = 2
+            assert (
+                '<span id="no-coinsurance">patient share not estimated '
+                "(set by this payer's contract)</span>"
+            ) in html
+            assert "patient coinsurance" not in html
+
+    def test_it_shows_medicares_coinsurance(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25)
+        html = world.client_for(world.ot).get(_url("panel", visit)).content.decode()
+        assert "patient coinsurance $" in html
+        assert 'id="no-coinsurance"' not in html
+
+    def test_it_shows_a_signed_note_whose_stored_answer_lacks_figures(self, world: World) -> None:
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=25)
+        visit_sign(user=world.ot, visit=visit)
+        # An answer stored by another version: numbers missing, None or not numbers.
+        Visit.objects.filter(pk=visit.pk).update(
+            evaluation={
+                "claim_lines": [{"code": "97535", "units": None, "amount": "n/a"}],
+                "payment": {"allowed": None, "coinsurance": None},
+                "threshold": {"applies": True, "year": 2026, "amount": None},
+                "findings": [{"line": 7}],
+                "explanation": None,
+            }
+        )
+        for name in ("note", "panel"):
+            response = world.client_for(world.ot).get(_url(name, visit))
+            assert response.status_code == 200
+            html = response.content.decode()
+            assert '<tr id="units-97535" data-units="0">' in html
+            assert 'id="panel-threshold"' not in html
+            assert "Allowed amount" not in html
 
 
 class PanelEditsTests:

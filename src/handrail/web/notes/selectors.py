@@ -29,6 +29,7 @@ EDIT_PREFIXES = ("ncci.", "mue.", "code.")
 DOC_PREFIX = "doc."
 # Medicare certifies a plan for at most 90 days (Pub 100-02 ch.15 §220.1.3).
 RECERT_DAYS = 90
+CENTS = "0.01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +113,13 @@ class NotePanel:
 
 def _findings(result: dict[str, Any], codes: list[str]) -> list[PanelFinding]:
     out = []
-    for item in result.get("findings", []):
+    for item in result.get("findings") or []:
         index = item.get("line")
         out.append(
             PanelFinding(
-                severity=str(item["severity"]),
-                rule=str(item["rule"]),
-                message=str(item["message"]),
+                severity=str(item.get("severity") or ""),
+                rule=str(item.get("rule") or ""),
+                message=str(item.get("message") or ""),
                 fix=str(item.get("fix") or ""),
                 source=str(item.get("source") or ""),
                 code=codes[index] if isinstance(index, int) and 0 <= index < len(codes) else "",
@@ -133,19 +134,39 @@ def _unit_steps(result: dict[str, Any], code: str) -> tuple[str, ...]:
     prefix = f"{code}: "
     return tuple(
         str(step)
-        for step in result.get("explanation", [])
+        for step in result.get("explanation") or []
         if str(step).startswith(prefix) and " CF " not in str(step)
     )
+
+
+def _decimal(value: Any, places: str | None = None) -> Decimal | None:
+    """A number of the engine's answer as a Decimal, or None where the engine gives none
+    (a payer without coinsurance, a threshold that does not apply) or a stored evaluation of
+    an older shape lacks it: a missing figure is left blank, never a 500."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    return number.quantize(Decimal(places)) if places else number
 
 
 def _gauge(threshold: dict[str, Any] | None) -> Gauge | None:
     if not threshold or not threshold.get("applies"):
         return None
+    amount = _decimal(threshold.get("amount"))
+    accrued = _decimal(threshold.get("accrued_after"))
+    year = threshold.get("year")
+    if amount is None or accrued is None or not isinstance(year, int):
+        return None
     return Gauge(
-        year=int(threshold["year"]),
-        group=str(threshold["group"]),
-        amount=Decimal(str(threshold["amount"])),
-        accrued=Decimal(str(threshold["accrued_after"])),
+        year=year,
+        group=str(threshold.get("group") or ""),
+        amount=amount,
+        accrued=accrued,
         kx_required=bool(threshold.get("kx_required")),
         review_flag=bool(threshold.get("review_flag")),
         source=str(threshold.get("source") or ""),
@@ -183,29 +204,28 @@ def note_panel(*, visit: Visit) -> NotePanel:
     return NotePanel(
         lines=tuple(
             PanelLine(
-                code=str(claim["code"]),
-                minutes=minutes.get(str(claim["code"]), 0),
-                units=int(claim["units"]),
-                modifiers=tuple(claim.get("modifiers") or ()),
-                amount=Decimal(str(claim.get("amount") or 0)).quantize(Decimal("0.01")),
+                code=str(claim.get("code") or ""),
+                minutes=minutes.get(str(claim.get("code") or ""), 0),
+                units=int(claim.get("units") or 0),
+                modifiers=tuple(str(m) for m in claim.get("modifiers") or ()),
+                amount=_decimal(claim.get("amount"), CENTS) or Decimal("0.00"),
                 fee_schedule=str(claim.get("fee_schedule") or ""),
-                steps=_unit_steps(result, str(claim["code"])),
+                steps=_unit_steps(result, str(claim.get("code") or "")),
             )
-            for claim in result.get("claim_lines", [])
+            for claim in result.get("claim_lines") or []
+            if isinstance(claim, dict)
         ),
         total_minutes=int(result.get("total_timed_minutes") or 0),
         total_units=int(result.get("total_units") or 0),
         unit_rule=str(result.get("unit_rule") or ""),
-        explanation=tuple(str(step) for step in result.get("explanation", [])),
+        explanation=tuple(str(step) for step in result.get("explanation") or []),
         edits=tuple(f for f in findings if f.rule.startswith(EDIT_PREFIXES)),
         documentation=tuple(f for f in findings if f.rule.startswith(DOC_PREFIX)),
         other=tuple(f for f in findings if not f.rule.startswith((*EDIT_PREFIXES, DOC_PREFIX))),
-        allowed=Decimal(str(payment["allowed"])).quantize(Decimal("0.01"))
-        if "allowed" in payment
-        else None,
-        coinsurance=Decimal(str(payment["coinsurance"])).quantize(Decimal("0.01"))
-        if "coinsurance" in payment
-        else None,
+        allowed=_decimal(payment.get("allowed"), CENTS),
+        # Only Medicare's answer carries the patient's 20% coinsurance (CMS Pub 100-04 ch.5,
+        # handrail.rules.payment); another payer's share is its contract's, so None.
+        coinsurance=_decimal(payment.get("coinsurance"), CENTS),
         payment_source=str(payment.get("source") or ""),
         gauge=_gauge(result.get("threshold")),
         counters=counters,
