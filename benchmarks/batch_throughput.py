@@ -257,8 +257,8 @@ LOCALITY_FILES = (("gpci", "GPCI2025.csv"), ("gpci", "GPCI2026.csv"), ("zip5", "
 def import_locality_files(handrail: Path) -> str:
     """Import the CMS GPCI and ZIP5 files into a benchmark data folder, as a clinic would.
 
-    Handrail ships no copy of them; without them the generated visits' ZIPs and localities
-    are priced nationally. The batch children inherit HANDRAIL_DATA_DIR.
+    Handrail ships the same tables built in; importing them measures the path of a clinic
+    that keeps its own (imports win). The batch children inherit HANDRAIL_DATA_DIR.
     """
     paths = [(kind, SHARED_CMS / name) for kind, name in LOCALITY_FILES]
     if not all(path.is_file() for _, path in paths):

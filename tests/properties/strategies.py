@@ -15,11 +15,18 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from handrail.officialdata.gpci import parse_gpci
-from handrail.officialdata.zip5 import parse_zip5
+from handrail.officialdata.builtin import builtin_tables
 from handrail.rules.catalog import CATALOG, DISCIPLINES
-from handrail.rules.visit_record import NOTE_FIELDS, PAYER_TYPES
-from tests.rules.conftest import SHARED_CMS
+from handrail.rules.visit_record import (
+    COUNTER_FIELDS,
+    LINE_FIELDS,
+    NOTE_FIELDS,
+    PAYER_FIELDS,
+    PAYER_TYPES,
+    SAME_DAY_FIELDS,
+    THRESHOLD_FIELDS,
+    VISIT_FIELDS,
+)
 
 FIRST_DAY = date(2025, 1, 1)
 LAST_DAY = date(2026, 12, 31)
@@ -115,32 +122,22 @@ JSON_VALUES: st.SearchStrategy[Any] = st.recursive(
 )
 
 
-# Handrail ships no GPCI or ZIP file (a clinic imports them); the properties draw from the
-# shared CMS files when they are there, else from a few real keys (then priced nationally).
-FALLBACK_LOCALITIES = ("01182-18", "13202-01", "02102-01")
-FALLBACK_ZIPS = ("62701", "99501", "90012")
-
-
+# The properties draw localities and ZIPs from the built-in CMS tables (GPCI 2025/2026, ZIP5).
 @cache
 def gpci_localities() -> dict[int, tuple[str, ...]]:
-    """MAC-LOC keys of the shared CMS GPCI files, by year."""
-    found: dict[int, tuple[str, ...]] = {}
-    for year in (2025, 2026):
-        path = SHARED_CMS / f"GPCI{year}.csv"
-        if path.is_file():
-            with parse_gpci(path, release=None, effective=None) as parsed:
-                found[year] = tuple(f"{row[0]}-{row[2]}" for row in parsed.rows)
-    return found or {2026: FALLBACK_LOCALITIES}
+    """MAC-LOC keys of the built-in GPCI tables, by year."""
+    return {
+        table.release.effective_from.year: tuple(f"{row[0]}-{row[2]}" for row in table.rows())
+        for table in builtin_tables()
+        if table.release.kind == "gpci"
+    }
 
 
 @cache
 def zip_codes() -> st.SearchStrategy[str]:
-    """Every 100th ZIP code of the shared CMS ZIP-to-locality file."""
-    path = SHARED_CMS / "ZIP5_OCT2025.txt"
-    if not path.is_file():
-        return st.sampled_from(FALLBACK_ZIPS)
-    with parse_zip5(path, release=None, effective=None) as parsed:
-        return st.sampled_from([str(row[0]) for row in list(parsed.rows)[::100]])
+    """Every 100th ZIP code of the built-in ZIP-to-locality table."""
+    (table,) = [t for t in builtin_tables() if t.release.kind == "zip5"]
+    return st.sampled_from([str(row[0]) for row in table.rows()[::100]])
 
 
 @cache
@@ -433,6 +430,49 @@ def key_mutated_visits(draw: st.DrawFn) -> dict[str, Any]:
     path = draw(st.sampled_from([(), ("lines", 0), ("lines", 0, "note"), ("payer",)]))
     path += (draw(TEXT_KEYS),)
     return set_field(draw(valid_visits()), path, draw(JSON_SCALARS))
+
+
+# Every object of the visit record contract and its fields ("lines", 0: any line).
+OBJECT_FIELDS: tuple[tuple[tuple[str | int, ...], tuple[str, ...]], ...] = (
+    ((), VISIT_FIELDS),
+    (("lines", 0), LINE_FIELDS),
+    (("lines", 0, "note"), NOTE_FIELDS),
+    (("lines", 0, "previous_note"), NOTE_FIELDS),
+    (("payer",), PAYER_FIELDS),
+    (("threshold",), THRESHOLD_FIELDS),
+    (("counters",), COUNTER_FIELDS),
+    (("same_day", 0), SAME_DAY_FIELDS),
+)
+UNKNOWN_KEYS = st.one_of(
+    st.text(max_size=20),
+    EDGE_TEXT,
+    # near misses of real field names: one character changed, dropped or added
+    st.builds(
+        lambda name, at, char: name[:at] + char + name[at + 1 :],
+        st.sampled_from(sorted({f for _, fields in OBJECT_FIELDS for f in fields})),
+        st.integers(0, 30),
+        st.sampled_from(["", "_", "s", "x", "-", " "]),
+    ),
+)
+
+
+@st.composite
+def unknown_key_visits(draw: st.DrawFn) -> tuple[dict[str, Any], tuple[str | int, ...], str]:
+    """A valid visit with a key its object does not know added to one object (at any depth,
+    any line); returns the visit, the object's path and the key."""
+    record = draw(valid_visits())
+    path, fields = draw(st.sampled_from(OBJECT_FIELDS))
+    if path[:1] == ("lines",):
+        path = ("lines", draw(st.integers(0, len(record["lines"]) - 1)), *path[2:])
+    elif path[:1] == ("same_day",) and record.get("same_day"):
+        path = ("same_day", draw(st.integers(0, len(record["same_day"]) - 1)))
+    key = draw(UNKNOWN_KEYS.filter(lambda key: key not in fields))
+    value = draw(JSON_VALUES)
+    if path:
+        set_field(record, (*path, key), value)
+    else:
+        record[key] = value
+    return record, path, key
 
 
 def set_field(record: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:

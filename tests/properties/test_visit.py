@@ -9,7 +9,10 @@ Invariants checked on every result:
   when attested); CQ only on PT plans, CO only on OT plans;
 - money: amounts are 0 or more in whole cents and the payment's allowed amount is the sum of
   the lines;
-- the JSON of the result survives json.dumps/json.loads unchanged (no NaN, no Decimal).
+- the JSON of the result survives json.dumps/json.loads unchanged (no NaN, no Decimal);
+- explanations add up (issue 7): each claim line's step gives formulas that recompute, to the
+  cent, to its unit amounts; an evaluation never carries CQ/CO; a finding about a code of
+  the visit names its line.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from handrail.rules.units import apply_units, merge_minutes
 from handrail.rules.visit import VisitResult, evaluate_visit
 from handrail.rules.visit_record import VisitRecord, visit_record_from_dict
 from tests.properties.strategies import bounded, valid_visits
+from tests.rules.test_snapshots import line_step, recomputed_units
 
 CENT = Decimal("0.01")
 DISCIPLINE_MODIFIER = {"PT": "GP", "OT": "GO", "SLP": "GN"}
@@ -109,6 +113,23 @@ def check_findings(record: VisitRecord, result: VisitResult) -> None:
     assert result.explanation.steps, "an answer without an explanation"
 
 
+def check_explanation_adds_up(record: VisitRecord, result: VisitResult) -> None:
+    document = result.to_dict()
+    for line in result.claim_lines:
+        if line.amount == 0 and any(
+            step.startswith(f"{line.code}: status ") for step in result.explanation.steps
+        ):
+            continue
+        units, total = recomputed_units(line_step(document, line.to_dict()))
+        assert tuple(units) == line.unit_amounts and total == line.amount, line
+        if CATALOG[line.code].kind == "evaluation":
+            assert not {"CQ", "CO"} & set(line.modifiers), line
+    codes = [visit_line.code for visit_line in record.lines]
+    for finding in result.findings:
+        if finding.code is not None and finding.code in codes:
+            assert finding.line == codes.index(finding.code), finding
+
+
 def check_json(result: VisitResult) -> None:
     document = result.to_dict()
     text = json.dumps(document, allow_nan=False)
@@ -169,4 +190,5 @@ class EvaluateVisitTests:
         check_modifiers(record, result)
         check_money(result)
         check_findings(record, result)
+        check_explanation_adds_up(record, result)
         check_json(result)

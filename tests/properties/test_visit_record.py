@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from handrail.rules.model import RuleInputError
+from handrail.rules.model import RuleInputError, printable
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.visit import evaluate_visit
 from handrail.rules.visit_record import VisitRecord, visit_record_from_dict
@@ -24,6 +24,7 @@ from tests.properties.strategies import (
     key_mutated_visits,
     mutated_visits,
     number_mutated_visits,
+    unknown_key_visits,
     valid_visits,
 )
 
@@ -108,6 +109,32 @@ class VisitRecordParserTests:
             return
         document = result.to_dict()
         assert json.loads(json.dumps(document, allow_nan=False)) == document
+
+    @bounded(400)
+    @given(unknown_key_visits())
+    @example(({**BASE, "patient_presnt": True}, (), "patient_presnt"))
+    @example(
+        (
+            {**BASE, "lines": [{"code": "97110", "minutes": 30, "assistant_minute": 20}]},
+            ("lines", 0),
+            "assistant_minute",
+        )
+    )
+    def test_it_refuses_an_unknown_key_at_any_level(
+        self, case: tuple[dict[str, Any], tuple[str | int, ...], str]
+    ) -> None:
+        """Issue 7: a misspelt or unknown field anywhere is refused, naming it by its path."""
+        data, path, key = case
+        answer = parse_or_error(data)
+        assert isinstance(answer, RuleInputError), (path, key)
+        prefix = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
+        prefix = prefix.removeprefix(".") + ("." if path else "")
+        if key.strip():
+            name = key if len(key) <= 60 else key[:60] + "..."
+            assert answer.field == printable(prefix + name)
+        else:
+            assert answer.field == printable(prefix + repr(key))
+        assert answer.message.startswith("unknown field; ")
 
     @pytest.mark.parametrize("key", ["a\nb", "\udcff"])
     def test_it_names_an_unknown_note_key_printably(self, key: str) -> None:

@@ -10,8 +10,9 @@ import pytest
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.service import run_import
 from handrail.rules.ruleset import RuleSet
+from tests.officialdata.samples import CMS_DIR, cms_file
 
-SHARED_CMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "cms"
+SHARED_CMS = CMS_DIR
 
 
 @pytest.fixture(scope="session")
@@ -24,7 +25,7 @@ LOCALITY_FILES = (("gpci", "GPCI2025.csv"), ("gpci", "GPCI2026.csv"), ("zip5", "
 
 
 def import_locality_files(data_dir: Path) -> None:
-    """Import the shared CMS GPCI and ZIP5 files: Handrail ships no copy, a clinic imports them."""
+    """Import the shared CMS GPCI and ZIP5 files, as a clinic updating the built-in ones would."""
     for kind, name in LOCALITY_FILES:
         run_import(kind, shared_cms_file(name), data_dir=data_dir)
 
@@ -38,7 +39,4 @@ def local_rules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuleSet]:
 
 
 def shared_cms_file(name: str) -> Path:
-    path = SHARED_CMS / name
-    if not path.is_file():
-        pytest.skip(f"../shared/data/cms not found: {name} is needed (expected at {path})")
-    return path
+    return cms_file(name)

@@ -29,6 +29,7 @@ ENGINE_RULES = (
     "ncci.ptp.never-bypassed",
     "payment.locality-not-loaded",
     "payment.zip-spans-localities",
+    "telehealth.code-not-listed",
     "telehealth.outside-window",
     "threshold.kx-unattested",
     "threshold.nearing",

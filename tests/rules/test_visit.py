@@ -417,14 +417,14 @@ class BadInputTests:
         ("changes", "field", "text"),
         [
             ({"locality": "99999-99"}, "locality", "no Medicare locality 99999-99"),
-            ({"zip": "00000"}, "zip", "ZIP code 00000 is not in the loaded"),
+            ({"locality": "13202-1"}, "locality", "'13202-1' is not a Medicare locality"),
         ],
     )
-    def test_it_refuses_a_locality_or_zip_missing_from_the_loaded_tables(
-        self, local_rules: RuleSet, changes: dict[str, Any], field: str, text: str
+    def test_it_refuses_a_locality_missing_from_the_tables_or_malformed(
+        self, rules: RuleSet, changes: dict[str, Any], field: str, text: str
     ) -> None:
         with pytest.raises(RuleInputError) as error:
-            visit(local_rules, **changes)
+            visit(rules, **changes)
         assert error.value.field == field
         assert text in error.value.message
 
@@ -461,16 +461,21 @@ class BadInputTests:
         assert "payment.zip-spans-localities" not in rule_ids(result)
         assert result.to_dict()["payment"]["locality"] != "national"
 
-    def test_it_prices_nationally_with_a_warning_when_no_locality_data_is_loaded(
+    def test_it_prices_by_zip_out_of_the_box(self, rules: RuleSet) -> None:
+        result = visit(rules, zip="62701")
+        assert result.to_dict()["payment"]["locality"] == "06102-99"
+        assert not [f for f in result.findings if f.rule.startswith("payment.locality")]
+
+    def test_it_prices_nationally_with_a_warning_when_the_zip_is_not_in_the_table(
         self, rules: RuleSet
     ) -> None:
-        result = visit(rules, zip="62701")
+        result = visit(rules, zip="00000")
         assert result.to_dict()["payment"]["locality"] == "national"
         assert lines(result) == [("97535", 2, "GO", 56.28)]
         finding = next(f for f in result.findings if f.rule == "payment.locality-not-loaded")
         assert (finding.severity.value, finding.message) == (
             "warning",
-            "Priced at national rates: no ZIP-to-locality file is loaded",
+            "Priced at national rates: ZIP 00000 is not in the ZIP-to-locality table ZIP5 2025Q4",
         )
 
 
@@ -500,3 +505,258 @@ def _evaluate_or_error(record: Any, rules: RuleSet) -> dict[str, Any]:
         return evaluate_visit(visit_record_from_dict(record), rules).to_dict()
     except RuleInputError as error:
         return {"error": error.field}
+
+
+def finding(result: VisitResult, rule: str) -> Any:
+    (found,) = [f for f in result.findings if f.rule == rule]
+    return found
+
+
+class AssistantEvaluationTests:
+    """Issue 7: assistants may not evaluate, so the evaluation is never billed with CQ/CO."""
+
+    @pytest.mark.parametrize(
+        ("discipline", "code", "modifier"), [("PT", "97161", "GP"), ("OT", "97165", "GO")]
+    )
+    @pytest.mark.parametrize("assistant", [1, 10, 40])
+    def test_it_bills_the_evaluation_without_cq_or_co_and_keeps_the_error(
+        self, rules: RuleSet, discipline: str, code: str, modifier: str, assistant: int
+    ) -> None:
+        result = visit(
+            rules,
+            discipline=discipline,
+            lines=[
+                {"code": "97110", "minutes": 15},
+                {"code": code, "minutes": 40, "assistant_minutes": assistant},
+            ],
+        )
+        assert [line[:3] for line in lines(result)] == [
+            ("97110", 1, modifier),
+            (code, 1, modifier),
+        ]
+        error = finding(result, "assistant.evaluation")
+        assert (error.severity.value, error.line) == ("error", 1)
+        # paid in full, not at 85%
+        plain = visit(rules, discipline=discipline, lines=[{"code": code, "minutes": 40}])
+        alone = visit(
+            rules,
+            discipline=discipline,
+            lines=[{"code": code, "minutes": 40, "assistant_minutes": assistant}],
+        )
+        assert lines(alone)[0][3] == lines(plain)[0][3]
+
+    def test_it_still_splits_a_treatment_line_of_the_same_visit(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            lines=[
+                {"code": "97161", "minutes": 40, "assistant_minutes": 20},
+                {"code": "97110", "minutes": 23, "assistant_minutes": 23},
+            ],
+        )
+        assert [line[:3] for line in lines(result)] == [("97161", 1, "GP"), ("97110", 2, "GP:CQ")]
+
+    def test_it_names_the_line_of_an_slp_assistant(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="SLP",
+            diagnoses=["R13.12"],
+            lines=[
+                {"code": "92507", "minutes": 30},
+                {"code": "92526", "minutes": 30, "assistant_minutes": 10},
+            ],
+        )
+        assert finding(result, "assistant.slp").line == 1
+
+
+class FindingLineTests:
+    """Issue 7: a finding about one code carries the index of its line."""
+
+    def test_it_gives_the_ncci_finding_the_column_2_line(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            lines=[{"code": "97530", "minutes": 15}, {"code": "97140", "minutes": 15}],
+        )
+        assert finding(result, "ncci.ptp.needs-distinct").line == 0  # 97530 is column 2
+
+    def test_it_gives_the_mue_finding_its_line(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            lines=[
+                {"code": "97150", "minutes": 30},
+                {"code": "97535", "minutes": 128, "note": GOOD_97535_NOTE},
+            ],
+        )
+        assert finding(result, "mue.exceeded").line == 1
+
+    def test_it_gives_status_findings_their_line(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            lines=[
+                {"code": "97530", "minutes": 10},
+                {"code": "97010", "minutes": 10},
+                {"code": "97014", "minutes": 15},
+            ],
+        )
+        assert finding(result, "code.bundled").line == 1
+        assert finding(result, "code.not-valid-for-medicare").line == 2
+        assert finding(result, "code.bundled").to_dict()["line"] == 1
+
+    def test_it_gives_the_modifier_finding_its_line(self, rules: RuleSet) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            telehealth="home",
+            distinct_services=True,
+            threshold={"accrued_before": 5000, "medical_necessity_attested": True},
+            lines=[
+                {"code": "97140", "minutes": 15},
+                {"code": "97530", "minutes": 30, "assistant_minutes": 30},
+            ],
+        )
+        assert lines(result)[1][2] == "GP:CQ:59:95:KX"
+        assert finding(result, "claim.too-many-modifiers").line == 1
+
+    def test_it_leaves_visit_wide_findings_without_a_line(self, rules: RuleSet) -> None:
+        result = visit(rules, threshold=None)
+        assert finding(result, "threshold.no-accrual").line is None
+
+
+class CaregiverClaimTests:
+    """Issue 7: a claim that shows 97550 is never told to add 97550."""
+
+    @pytest.mark.parametrize(
+        ("minutes", "claim", "rules_found"),
+        [
+            (15, [], ["doc.97551.without-97550"]),
+            (16, [("97550", 1)], []),
+            (30, [("97550", 1)], []),
+            (45, [("97550", 1), ("97551", 1)], []),
+        ],
+    )
+    def test_it_bills_97551_minutes_as_97550_without_asking_to_add_it(
+        self,
+        rules: RuleSet,
+        minutes: int,
+        claim: list[tuple[str, int]],
+        rules_found: list[str],
+    ) -> None:
+        result = visit(
+            rules,
+            patient_present=False,
+            lines=[{"code": "97551", "minutes": minutes, "note": "Caregiver trained"}],
+        )
+        assert sorted((line[0], line[1]) for line in lines(result)) == claim
+        assert sorted(
+            rule_ids(result) & {"doc.97551.without-97550", "doc.97550.under-minimum"}
+        ) == (rules_found)
+
+    @pytest.mark.parametrize(("first", "more", "under"), [(10, 5, True), (10, 6, False)])
+    def test_it_counts_the_97550_minimum_over_both_caregiver_lines(
+        self, rules: RuleSet, first: int, more: int, under: bool
+    ) -> None:
+        result = visit(
+            rules,
+            patient_present=False,
+            lines=[
+                {"code": "97550", "minutes": first, "note": "Caregiver trained"},
+                {"code": "97551", "minutes": more, "note": "Caregiver trained"},
+            ],
+        )
+        assert ("doc.97550.under-minimum" in rule_ids(result)) is under
+        assert [line[:2] for line in lines(result)] == ([] if under else [("97550", 1)])
+        if under:
+            assert finding(result, "doc.97550.under-minimum").message == (
+                f"97550 needs at least 16 minutes; the visit has {first + more}"
+            )
+
+
+class TelehealthListTests:
+    """Issue 7: a code is billable by telehealth only while it is on the Medicare list."""
+
+    @pytest.mark.parametrize(
+        ("day", "verified"),
+        [("2025-01-01", True), ("2025-12-31", True), ("2026-01-01", False), ("2026-12-31", False)],
+    )
+    @pytest.mark.parametrize("code", ["97550", "97552"])
+    def test_it_sweeps_the_caregiver_codes_over_the_priced_years(
+        self, rules: RuleSet, code: str, day: str, verified: bool
+    ) -> None:
+        result = visit(
+            rules,
+            date=day,
+            telehealth="home",
+            patient_present=False,
+            lines=[{"code": code, "minutes": 30, "note": "Caregiver trained"}],
+        )
+        assert "telehealth.code-not-listed" not in rule_ids(result)
+        (step,) = [s for s in result.explanation.steps if s.startswith("Telehealth list: ")]
+        assert step.startswith(f"Telehealth list: {code} is on the Medicare telehealth list")
+        assert step.endswith("[unverified])") is not verified
+
+    @pytest.mark.parametrize(
+        ("day", "verified"),
+        [("2025-01-01", False), ("2026-03-12", False)],
+    )
+    def test_it_labels_the_source_of_a_listed_code_unverified_after_the_phe(
+        self, rules: RuleSet, day: str, verified: bool
+    ) -> None:
+        result = visit(rules, date=day, telehealth="home")
+        assert "telehealth.code-not-listed" not in rule_ids(result)
+        (step,) = [s for s in result.explanation.steps if s.startswith("Telehealth list: ")]
+        assert ("[unverified]" in step) is not verified
+
+    @pytest.mark.parametrize("code", ["97140", "97035", "97033", "97537", "G0283"])
+    def test_it_refuses_a_code_never_on_the_list(self, rules: RuleSet, code: str) -> None:
+        result = visit(
+            rules,
+            discipline="PT",
+            telehealth="other",
+            lines=[{"code": "97110", "minutes": 15}, {"code": code, "minutes": 15}],
+        )
+        error = finding(result, "telehealth.code-not-listed")
+        assert (error.line, error.message) == (
+            1,
+            f"{code} is not on the Medicare telehealth list on 2026-03-12: furnished by "
+            "telehealth it will deny",
+        )
+        assert error.source.verified is False
+
+    def test_it_leaves_other_payers_and_in_person_visits_alone(self, rules: RuleSet) -> None:
+        code = [{"code": "97140", "minutes": 15}]
+        commercial = {"type": "commercial"}
+        assert "telehealth.code-not-listed" not in rule_ids(
+            visit(rules, discipline="PT", telehealth="home", payer=commercial, lines=code)
+        )
+        assert "telehealth.code-not-listed" not in rule_ids(
+            visit(rules, discipline="PT", lines=code)
+        )
+
+    @pytest.mark.parametrize(("day", "verified"), [("2025-01-01", False), ("2026-12-31", False)])
+    def test_it_labels_modifier_95_unverified_from_2025(
+        self, rules: RuleSet, day: str, verified: bool
+    ) -> None:
+        steps = visit(rules, date=day, telehealth="home").explanation.steps
+        (step,) = [s for s in steps if s.startswith("Telehealth: modifier 95")]
+        assert step.endswith("[unverified])") is not verified
+
+
+class ReleaseWindowTests:
+    """Issue 7: a release used outside its effective window says so."""
+
+    def test_it_says_when_the_fee_schedule_is_not_in_force_on_the_date(
+        self, rules: RuleSet
+    ) -> None:
+        steps = visit(rules, date="2026-06-30").explanation.steps
+        assert (
+            "Fee schedule release RVU26C is in force 2026-07-01..2026-12-31, not on 2026-06-30: "
+            "no fee schedule release in force that day is loaded, so its values stand in and "
+            "may differ from those in force; import the CMS PPRRVU file in force that day for "
+            "exact values"
+        ) in steps
+
+    @pytest.mark.parametrize("day", ["2026-07-01", "2026-12-31", "2025-10-01"])
+    def test_it_says_nothing_inside_the_window(self, rules: RuleSet, day: str) -> None:
+        steps = visit(rules, date=day).explanation.steps
+        assert not [step for step in steps if "release" in step and "is in force" in step]

@@ -16,6 +16,7 @@ from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
 
+from handrail.web.care.services import authorization_create
 from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create
@@ -153,6 +154,169 @@ class VisitApiTests:
         )
 
 
+API_ROLES = ("admin", "pt", "ot", "ota", "biller", "front_desk", "outsider")
+AUTHORIZATION_CHANGERS = {"admin", "pt", "ot", "biller", "front_desk"}
+
+
+def _authorization_payload(world: World, **overrides: object) -> dict[str, object]:
+    payload: dict[str, object] = {
+        "payer_id": world.commercial.pk,
+        "number": "AUTH-1",
+        "visits_authorized": 2,
+        "start_date": (world.today - timedelta(days=10)).isoformat(),
+        "end_date": (world.today + timedelta(days=50)).isoformat(),
+    }
+    payload.update(overrides)
+    return payload
+
+
+class AuthorizationApiTests:
+    @pytest.mark.parametrize("role", API_ROLES)
+    def test_it_adds_lists_changes_and_ends_as_each_role_may(
+        self, world: World, role: str
+    ) -> None:
+        client = _api_client(world, getattr(world, role))
+        url = f"/api/cases/{world.ot_case.pk}/authorizations"
+        created = client.post(url, _authorization_payload(world), content_type="application/json")
+        if role == "outsider":
+            assert created.status_code == 404
+            assert client.get(url).status_code == 404
+            return
+        if role not in AUTHORIZATION_CHANGERS:
+            assert created.status_code == 403
+            assert client.get(url).json() == []
+            return
+        assert created.status_code == 201
+        body = created.json()
+        assert {k: body[k] for k in ("number", "visits_used", "units_used", "status")} == {
+            "number": "AUTH-1",
+            "visits_used": 0,
+            "units_used": 0,
+            "status": "active",
+        }
+        assert [a["id"] for a in client.get(url).json()] == [body["id"]]
+        changed = client.patch(
+            f"/api/authorizations/{body['id']}",
+            {"visits_authorized": 12, "units_authorized": 30},
+            content_type="application/json",
+        )
+        assert changed.status_code == 200
+        assert (changed.json()["visits_authorized"], changed.json()["units_authorized"]) == (
+            12,
+            30,
+        )
+        ended = client.post(
+            f"/api/authorizations/{body['id']}/end",
+            {"ended_on": (world.today - timedelta(days=1)).isoformat()},
+            content_type="application/json",
+        )
+        assert (ended.status_code, ended.json()["status"]) == (200, "expired")
+
+    def test_it_names_the_field_of_a_bad_window(self, world: World) -> None:
+        client = _api_client(world, world.biller)
+        response = client.post(
+            f"/api/cases/{world.ot_case.pk}/authorizations",
+            _authorization_payload(world, start_date="0202-01-01", end_date="0202-02-01"),
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == {
+            "start_date": ["0202-01-01 is before 1900-01-01; check the year."]
+        }
+
+    def test_it_refuses_null_for_a_required_field_and_another_clinics_payer(
+        self, world: World
+    ) -> None:
+        client = _api_client(world, world.biller)
+        created = client.post(
+            f"/api/cases/{world.ot_case.pk}/authorizations",
+            _authorization_payload(world),
+            content_type="application/json",
+        ).json()
+        url = f"/api/authorizations/{created['id']}"
+        response = client.patch(url, {"end_date": None}, content_type="application/json")
+        assert (response.status_code, list(response.json()["errors"])) == (400, ["end_date"])
+        from handrail.web.clinic.services import payer_create
+
+        foreign = payer_create(clinic=world.other_clinic, name="Far", type="commercial")
+        response = client.patch(url, {"payer_id": foreign.pk}, content_type="application/json")
+        assert (response.status_code, list(response.json()["errors"])) == (400, ["payer_id"])
+
+    def test_it_warns_a_new_visit_of_a_used_up_authorization(self, world: World) -> None:
+        biller = _api_client(world, world.biller)
+        biller.post(
+            f"/api/cases/{world.ot_case.pk}/authorizations",
+            _authorization_payload(world, visits_authorized=1),
+            content_type="application/json",
+        )
+        client = _api_client(world, world.ot)
+        first = client.post(
+            "/api/visits",
+            {"case_id": world.ot_case.pk, "date": (world.today - timedelta(days=1)).isoformat()},
+            content_type="application/json",
+        )
+        assert (first.status_code, first.json()["warnings"]) == (201, [])
+        second = client.post(
+            "/api/visits",
+            {"case_id": world.ot_case.pk, "date": world.today.isoformat()},
+            content_type="application/json",
+        )
+        assert second.status_code == 201
+        assert second.json()["warnings"] == [
+            "The Acme Health authorization AUTH-1: all 1 authorized visits are used; ask the "
+            "payer for more before this visit is billed."
+        ]
+
+
+class DischargeApiTests:
+    @pytest.mark.parametrize("role", API_ROLES)
+    def test_it_discharges_for_the_roles_that_treat(self, world: World, role: str) -> None:
+        response = _api_client(world, getattr(world, role)).post(
+            f"/api/cases/{world.ot_case.pk}/discharge",
+            {"closed_on": world.today.isoformat(), "discharge_reason": "Goals met"},
+            content_type="application/json",
+        )
+        if role in ("admin", "pt", "ot", "ota"):
+            assert response.status_code == 200
+            assert (response.json()["closed_on"], response.json()["discharge_reason"]) == (
+                world.today.isoformat(),
+                "Goals met",
+            )
+        else:
+            assert response.status_code == (404 if role == "outsider" else 403)
+
+    def test_it_refuses_a_visit_dated_after_the_discharge(self, world: World) -> None:
+        client = _api_client(world, world.ot)
+        closed = world.today - timedelta(days=3)
+        client.post(
+            f"/api/cases/{world.ot_case.pk}/discharge",
+            {"closed_on": closed.isoformat(), "discharge_reason": "Moved away"},
+            content_type="application/json",
+        )
+        response = client.post(
+            "/api/visits",
+            {"case_id": world.ot_case.pk, "date": world.today.isoformat()},
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert response.json()["errors"] == {
+            "date": [
+                f"The case was discharged on {closed.isoformat()}; date the visit on or before "
+                "that day, or open a new case."
+            ]
+        }
+        assert Visit.objects.count() == 0
+
+    def test_it_needs_a_reason(self, world: World) -> None:
+        response = _api_client(world, world.ot).post(
+            f"/api/cases/{world.ot_case.pk}/discharge",
+            {"closed_on": world.today.isoformat(), "discharge_reason": ""},
+            content_type="application/json",
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"][-1] == "discharge_reason"
+
+
 schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application())
 
 
@@ -181,11 +345,20 @@ def real_ids(world: World) -> dict[str, int]:
     """Ids of real records, so generated requests reach the services, not only 404s."""
     visit = visit_create(user=world.ot, case=world.ot_case, date=world.today - timedelta(days=2))
     line = service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=20)
+    authorization = authorization_create(
+        user=world.biller,
+        case=world.ot_case,
+        payer=world.commercial,
+        visits_authorized=10,
+        start_date=world.today - timedelta(days=20),
+        end_date=world.today + timedelta(days=40),
+    )
     return {
         "patient_id": world.patient.pk,
         "case_id": world.ot_case.pk,
         "visit_id": visit.pk,
         "line_id": line.pk,
+        "authorization_id": authorization.pk,
     }
 
 

@@ -158,7 +158,7 @@ class AuditTests:
             "last_name": "Synthetic",
             "birth_date": "1948-05-02",
             "sex": "F",
-            "phone": "555-0100",
+            "phone": "217-555-0100",
             "email": "",
             "address": "",
             "city": "",

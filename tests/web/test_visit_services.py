@@ -244,7 +244,8 @@ class VisitRecordTests:
         result = visit_evaluate(visit=ot_visit)
         # 97530 (PE 0.60) keeps the day's full-PE unit: both 97535 units at half PE.
         assert [(line["code"], line["unit_amounts"]) for line in result["claim_lines"]] == [
-            ("97535", [23.88, 23.88])  # national (no GPCI file imported); alone: 32.40 + 23.88
+            # Priced in 06102-99 (the clinic's ZIP 62701, built-in tables); alone: 31.10 + 23.33
+            ("97535", [23.33, 23.33])
         ]
         assert any(
             step.startswith("Same day, other visits: 97530 x1") for step in result["explanation"]
@@ -531,3 +532,32 @@ class TimerAndTypedMinutesTests:
         )
         line.refresh_from_db()
         assert line.therapist_minutes == 32
+
+
+class AddendumAuthorTests:
+    def _signed_assistant_note(self, world: World) -> Visit:
+        visit = visit_create(
+            user=world.ota, case=world.ot_case, date=world.today - timedelta(days=1)
+        )
+        service_line_add(
+            user=world.ota, visit=visit, code="97535", therapist_minutes=0, assistant_minutes=25
+        )
+        return visit_sign(user=world.ota, visit=visit)
+
+    @pytest.mark.parametrize(("role", "allowed"), [("ota", True), ("ot", True), ("pt", False)])
+    def test_it_takes_addenda_from_the_author_or_the_discipline(
+        self, world: World, role: str, allowed: bool
+    ) -> None:
+        visit = self._signed_assistant_note(world)
+        user = getattr(world, role)
+        if allowed:
+            addendum = visit_add_addendum(user=user, visit=visit, reason="Late", text="Seen.")
+            assert addendum.author_id == user.pk
+        else:
+            with pytest.raises(PermissionDenied) as caught:
+                visit_add_addendum(user=user, visit=visit, reason="Late", text="Seen.")
+            assert str(caught.value) == (
+                "Only the note's clinician, its co-signer or a OT clinician can write an "
+                "addendum to it."
+            )
+            assert not visit.addenda.exists()

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from handrail.web.care.services import authorization_create, authorization_end, case_close
 from handrail.web.worklists.selectors import (
     authorization_forecast,
     authorizations_running_out,
@@ -130,3 +131,69 @@ class WorklistPageTests:
         assert 'id="wl-threshold"' not in html
         response = client.get(reverse("worklists:kind", kwargs={"kind": "nope"}))
         assert response.status_code == 404
+
+
+class WorklistAuthorizationStatusTests:
+    def test_it_lists_an_authorization_used_up_by_units(self, world: World) -> None:
+        seeded = seed_worklists(world)
+        seeded.authorization.units_authorized = 16  # 8 signed visits x 2 units: all used
+        seeded.authorization.save()
+        rows = authorizations_running_out(user=world.biller, today=world.today)
+        assert [(r.authorization, r.status, r.runs_out_on, r.visits_left) for r in rows] == [
+            (seeded.authorization, "exhausted", world.today, 3)
+        ]
+        html = (
+            world.client_for(world.front_desk)
+            .get(reverse("worklists:kind", kwargs={"kind": "authorizations"}))
+            .content.decode()
+        )
+        assert "No units left" in html
+
+    def test_it_lists_an_expired_authorization_of_a_case_in_treatment(self, world: World) -> None:
+        seeded = seed_worklists(world)
+        ended = world.today - timedelta(days=1)
+        authorization_end(user=world.biller, authorization=seeded.authorization, ended_on=ended)
+        rows = authorizations_running_out(user=world.biller, today=world.today)
+        assert [(r.authorization, r.status, r.runs_out_on, r.days_left) for r in rows] == [
+            (seeded.authorization, "expired", ended, -1)
+        ]
+        html = world.client_for(world.biller).get(reverse("worklists:index")).content.decode()
+        assert f"Expired on {ended:%a %Y-%m-%d}</span>; no authorization covers today" in html
+
+    def test_it_drops_an_expired_authorization_once_a_new_one_covers_today(
+        self, world: World
+    ) -> None:
+        seeded = seed_worklists(world)
+        authorization_end(
+            user=world.biller,
+            authorization=seeded.authorization,
+            ended_on=world.today - timedelta(days=1),
+        )
+        authorization_create(
+            user=world.biller,
+            case=world.ot_case,
+            payer=world.medicare,
+            visits_authorized=20,
+            start_date=world.today,
+            end_date=world.today + timedelta(days=90),
+        )
+        assert authorizations_running_out(user=world.biller, today=world.today) == []
+
+
+class WorklistRecertificationTests:
+    def test_it_lists_an_overdue_recertification_without_recent_visits(self, world: World) -> None:
+        # The OT plan (8 weeks from 20 days ago) seen 150 days later: its end passed long ago
+        # and nobody has visited for months, but the case is still open.
+        later = world.today + timedelta(days=150)
+        rows = recertifications_due(user=world.biller, today=later)
+        due = world.ot_plan.start_date + timedelta(weeks=8)
+        assert [(r.plan, r.kind, r.due, r.days_left) for r in rows] == [
+            (world.ot_plan, "recertification", due, (due - later).days)
+        ]
+
+    def test_it_leaves_out_a_discharged_case(self, world: World) -> None:
+        case_close(
+            user=world.ot, case=world.ot_case, closed_on=world.today, discharge_reason="Moved"
+        )
+        later = world.today + timedelta(days=150)
+        assert recertifications_due(user=world.biller, today=later) == []

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_units(sub)
     _add_price(sub)
     _add_edits(sub)
+    _add_code(sub)
     _add_visit(sub)
     _add_batch(sub)
     _add_data(sub)
@@ -62,12 +63,14 @@ def _add_units(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 def _add_price(sub: argparse._SubParsersAction[_Parser]) -> None:
     command = sub.add_parser("price", help="Medicare fee schedule amount of a code")
-    command.add_argument("code")
-    command.add_argument("--units", type=int, default=1)
+    command.add_argument(
+        "code", help="HCPCS/CPT code: a therapy code, or any code of an imported PPRRVU file"
+    )
+    command.add_argument("--units", type=int, default=1, help="1 to 100 (default 1)")
     command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
     where = command.add_mutually_exclusive_group()
-    where.add_argument("--locality", help="MAC-LOC, e.g. 01182-18")
-    where.add_argument("--zip", help="5-digit ZIP code")
+    where.add_argument("--locality", help="MAC-LOC as in the GPCI file, e.g. 13202-01")
+    where.add_argument("--zip", help="5-digit ZIP code, e.g. 10001")
     command.add_argument("--facility", action="store_true", help="facility rate where priced")
     command.add_argument("--qp", action="store_true", help="qualifying APM participant (2026+)")
     _json_flag(command)
@@ -80,6 +83,17 @@ def _add_edits(sub: argparse._SubParsersAction[_Parser]) -> None:
     command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
     _json_flag(command)
     command.set_defaults(handler=commands.edits)
+
+
+def _add_code(sub: argparse._SubParsersAction[_Parser]) -> None:
+    command = sub.add_parser("code", help="what a code covers, who furnishes it, edits, price")
+    command.add_argument("code")
+    command.add_argument("--date", default=None, help="date of service YYYY-MM-DD (default today)")
+    where = command.add_mutually_exclusive_group()
+    where.add_argument("--locality", help="MAC-LOC for the local price, e.g. 01182-18")
+    where.add_argument("--zip", help="5-digit ZIP code for the local price")
+    _json_flag(command)
+    command.set_defaults(handler=commands.code)
 
 
 def _add_visit(sub: argparse._SubParsersAction[_Parser]) -> None:

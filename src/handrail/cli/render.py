@@ -27,7 +27,8 @@ def units(result: UnitsResult) -> str:
 def price(doc: dict[str, Any], name: str) -> str:
     rvu, gpci = doc["rvu"], doc["gpci"]
     return (
-        f"{doc['code']} {name} ({doc['date']}, {doc['locality_name']}, {doc['rate']})\n"
+        f"{doc['code']}{' ' + name if name else ''} ({doc['date']}, {doc['locality_name']}, "
+        f"{doc['rate']})\n"
         f"  RVU  work {rvu['work']:.2f}  PE {rvu['pe']:.2f}  MP {rvu['mp']:.2f}\n"
         f"  GPCI work {gpci['work']:.3f}  PE {gpci['pe']:.3f}  MP {gpci['mp']:.3f}\n"
         f"  Conversion factor {doc['conversion_factor']}\n"
@@ -49,6 +50,44 @@ def edits(doc: dict[str, Any]) -> str:
     for mue in doc["mue"]:
         lines.append(f"  MUE {mue['code']}: at most {mue['max_units']} per day ({mue['source']})")
     return "\n".join(lines) + "\n"
+
+
+def code(doc: dict[str, Any]) -> str:
+    sources: list[str] = []
+
+    def fact(item: dict[str, Any]) -> str:
+        if item["source"] not in sources:
+            sources.append(item["source"])
+        return f"{item['text']} [{sources.index(item['source']) + 1}]"
+
+    def section(title: str, items: list[dict[str, Any]]) -> list[str]:
+        return [f"{title}:", *(f"  - {fact(item)}" for item in items)]
+
+    out = [f"{doc['code']} {doc['name']} (on {doc['date']})", f"  {fact(doc['covers'])}"]
+    out += [f"  ! {fact(item)}" for item in doc["status"]]
+    out += section("Not this code", doc["boundaries"])
+    out.append(f"Timing: {fact(doc['timing'])}")
+    out.append(f"Disciplines: {', '.join(doc['disciplines'])}")
+    out += section("Who furnishes it", doc["furnished_by"])
+    out += section("Documentation", doc["documentation"])
+    out += section("Modifiers", doc["modifiers"])
+    out += section("NCCI pairs", doc["ncci_pairs"])
+    out.append(f"MUE: {fact(doc['mue'])}")
+    out.append(f"Telehealth: {fact(doc['telehealth'])}")
+    out.append("One unit, non-facility:")
+    for quote in (doc["price"]["national"], doc["price"]["local"]):
+        if quote is None:
+            continue
+        amount = "not priced" if quote["amount"] is None else f"${quote['amount']}"
+        line = f"  {quote['where']}: {amount}"
+        if quote["source"]:
+            line += f" [{quote['source']}]"
+        out.append(line)
+        if quote["note"]:
+            out.append(f"    {quote['note']}")
+    out.append("Sources:")
+    out += [f"  [{number}] {source}" for number, source in enumerate(sources, start=1)]
+    return "\n".join(out) + "\n"
 
 
 def visit(result: VisitResult) -> str:

@@ -166,6 +166,7 @@ MIN_SPECIFIC_WORDS: Final = 2  # a 97535 note with fewer words outside _FILLER_W
 _CodeTotals = tuple[int, int | None, int]
 _CAREGIVER_CODES: Final = frozenset({"97550", "97551", "97552"})
 _PRESENCE_CODES: Final = _CAREGIVER_CODES | {"97535"}
+_CAREGIVER_TIMED: Final = frozenset({"97550", "97551"})
 # Enum members read once: attribute access on an Enum class is slow in a hot loop.
 _TIMED_15: Final = TimeRule.TIMED_15
 _UNTIMED: Final = TimeRule.UNTIMED
@@ -420,7 +421,9 @@ def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list
         )
     findings: list[Finding] = []
     codes = [line.code for line in lines]
-    has_97550 = "97550" in codes
+    # 97550 and 97551 share one clock (units.py): their minutes together decide whether the
+    # claim bills 97550, whichever line they were entered on.
+    caregiver_minutes = sum(line.minutes for line in lines if line.code in _CAREGIVER_TIMED)
     merged = _merge_repeated_codes(lines, billed_units) if len(set(codes)) < len(codes) else None
     for index, line in enumerate(lines):
         code = line.code
@@ -442,7 +445,7 @@ def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list
             and not (timed and totals[0] == 0)
             and (totals[1] is not None or totals[2] == 0 or code in _CAREGIVER_CODES)
         ):
-            _check_minutes(visit, spec, totals, index, has_97550, findings)
+            _check_minutes(visit, spec, totals, index, caregiver_minutes, findings)
         if code == "97535":
             words = _check_97535_note(line.note, index, findings)
             if words is not None and line.previous_note is not None:
@@ -549,32 +552,40 @@ def _merge_repeated_codes(
     return totals
 
 
+def _has_97550(visit: VisitRecord) -> bool:
+    return any(line.code == "97550" for line in visit.lines)
+
+
 def _check_minutes(
     visit: VisitRecord,
     spec: CodeSpec,
     totals: _CodeTotals,
     index: int,
-    has_97550: bool,
+    caregiver_minutes: int,
     findings: list[Finding],
 ) -> None:
     minutes, requested, billed = totals
     code = spec.code
-    # 97550 minimum time (secondary sources: at least 16 minutes)
-    if code == "97550" and minutes < MIN_97550_MINUTES:
+    # 97550 minimum time (secondary sources: at least 16 minutes), counted over the 97550 and
+    # 97551 lines together as the units are
+    if code == "97550" and caregiver_minutes < MIN_97550_MINUTES:
         findings.append(
             Finding(
                 severity=Severity.ERROR,
                 rule=RULE_97550_UNDER_MINIMUM,
                 message=(
-                    f"97550 needs at least {MIN_97550_MINUTES} minutes; the visit has {minutes}"
+                    f"97550 needs at least {MIN_97550_MINUTES} minutes; the visit has "
+                    f"{caregiver_minutes}"
                 ),
                 fix="record the full caregiver-training time, or do not bill 97550 this day",
                 source=SOURCE_CAREGIVER_CODES,
                 line=index,
             )
         )
-    # 97551 is an add-on to 97550 (global ZZZ)
-    if code == "97551" and not has_97550:
+    # 97551 is an add-on to 97550 (global ZZZ). Caregiver minutes that reach the 97550
+    # minimum bill 97550 even when only a 97551 line was entered: the claim then shows 97550,
+    # and telling the user to add it would be wrong.
+    if code == "97551" and caregiver_minutes < MIN_97550_MINUTES and not _has_97550(visit):
         findings.append(
             Finding(
                 severity=Severity.ERROR,

@@ -112,6 +112,7 @@ def _check_pairs(
                     f"Bill {pair.column1} only, or move {pair.column2} to another day if it "
                     "was truly a separate visit",
                     source,
+                    code=pair.column2,
                 )
             )
             explanation.add(f"NCCI: {pair.column1}/{pair.column2} indicator 0{where}", source)
@@ -134,6 +135,7 @@ def _check_pairs(
                     f"the services were distinct so {distinct_modifier} is added; if they "
                     f"overlapped, bill {pair.column1} only",
                     source,
+                    code=pair.column2,
                 )
             )
             explanation.add(
@@ -253,4 +255,5 @@ def _mue_exceeded(code: str, units: int, edit: MueEdit) -> Finding:
         f"Check the minutes of {code}; bill at most {edit.max_units} unit(s) unless the "
         "payer accepts documentation for more on appeal",
         source,
+        code=code,
     )

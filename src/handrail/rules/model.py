@@ -50,6 +50,9 @@ class Finding:
     fix: str
     source: Source
     line: int | None = None  # index of the visit line it concerns, if any
+    # The code it concerns, when the step that found it knows the code but not the line
+    # (NCCI and MUE edits count codes per day): the visit gives it the code's line.
+    code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -2,7 +2,8 @@
 
 Sources: CMS Pub 100-04 ch.5 §20.1 (GP/GO/GN on every line of a therapy plan of care; CQ/CO);
 NCCI (59/XE/XS/XP/XU on the column-2 code of a pair with modifier indicator 1); CY2024 PFS
-final rule (95 on outpatient therapy furnished via telehealth); BBA 2018 §50202 (KX above the
+final rule (95 on outpatient therapy furnished via telehealth; its sources are in
+telehealth.py, unverified from 2025); BBA 2018 §50202 (KX above the
 therapy threshold with medical necessity documented). The 837P carries at most four modifiers
 per line (X12 005010X222A1 SV101-3..6).
 """
@@ -16,6 +17,8 @@ from handrail.rules.model import Source
 
 DISCIPLINE_MODIFIERS: dict[Discipline, str] = {"PT": "GP", "OT": "GO", "SLP": "GN"}
 SOURCE_DISCIPLINE = Source("CMS Pub 100-04 ch.5 §20.1 (GP/GO/GN)")
+# 95 as CY2024 introduced it; by date of service use telehealth.modifier_95_source (2025 on:
+# unverified).
 SOURCE_TELEHEALTH = Source("CY2024 PFS final rule pp. 78874-78876: 95 on therapy telehealth")
 SOURCE_KX = Source("BBA 2018 §50202; CMS Therapy Services page (KX modifier)")
 MAX_MODIFIERS_ON_837P = 4

@@ -7,7 +7,8 @@ tables from the `RuleSet` passed in.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -23,10 +24,10 @@ from handrail.rules.modifiers import (
     MAX_MODIFIERS_ON_837P,
     SOURCE_DISCIPLINE,
     SOURCE_KX,
-    SOURCE_TELEHEALTH,
     line_modifiers,
 )
 from handrail.rules.ruleset import RuleSet
+from handrail.rules.tables import Release
 from handrail.rules.threshold import (
     REVIEW_SOURCE,
     THRESHOLD_SOURCE,
@@ -34,10 +35,17 @@ from handrail.rules.threshold import (
     ThresholdStatus,
     apply_threshold,
 )
-from handrail.rules.units import CodeMinutes, UnitsResult, apply_units
+from handrail.rules.units import (
+    CAREGIVER_ADDON_CODE,
+    CAREGIVER_FIRST_CODE,
+    CodeMinutes,
+    UnitsResult,
+    apply_units,
+)
 from handrail.rules.visit_record import SameDayLine, VisitRecord
 
 MEDICARE_REDUCTION_PAYERS = ("medicare", "medicare-advantage")
+CAREGIVER_TIME_CODES = frozenset({CAREGIVER_FIRST_CODE, CAREGIVER_ADDON_CODE})
 SOURCE_PATIENT_DAY = Source(
     "CMS Therapy Services page: MPPR per patient per day across disciplines and settings; "
     "NCCI and MUE edits apply per date of service"
@@ -183,12 +191,13 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
         same_day=[payment.LineToPrice(s.code, s.units, s.assistant) for s in record.same_day],
     )
     findings.extend(_status_findings(record, priced))
+    explanation.steps.extend(_releases_outside_their_window(record, rules, drafts, place))
     allowed = sum((line.amount for line in priced), Decimal("0"))
     summary = _payment_summary(record, allowed, factor, place, reductions, explanation)
     status = _threshold(record, allowed, findings, explanation)
     kx = bool(status and status.kx_required and _attested(record))
     claim_lines = _claim_lines(record, drafts, priced, outcome, kx, findings, explanation)
-    findings.extend(_telehealth_findings(record))
+    findings.extend(telehealth_findings(record, explanation))
     findings.extend(_discipline_findings(record))
     findings.extend(check_documentation(record, _billed_units_per_line(record, units)))
     findings.extend(check_diagnoses(record, rules.diagnoses))
@@ -201,9 +210,32 @@ def evaluate_visit(record: VisitRecord, rules: RuleSet) -> VisitResult:
         payment=summary,
         threshold=status,
         place_of_service=place_of_service,
-        findings=findings,
+        findings=_located(findings, record),
         explanation=explanation,
     )
+
+
+def _located(findings: list[Finding], record: VisitRecord) -> list[Finding]:
+    """Findings about a code get the index of the code's line (the first line of it)."""
+    if all(finding.line is not None or finding.code is None for finding in findings):
+        return findings
+    return [
+        replace(finding, line=_line_of(record, finding.code))
+        if finding.line is None and finding.code is not None
+        else finding
+        for finding in findings
+    ]
+
+
+def _line_of(record: VisitRecord, code: str) -> int | None:
+    for index, line in enumerate(record.lines):
+        if line.code == code:
+            return index
+    if code in CAREGIVER_TIME_CODES:  # 97550 billed from the minutes of a 97551 line
+        for index, line in enumerate(record.lines):
+            if line.code in CAREGIVER_TIME_CODES:
+                return index
+    return None
 
 
 @lru_cache(maxsize=8)
@@ -211,6 +243,55 @@ def _place_of_service_story(code: str) -> str:
     return (
         f"Place of service {code} ({telehealth.PLACE_NAMES[code]}) on every claim line "
         f"({telehealth.SOURCE_POS.label()})"
+    )
+
+
+def _releases_outside_their_window(
+    record: VisitRecord,
+    rules: RuleSet,
+    drafts: Sequence[_DraftLine],
+    place: payment.PricingLocality,
+) -> list[str]:
+    """Say so when a release answered for a date outside its effective window (the nearest
+    release stands in when none in force that day is loaded: a fee schedule of the same
+    year, the latest ZIP file, the latest edits)."""
+    on = record.date
+    used: list[Release] = []
+    for code in dict.fromkeys(draft.code for draft in drafts):
+        row = rules.fees.rvu(code, on)
+        if row is not None:
+            used.append(row.release)
+    if place.key != "national":
+        gpci, zip_release = rules.fees.locality_releases(on)
+        used.extend(release for release in (gpci, zip_release if place.zip5 else None) if release)
+    for kind in ("ptp", "mue"):
+        edit_release = rules.edits.release_for(kind, on)
+        if edit_release is not None:
+            used.append(edit_release)
+    outside = [release for release in dict.fromkeys(used) if not release.covers(on)]
+    return [_outside_window_story(release, on) for release in outside]
+
+
+_RELEASE_KINDS = {
+    "pfs": ("fee schedule", "the CMS PPRRVU file in force that day"),
+    "gpci": ("GPCI", "that year's CMS GPCI file"),
+    "zip5": ("ZIP-to-locality", "the CMS ZIP5 file of that quarter"),
+    "ptp": ("NCCI PTP", "that quarter's NCCI PTP files"),
+    "mue": ("MUE", "that quarter's CMS practitioner MUE file"),
+    "icd10cm": ("ICD-10-CM", "the CDC ICD-10-CM release of that fiscal year"),
+}
+
+
+@lru_cache(maxsize=1024)
+def _outside_window_story(release: Release, on: date) -> str:
+    kind, fix = _RELEASE_KINDS[release.kind]
+    end = release.effective_to.isoformat() if release.effective_to else "onward"
+    start = release.effective_from.isoformat()
+    return (
+        f"{kind[0].upper()}{kind[1:]} release {release.label} is in force {start}..{end}, "
+        f"not on {on.isoformat()}: no {kind} release in force that day is loaded, so "
+        f"its values stand in and may differ from those in force; import {fix} for exact "
+        "values"
     )
 
 
@@ -267,11 +348,23 @@ def _assistant_split(
     drafts: list[_DraftLine] = []
     for item in units.codes:
         total, assistant = minutes.get(item.code, (item.minutes, 0))
-        if assistant and CATALOG[item.code].kind == "evaluation":
-            findings.append(_evaluation_by_assistant(item.code))
+        evaluation = assistant and CATALOG[item.code].kind == "evaluation"
+        if evaluation:
+            findings.append(
+                _evaluation_by_assistant(item.code, _assistant_line(record, item.code))
+            )
         if assistant and modifier is None:
-            findings.append(_slp_assistant())
-        if not applies or assistant == 0:
+            findings.append(_slp_assistant(item.code, _assistant_line(record, item.code)))
+        if not applies or assistant == 0 or evaluation:
+            if evaluation and applies:
+                # Assistants may not evaluate: the evaluation is billed as the therapist's,
+                # with the error finding, never with CQ/CO as if an assistant's share of it
+                # were payable at 85%.
+                explanation.add(
+                    f"{item.code} is an evaluation: billed without {modifier}, as only the "
+                    "therapist may furnish it (the assistant minutes are an error finding)",
+                    SOURCE_ASSISTANTS_EVALUATE,
+                )
             drafts.append(_DraftLine(item.code, item.units, False))
             continue
         split = assistants.split_units(
@@ -284,24 +377,39 @@ def _assistant_split(
     return [draft for draft in drafts if draft.units > 0]
 
 
-def _evaluation_by_assistant(code: str) -> Finding:
+def _assistant_line(record: VisitRecord, code: str) -> int | None:
+    """The first line of `code` with assistant minutes."""
+    for index, line in enumerate(record.lines):
+        if line.code == code and line.assistant_minutes:
+            return index
+    return None
+
+
+SOURCE_ASSISTANTS_EVALUATE = Source(
+    "CMS Pub 100-02 ch.15 §230.1-230.2 (assistants may not evaluate)", verified=False
+)
+
+
+def _evaluation_by_assistant(code: str, line: int | None) -> Finding:
     return Finding(
         Severity.ERROR,
         "assistant.evaluation",
         f"{code} is an evaluation: assistants may not furnish evaluations or re-evaluations",
         "Record the evaluation under the therapist; remove the assistant minutes",
-        Source("CMS Pub 100-02 ch.15 §230.1-230.2 (assistants may not evaluate)", verified=False),
+        SOURCE_ASSISTANTS_EVALUATE,
+        line=line,
     )
 
 
-def _slp_assistant() -> Finding:
+def _slp_assistant(code: str, line: int | None) -> Finding:
     return Finding(
         Severity.ERROR,
         "assistant.slp",
-        "Medicare has no benefit for services of a speech-language pathology assistant, so "
-        "assistant minutes on an SLP plan cannot be billed",
+        f"{code}: Medicare has no benefit for services of a speech-language pathology "
+        "assistant, so assistant minutes on an SLP plan cannot be billed",
         "Bill only the minutes the speech-language pathologist furnished",
         Source("SSA §1834(v) (CQ/CO exist for PTA/OTA only)"),
+        line=line,
     )
 
 
@@ -359,6 +467,7 @@ def _status_findings(record: VisitRecord, priced: Sequence[payment.PricedLine]) 
                     f"{line.code} is not valid for Medicare (status I in {line.release})",
                     f"Bill {spec.medicare_replacement or 'the Medicare code'} instead",
                     SOURCE_STATUS,
+                    code=line.code,
                 )
             )
         elif line.status == "B" and record.payer.is_medicare:
@@ -371,6 +480,7 @@ def _status_findings(record: VisitRecord, priced: Sequence[payment.PricedLine]) 
                     f"Leave {line.code} off the claim or expect $0; its time is part of the "
                     "other services",
                     SOURCE_STATUS,
+                    code=line.code,
                 )
             )
     return found
@@ -537,7 +647,9 @@ def _claim_lines(
         )
     explanation.steps.append(_discipline_step(record.discipline))
     if record.telehealth:
-        explanation.add("Telehealth: modifier 95 on every line", SOURCE_TELEHEALTH)
+        explanation.add(
+            "Telehealth: modifier 95 on every line", telehealth.modifier_95_source(record.date)
+        )
     if kx:
         explanation.add(
             "KX on every line: over the threshold, medical necessity attested", SOURCE_KX
@@ -560,14 +672,16 @@ def _too_many_modifiers(code: str, modifiers: Sequence[str]) -> Finding:
         f"{code} needs {len(modifiers)} modifiers ({' '.join(modifiers)}); an 837P line holds 4",
         "Ask the payer which modifier to drop (usually the informational one last)",
         Source("ASC X12 005010X222A1 SV101-3 to SV101-6"),
+        code=code,
     )
 
 
-def _telehealth_findings(record: VisitRecord) -> list[Finding]:
+def telehealth_findings(record: VisitRecord, explanation: Explanation) -> list[Finding]:
+    """Medicare telehealth: the therapists' window and each code on the list that day."""
     if record.telehealth is None or not record.payer.is_medicare:
         return []
     if telehealth.therapist_telehealth_allowed(record.date):
-        return []
+        return _telehealth_codes(record, explanation)
     return [
         Finding(
             Severity.ERROR,
@@ -579,6 +693,46 @@ def _telehealth_findings(record: VisitRecord) -> list[Finding]:
             telehealth.SOURCE_WINDOW,
         )
     ]
+
+
+def _telehealth_codes(record: VisitRecord, explanation: Explanation) -> list[Finding]:
+    """Each code billed by telehealth must be on the Medicare telehealth list that day."""
+    found: list[Finding] = []
+    seen: set[str] = set()
+    for index, line in enumerate(record.lines):
+        if line.code in seen:
+            continue
+        seen.add(line.code)
+        listed = telehealth.listing_on(line.code, record.date)
+        if listed is not None:
+            explanation.add(
+                f"Telehealth list: {line.code} is on the Medicare telehealth list on "
+                f"{record.date.isoformat()} (listed {listed.period()})",
+                listed.source,
+            )
+        else:
+            found.append(_not_on_telehealth_list(line.code, record.date, index))
+    return found
+
+
+def _not_on_telehealth_list(code: str, on: date, index: int) -> Finding:
+    periods = telehealth.listings(code)
+    if periods:
+        listed = "; it is listed " + ", ".join(row.period() for row in periods)
+        later = [row for row in periods if row.effective_from > on]
+        source = (later[0] if later else periods[-1]).source
+    else:
+        listed, source = "", telehealth.SOURCE_NOT_LISTED
+    return Finding(
+        Severity.ERROR,
+        "telehealth.code-not-listed",
+        f"{code} is not on the Medicare telehealth list on {on.isoformat()}{listed}: "
+        "furnished by telehealth it will deny",
+        f"Furnish {code} in person (a visit of its own, without telehealth), or bill a payer "
+        "that covers it by telehealth",
+        source,
+        line=index,
+    )
 
 
 def _discipline_findings(record: VisitRecord) -> list[Finding]:

@@ -6,7 +6,8 @@ The parser checks every field and raises `RuleInputError` naming the field path
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,6 +25,36 @@ MAX_LINE_MINUTES = 24 * 60  # nothing happens more than once a day
 MAX_LINE_UNITS = MAX_LINE_MINUTES // 15  # a day of 15-minute units
 MAX_ACCRUED = Decimal("10000000")  # far past any therapy year; bounds the arithmetic
 NOTE_FIELDS = ("baseline", "task", "technique", "skilled", "performance", "text")
+# Every object of the record has a closed set of fields: a misspelt one ("assistant_minute")
+# would otherwise be dropped silently and change what the claim pays, so it is refused.
+VISIT_FIELDS = (
+    "date",
+    "discipline",
+    "lines",
+    "payer",
+    "locality",
+    "zip",
+    "facility",
+    "qp",
+    "telehealth",
+    "patient_present",
+    "caregiver_present",
+    "distinct_services",
+    "diagnoses",
+    "threshold",
+    "counters",
+    "same_day",
+)
+LINE_FIELDS = ("code", "minutes", "assistant_minutes", "units", "note", "previous_note")
+PAYER_FIELDS = ("type", "unit_rule", "distinct_modifier")
+THRESHOLD_FIELDS = ("accrued_before", "medical_necessity_attested")
+COUNTER_FIELDS = (
+    "treatment_day",
+    "days_since_certification",
+    "days_since_first_treatment",
+    "plan_certified",
+)
+SAME_DAY_FIELDS = ("code", "units", "assistant")
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,18 +244,39 @@ def _mapping(value: Any, field_name: str) -> Mapping[str, Any]:
     return cast(Mapping[str, Any], value)
 
 
+def _known_fields(data: Mapping[str, Any], known: frozenset[str], path: str) -> Mapping[str, Any]:
+    """`data` if every key is one of `known`; otherwise a RuleInputError naming the first
+    unknown key by its path, with the nearest known field when one is close."""
+    if data.keys() <= known:  # the common case: one set comparison
+        return data
+    key = next(key for key in data if key not in known)
+    raise RuleInputError(f"{path}{_key_name(key)}", _unknown_field_advice(key, known))
+
+
+def _key_name(key: Any) -> str:
+    if isinstance(key, str) and key.strip():
+        return key if len(key) <= 60 else key[:60] + "..."
+    return _quoted(key)  # a blank key is shown quoted, so the field path names something
+
+
+def _unknown_field_advice(key: Any, known: Iterable[str]) -> str:
+    names = sorted(known)
+    # A key far longer than any field name is not a typo of one (and would be slow to compare).
+    typo = isinstance(key, str) and len(key) <= 2 * max(map(len, names))
+    close = difflib.get_close_matches(key.lower(), names, n=1) if typo else []
+    if typo and not close and len(key) >= 3:  # a cut-short name: "perf" for "performance"
+        close = [name for name in names if name.startswith(key.lower())][:1]
+    if close:
+        return f"unknown field; did you mean {close[0]}?"
+    return f"unknown field; remove it or use one of {', '.join(names)}"
+
+
 def _parse_note(value: Any, path: str) -> LineNote | None:
     if value is None:
         return None
     if isinstance(value, str):
         return LineNote(text=_valid_text(value, path).strip())
-    data = _mapping(value, path)
-    if not data.keys() <= _NOTE_FIELD_SET:
-        unknown = set(data) - _NOTE_FIELD_SET
-        raise RuleInputError(
-            f"{path}.{sorted(unknown)[0]}",
-            f"unknown note field; use {', '.join(NOTE_FIELDS)}",
-        )
+    data = _known_fields(_mapping(value, path), _NOTE_FIELD_SET, f"{path}.")
     texts = []
     for key in NOTE_FIELDS:
         text = data.get(key)
@@ -238,6 +290,12 @@ def _parse_note(value: Any, path: str) -> LineNote | None:
 
 
 _NOTE_FIELD_SET = frozenset(NOTE_FIELDS)
+_VISIT_FIELD_SET = frozenset(VISIT_FIELDS)
+_LINE_FIELD_SET = frozenset(LINE_FIELDS)
+_PAYER_FIELD_SET = frozenset(PAYER_FIELDS)
+_THRESHOLD_FIELD_SET = frozenset(THRESHOLD_FIELDS)
+_COUNTER_FIELD_SET = frozenset(COUNTER_FIELDS)
+_SAME_DAY_FIELD_SET = frozenset(SAME_DAY_FIELDS)
 
 
 def _parse_code(data: Mapping[str, Any], path: str, on: date) -> CodeSpec:
@@ -258,7 +316,7 @@ def _parse_code(data: Mapping[str, Any], path: str, on: date) -> CodeSpec:
 
 def _parse_line(value: Any, index: int, on: date) -> VisitLine:
     path = f"lines[{index}]"
-    data = _mapping(value, path)
+    data = _known_fields(_mapping(value, path), _LINE_FIELD_SET, f"{path}.")
     spec = _parse_code(data, path, on)
     if "minutes" not in data:
         raise RuleInputError(f"{path}.minutes", "is required (0 for an untimed code)")
@@ -293,7 +351,7 @@ def _parse_line(value: Any, index: int, on: date) -> VisitLine:
 def _parse_payer(value: Any) -> Payer:
     if value is None:
         return Payer()
-    data = _mapping(value, "payer")
+    data = _known_fields(_mapping(value, "payer"), _PAYER_FIELD_SET, "payer.")
     payer_type = data.get("type", "medicare")
     if payer_type not in PAYER_TYPES:
         allowed = ", ".join(PAYER_TYPES)
@@ -315,7 +373,7 @@ def _parse_payer(value: Any) -> Payer:
 def _parse_threshold(value: Any) -> ThresholdInput | None:
     if value is None:
         return None
-    data = _mapping(value, "threshold")
+    data = _known_fields(_mapping(value, "threshold"), _THRESHOLD_FIELD_SET, "threshold.")
     raw = data.get("accrued_before", 0)
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise RuleInputError("threshold.accrued_before", "must be a dollar amount, e.g. 1840.50")
@@ -347,7 +405,7 @@ def _optional_count(data: Mapping[str, Any], key: str) -> int | None:
 def _parse_counters(value: Any) -> Counters | None:
     if value is None:
         return None
-    data = _mapping(value, "counters")
+    data = _known_fields(_mapping(value, "counters"), _COUNTER_FIELD_SET, "counters.")
     certified = data.get("plan_certified")
     if certified is not None and not isinstance(certified, bool):
         raise RuleInputError("counters.plan_certified", "must be true, false or null")
@@ -410,7 +468,7 @@ def _parse_same_day(value: Any, on: date) -> tuple[SameDayLine, ...]:
 
 def _parse_same_day_line(value: Any, index: int, on: date) -> SameDayLine:
     path = f"same_day[{index}]"
-    data = _mapping(value, path)
+    data = _known_fields(_mapping(value, path), _SAME_DAY_FIELD_SET, f"{path}.")
     spec = _parse_code(data, path, on)
     units = data.get("units")
     if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= MAX_LINE_UNITS:
@@ -422,7 +480,7 @@ def _parse_same_day_line(value: Any, index: int, on: date) -> SameDayLine:
 
 def visit_record_from_dict(data: Any) -> VisitRecord:
     """Parse one visit record (the JSON contract of `handrail visit`)."""
-    record = _mapping(data, "visit")
+    record = _known_fields(_mapping(data, "visit"), _VISIT_FIELD_SET, "")
     if "date" not in record:
         raise RuleInputError("date", 'is required, e.g. "2026-03-14"')
     on = parse_date(record["date"], "date")

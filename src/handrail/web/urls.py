@@ -23,6 +23,22 @@ urlpatterns = [
     path("patients/<int:patient_id>/cases/new/", care.case_create_view, name="case-create"),
     path("cases/<int:case_id>/", care.case_detail_view, name="case-detail"),
     path("cases/<int:case_id>/plan/new/", care.plan_create_view, name="plan-create"),
+    path("cases/<int:case_id>/discharge/", care.case_discharge_view, name="case-discharge"),
+    path(
+        "cases/<int:case_id>/authorizations/",
+        care.authorization_list_view,
+        name="authorization-list",
+    ),
+    path(
+        "authorizations/<int:authorization_id>/edit/",
+        care.authorization_edit_view,
+        name="authorization-edit",
+    ),
+    path(
+        "authorizations/<int:authorization_id>/end/",
+        care.authorization_end_view,
+        name="authorization-end",
+    ),
     path("plans/<int:plan_id>/certify/", care.plan_certify_view, name="plan-certify"),
     path("cases/<int:case_id>/visits/new/", visits.visit_start_view, name="visit-start"),
     # The old read-only visit page: a redirect to the note page, kept for bookmarks.

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.params.functions import Path, Query
 from ninja.responses import Status
@@ -21,9 +22,14 @@ from ninja.security import django_auth
 from handrail.web.api.schemas import (
     AddendumIn,
     AddendumOut,
+    AuthorizationEndIn,
+    AuthorizationIn,
+    AuthorizationOut,
+    AuthorizationUpdateIn,
     CaseOut,
     CountersOut,
     CoverageOut,
+    DischargeIn,
     ErrorOut,
     EvaluationOut,
     LineIn,
@@ -35,15 +41,26 @@ from handrail.web.api.schemas import (
     SegmentOut,
     ShortText,
     ValidationErrorOut,
+    VisitCreatedOut,
     VisitCreateIn,
     VisitOut,
     VisitUpdateIn,
 )
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
-from handrail.web.care.selectors import case_get, case_list
-from handrail.web.clinic.models import User
-from handrail.web.clinic.permissions import can_view_clinical, require
+from handrail.web.care import services as care_services
+from handrail.web.care.models import Authorization
+from handrail.web.care.selectors import (
+    AuthorizationUsage,
+    authorization_get,
+    authorization_list,
+    authorization_usage,
+    authorization_warnings,
+    case_get,
+    case_list,
+)
+from handrail.web.clinic.models import Payer, User
+from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
 from handrail.web.visits import services as visit_services
 from handrail.web.visits.engine import EngineUnavailableError
@@ -64,7 +81,8 @@ SIGN_ERRORS: dict[int, Any] = {**ENGINE_ERRORS, 409: ErrorOut}
 api = NinjaAPI(
     title="Handrail clinic API",
     version="1",
-    description="Patients, visits, service lines, timers, evaluation and signing. "
+    description="Patients, cases, authorizations, visits, service lines, timers, evaluation "
+    "and signing. "
     "Session authentication: sign in at /login/ and send the csrftoken cookie's value in "
     "the X-CSRFToken header on POST, PATCH and DELETE.",
     auth=django_auth,
@@ -219,15 +237,19 @@ def _line_get(request: HttpRequest, visit_id: int, line_id: int) -> ServiceLine:
     return line
 
 
-@api.post("/visits", response={201: VisitOut, **ERRORS}, tags=["visits"])
+@api.post("/visits", response={201: VisitCreatedOut, **ERRORS}, tags=["visits"])
 def visits_create(request: HttpRequest, payload: VisitCreateIn) -> Any:
-    """Start a draft note for a case (you are its clinician)."""
+    """Start a draft note for a case (you are its clinician). A date after the case was
+    discharged is refused (400 naming `date`); `warnings` lists authorization problems for
+    the day (expired, used up, or none where the payer requires one)."""
     user = _user(request)
     case = case_get(user=user, case_id=payload.case_id)
     data = payload.dict(exclude={"case_id", "date"})
     data["telehealth"] = data["telehealth"] or ""
+    warnings = authorization_warnings(case=case, on=payload.date)
     visit = visit_services.visit_create(user=user, case=case, date=payload.date, **data)
-    return Status(201, _visit_out(visit))
+    out = VisitCreatedOut(**_visit_out(visit).dict(), warnings=warnings)
+    return Status(201, out)
 
 
 @api.get("/visits/{visit_id}", response={200: VisitOut, **ERRORS}, tags=["visits"])
@@ -390,3 +412,131 @@ def cases_counters(request: HttpRequest, case_id: IdPath) -> Any:
     case = case_get(user=user, case_id=case_id)
     counters = case_counters(case=case)
     return CountersOut(case_id=case.pk, **{f: getattr(counters, f) for f in counters.__slots__})
+
+
+@api.post("/cases/{case_id}/discharge", response={200: CaseOut, **ERRORS}, tags=["cases"])
+def cases_discharge(request: HttpRequest, payload: DischargeIn, case_id: IdPath) -> Any:
+    """Discharge the case on a day (not before its last visit, not in the future) with the
+    reason; later visits are refused."""
+    user = _user(request)
+    case = case_get(user=user, case_id=case_id)
+    case = care_services.case_close(
+        user=user,
+        case=case,
+        closed_on=payload.closed_on,
+        discharge_reason=payload.discharge_reason,
+    )
+    return CaseOut.from_orm(case)
+
+
+# Authorizations -----------------------------------------------------------------------------
+
+
+def _authorization_out(usage: AuthorizationUsage) -> AuthorizationOut:
+    a = usage.authorization
+    return AuthorizationOut(
+        id=a.pk,
+        case_id=a.case_id,
+        payer_id=a.payer_id,
+        payer=a.payer.name,
+        number=a.number,
+        visits_authorized=a.visits_authorized,
+        units_authorized=a.units_authorized,
+        start_date=a.start_date,
+        end_date=a.end_date,
+        visits_used=usage.visits_used,
+        units_used=usage.units_used,
+        status=usage.status.value,
+    )
+
+
+def _authorization_response(authorization: Authorization) -> AuthorizationOut:
+    return _authorization_out(
+        authorization_usage(authorization=authorization, on=timezone.localdate())
+    )
+
+
+def _payer(user: User, payer_id: int) -> Payer:
+    payer = Payer.objects.filter(clinic_id=clinic_id_of(user), pk=payer_id).first()
+    if payer is None:
+        raise DjangoValidationError({"payer_id": "No such payer in your clinic."})
+    return payer
+
+
+@api.get(
+    "/cases/{case_id}/authorizations",
+    response={200: list[AuthorizationOut], **ERRORS},
+    tags=["authorizations"],
+)
+def authorizations_list(request: HttpRequest, case_id: IdPath) -> Any:
+    """The case's authorizations, latest first, with visits and units used and their status
+    today."""
+    user = _user(request)
+    case = case_get(user=user, case_id=case_id)
+    audit_record(
+        user=user,
+        action=AuditAction.VIEW,
+        obj=case,
+        patient=case.patient,
+        detail="api authorizations",
+    )
+    today = timezone.localdate()
+    return [
+        _authorization_out(authorization_usage(authorization=a, on=today))
+        for a in authorization_list(case=case)
+    ]
+
+
+@api.post(
+    "/cases/{case_id}/authorizations",
+    response={201: AuthorizationOut, **ERRORS},
+    tags=["authorizations"],
+)
+def authorizations_create(request: HttpRequest, payload: AuthorizationIn, case_id: IdPath) -> Any:
+    user = _user(request)
+    case = case_get(user=user, case_id=case_id)
+    data = payload.dict(exclude={"payer_id"})
+    authorization = care_services.authorization_create(
+        user=user, case=case, payer=_payer(user, payload.payer_id), **data
+    )
+    return Status(201, _authorization_response(authorization))
+
+
+@api.patch(
+    "/authorizations/{authorization_id}",
+    response={200: AuthorizationOut, **ERRORS},
+    tags=["authorizations"],
+)
+def authorizations_update(
+    request: HttpRequest, payload: AuthorizationUpdateIn, authorization_id: IdPath
+) -> Any:
+    """Change an authorization; send only what changes."""
+    user = _user(request)
+    authorization = authorization_get(user=user, authorization_id=authorization_id)
+    changes = payload.dict(exclude_unset=True)
+    for name in ("payer_id", "number", "visits_authorized", "start_date", "end_date"):
+        if name in changes and changes[name] is None:
+            raise DjangoValidationError({name: "Cannot be null; leave it out to keep it."})
+    if "payer_id" in changes:
+        changes["payer"] = _payer(user, changes.pop("payer_id"))
+    authorization = care_services.authorization_update(
+        user=user, authorization=authorization, **changes
+    )
+    return _authorization_response(authorization)
+
+
+@api.post(
+    "/authorizations/{authorization_id}/end",
+    response={200: AuthorizationOut, **ERRORS},
+    tags=["authorizations"],
+)
+def authorizations_end(
+    request: HttpRequest, payload: AuthorizationEndIn, authorization_id: IdPath
+) -> Any:
+    """End an authorization early: `ended_on` becomes its last covered day."""
+    user = _user(request)
+    authorization = authorization_get(user=user, authorization_id=authorization_id)
+    authorization = care_services.authorization_end(
+        user=user, authorization=authorization, ended_on=payload.ended_on
+    )
+    return _authorization_response(authorization)

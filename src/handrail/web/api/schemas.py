@@ -67,6 +67,61 @@ class CaseOut(Schema):
     title: str
     opened_on: date
     closed_on: date | None
+    discharge_reason: str
+
+
+class DischargeIn(Schema):
+    closed_on: date
+    discharge_reason: Annotated[
+        str, Field(min_length=1, max_length=200), AfterValidator(_no_nul)
+    ] = Field(description="Why the episode ends, e.g. goals met")
+
+
+# Authorizations -----------------------------------------------------------------------------
+
+Id = Annotated[int, Field(ge=1, le=2_147_483_647)]
+Visits = Annotated[int, Field(ge=1, le=1000)]
+Units = Annotated[int, Field(ge=1, le=10_000)]
+AuthorizationNumber = Annotated[str, Field(max_length=60), AfterValidator(_no_nul)]
+
+
+class AuthorizationIn(Schema):
+    payer_id: Id
+    number: AuthorizationNumber = ""
+    visits_authorized: Visits
+    units_authorized: Units | None = Field(default=None, description="null: units not limited")
+    start_date: date
+    end_date: date
+
+
+class AuthorizationUpdateIn(Schema):
+    """Send only what changes; `units_authorized: null` lifts the unit limit."""
+
+    payer_id: Id | None = None
+    number: AuthorizationNumber | None = None
+    visits_authorized: Visits | None = None
+    units_authorized: Units | None = None
+    start_date: date | None = None
+    end_date: date | None = None
+
+
+class AuthorizationEndIn(Schema):
+    ended_on: date = Field(description="The last day the authorization covers")
+
+
+class AuthorizationOut(Schema):
+    id: int
+    case_id: int
+    payer_id: int
+    payer: str
+    number: str
+    visits_authorized: int
+    units_authorized: int | None
+    start_date: date
+    end_date: date
+    visits_used: int
+    units_used: int
+    status: Literal["future", "active", "exhausted", "expired"]
 
 
 class PatientDetailOut(PatientOut):
@@ -194,6 +249,13 @@ class VisitOut(Schema):
     needs_cosign: bool
     lines: list[LineOut]
     addenda: list[AddendumOut]
+
+
+class VisitCreatedOut(VisitOut):
+    warnings: list[str] = Field(
+        description="Authorization problems for the visit's day: expired, used up, or none "
+        "where the payer requires one"
+    )
 
 
 # Evaluation (the engine's VisitResult.to_dict()) ---------------------------------------------

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 
 from handrail.web.care.services import GoalInput
-from handrail.web.clinic.models import Discipline
+from handrail.web.clinic.models import Discipline, Payer
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -63,3 +65,31 @@ class CertifyForm(forms.Form):
     certified_on = forms.DateField(widget=DATE)
     certifier_name = forms.CharField(max_length=200)
     certifier_npi = forms.CharField(max_length=10, required=False)
+
+
+class DischargeForm(forms.Form):
+    closed_on = forms.DateField(widget=DATE, label="Discharged on")
+    discharge_reason = forms.CharField(
+        max_length=200, label="Reason", help_text="e.g. goals met, moved away, no longer benefits"
+    )
+
+
+class AuthorizationForm(forms.Form):
+    payer = forms.ModelChoiceField(queryset=Payer.objects.none())
+    number = forms.CharField(max_length=60, required=False, label="Authorization number")
+    visits_authorized = forms.IntegerField(min_value=1, max_value=1000)
+    units_authorized = forms.IntegerField(
+        min_value=1, max_value=10000, required=False, help_text="Empty when units are not limited"
+    )
+    start_date = forms.DateField(widget=DATE)
+    end_date = forms.DateField(widget=DATE)
+
+    def __init__(self, *args: Any, payers: QuerySet[Payer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["payer"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = payers
+
+
+class AuthorizationEndForm(forms.Form):
+    ended_on = forms.DateField(widget=DATE, label="Last covered day")

@@ -6,13 +6,14 @@ counters are computed per case (never per discipline across cases).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
 from handrail.web.clinic.models import Clinic, Discipline, Patient, Payer
+from handrail.web.dates import days_after
 
 # Medicare Benefit Policy Manual (Pub 100-02) ch.15 §220.1.2-220.1.3: the plan is certified
 # within 30 days of the initial evaluation and recertified at least every 90 days.
@@ -27,6 +28,9 @@ class Case(models.Model):
     title = models.CharField(max_length=200, help_text="e.g. Right CVA, ADL retraining")
     opened_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
+    discharge_reason = models.CharField(
+        max_length=200, blank=True, help_text="Why the episode ended, e.g. goals met"
+    )
     referring_provider = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -91,12 +95,13 @@ class PlanOfCare(models.Model):
 
     @property
     def end_date(self) -> date:
-        return self.start_date + timedelta(weeks=self.duration_weeks)
+        # Saturating: a stored date near the calendar's end must never raise on a page.
+        return days_after(self.start_date, 7 * self.duration_weeks)
 
     @property
     def certification_due(self) -> date:
         """Certification is due within 30 days of the plan's start (Pub 100-02 ch.15 §220.1.3)."""
-        return self.start_date + timedelta(days=CERTIFICATION_WINDOW_DAYS)
+        return days_after(self.start_date, CERTIFICATION_WINDOW_DAYS)
 
     @property
     def recertification_due(self) -> date | None:
@@ -104,7 +109,7 @@ class PlanOfCare(models.Model):
         (Pub 100-02 ch.15 §220.1.3: recertify at least every 90 days or when the plan ends)."""
         if self.certified_on is None:
             return None
-        return min(self.certified_on + timedelta(days=RECERTIFICATION_DAYS), self.end_date)
+        return min(days_after(self.certified_on, RECERTIFICATION_DAYS), self.end_date)
 
     @property
     def is_certified(self) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -19,6 +20,10 @@ from handrail.web.care.icd10 import icd10_normalise, icd10_problem
 from handrail.web.care.models import Authorization, Case, Goal, PlanOfCare
 from handrail.web.clinic.models import Patient, Payer, User
 from handrail.web.clinic.permissions import can_manage_plan, can_view_clinical, require
+from handrail.web.dates import EARLIEST, MAX_DAYS_AHEAD, MAX_SPAN_DAYS, check_window, days_after
+
+AHEAD = " (a year ahead at most)"
+AUTHORIZATION_ROLES = ("admin", "biller", "therapist", "front_desk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,14 @@ def case_create(
     require(can_view_clinical(user) and user.role != "biller", "Your role cannot open cases.")
     if patient.clinic_id != user.clinic_id:
         raise ValidationError({"patient": "No such patient in your clinic."})
+    check_window(
+        "opened_on",
+        opened_on,
+        earliest=max(EARLIEST, patient.birth_date),
+        latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
+        before=" (the patient's birth date)" if patient.birth_date > EARLIEST else "",
+        after=AHEAD,
+    )
     case = Case(
         clinic_id=patient.clinic_id,
         patient=patient,
@@ -56,24 +69,44 @@ def case_create(
 
 
 @transaction.atomic
-def case_close(*, user: User, case: Case, closed_on: date) -> Case:
-    """Discharge: close the episode on a date (not before it opened, nor in the future)."""
+def case_close(*, user: User, case: Case, closed_on: date, discharge_reason: str) -> Case:
+    """Discharge: close the episode on a date, not before it opened nor its last visit, and
+    not in the future. Later visits are then refused (visits.services.visit_create)."""
     require(can_view_clinical(user) and user.role != "biller", "Your role cannot close cases.")
     if case.clinic_id != user.clinic_id:
         raise ValidationError({"case": "No such case in your clinic."})
+    if not discharge_reason.strip():
+        raise ValidationError(
+            {"discharge_reason": "Say why the episode ends, e.g. goals met or moved away."}
+        )
+    case = Case.objects.select_for_update().select_related("patient").get(pk=case.pk)
+    if case.closed_on is not None:
+        raise ValidationError(
+            {"closed_on": f"The case was already discharged on {case.closed_on.isoformat()}."}
+        )
     if closed_on < case.opened_on:
         raise ValidationError({"closed_on": f"The case opened on {case.opened_on.isoformat()}."})
     if closed_on > timezone.localdate():
         raise ValidationError({"closed_on": "The closing date is in the future."})
+    last_visit = case.visits.order_by("-date").values_list("date", flat=True).first()
+    if last_visit is not None and closed_on < last_visit:
+        raise ValidationError(
+            {
+                "closed_on": f"The case has a visit on {last_visit.isoformat()}; "
+                "discharge it on that day or later."
+            }
+        )
     case.closed_on = closed_on
+    case.discharge_reason = discharge_reason.strip()
     case.full_clean()
-    case.save()
+    case.save(update_fields=["closed_on", "discharge_reason"])
     audit_record(
         user=user,
         action=AuditAction.UPDATE,
         obj=case,
         patient=case.patient,
-        detail=f"closed on {closed_on.isoformat()}",
+        detail=f"discharged on {closed_on.isoformat()}"
+        + (f": {case.discharge_reason}" if case.discharge_reason else ""),
     )
     return case
 
@@ -104,6 +137,13 @@ def _clean_goals(goals: Sequence[GoalInput], start_date: date) -> None:
         if goal.target_date < start_date:
             raise ValidationError(
                 {"goals": f"goals[{index}]: the target date is before the plan starts"}
+            )
+        if goal.target_date > days_after(start_date, MAX_SPAN_DAYS):
+            raise ValidationError(
+                {
+                    "goals": f"goals[{index}]: {goal.target_date.isoformat()} is more than "
+                    "two years after the plan starts; check the year"
+                }
             )
 
 
@@ -137,6 +177,15 @@ def plan_of_care_create(
                 f"a {user.discipline} therapist cannot plan it."
             }
         )
+    born = case.patient.birth_date
+    check_window(
+        "start_date",
+        start_date,
+        earliest=max(EARLIEST, born),
+        latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
+        before=" (the patient's birth date)" if born > EARLIEST else "",
+        after=AHEAD,
+    )
     plan = PlanOfCare(
         case=case,
         discipline=case.discipline,
@@ -181,10 +230,40 @@ def plan_of_care_certify(
     certifier_name: str,
     certifier_npi: str = "",
 ) -> PlanOfCare:
-    """Record the physician/NPP's signature on the plan. Assistants cannot."""
+    """Record the physician/NPP's signature on the plan: a therapist of the plan's
+    discipline, once (a recertification comes with the updated plan, so a recorded
+    certification is never overwritten). Assistants cannot."""
     require(can_manage_plan(user), "Only a therapist can record a plan's certification.")
     if plan.case.clinic_id != user.clinic_id:
         raise ValidationError({"plan": "No such plan in your clinic."})
+    require(
+        user.discipline == plan.discipline,
+        f"This is a {plan.discipline} plan; only a {plan.discipline} therapist can record "
+        "its certification.",
+    )
+    plan = PlanOfCare.objects.select_for_update().select_related("case__patient").get(pk=plan.pk)
+    if plan.certified_on is not None:
+        raise ValidationError(
+            {
+                "certified_on": f"This plan was certified on {plan.certified_on.isoformat()} "
+                f"by {plan.certifier_name}; to recertify, establish the updated plan and "
+                "record its certification."
+            }
+        )
+    if certified_on < plan.start_date:
+        raise ValidationError(
+            {
+                "certified_on": "The plan cannot be certified before it starts "
+                f"({plan.start_date.isoformat()})."
+            }
+        )
+    if certified_on > timezone.localdate():
+        raise ValidationError(
+            {
+                "certified_on": f"{certified_on.isoformat()} is in the future; record signatures "
+                "that were given."
+            }
+        )
     if not certifier_name.strip():
         raise ValidationError({"certifier_name": "Name the physician or NPP who certified."})
     if certifier_npi and not (certifier_npi.isdigit() and len(certifier_npi) == 10):
@@ -193,7 +272,7 @@ def plan_of_care_certify(
     plan.certifier_name = certifier_name.strip()
     plan.certifier_npi = certifier_npi
     plan.full_clean()
-    plan.save()
+    plan.save(update_fields=["certified_on", "certifier_name", "certifier_npi"])
     audit_record(
         user=user,
         action=AuditAction.UPDATE,
@@ -202,6 +281,38 @@ def plan_of_care_certify(
         detail=f"certified on {certified_on.isoformat()} by {plan.certifier_name}",
     )
     return plan
+
+
+def _clean_authorization(authorization: Authorization) -> None:
+    """Dates in a sane window (issue 10): the start from 1900 to a year ahead, the end on or
+    after the start and at most two years after it; visits at least one."""
+    check_window(
+        "start_date",
+        authorization.start_date,
+        earliest=EARLIEST,
+        latest=days_after(timezone.localdate(), MAX_DAYS_AHEAD),
+        after=AHEAD,
+    )
+    if authorization.end_date < authorization.start_date:
+        raise ValidationError({"end_date": "The authorization ends before it starts."})
+    check_window(
+        "end_date",
+        authorization.end_date,
+        earliest=authorization.start_date,
+        latest=days_after(authorization.start_date, MAX_SPAN_DAYS),
+        after=" (two years after the start at most)",
+    )
+    if authorization.visits_authorized < 1:
+        raise ValidationError({"visits_authorized": "Authorize at least one visit."})
+    if authorization.units_authorized is not None and authorization.units_authorized < 1:
+        raise ValidationError(
+            {"units_authorized": "Leave units empty when the payer does not limit them."}
+        )
+    authorization.full_clean()
+
+
+def _require_authorization_role(user: User) -> None:
+    require(user.role in AUTHORIZATION_ROLES, "Your role cannot change authorizations.")
 
 
 @transaction.atomic
@@ -216,14 +327,12 @@ def authorization_create(
     units_authorized: int | None = None,
     number: str = "",
 ) -> Authorization:
-    require(
-        user.role in ("admin", "biller", "therapist", "front_desk"),
-        "Your role cannot add authorizations.",
-    )
-    if case.clinic_id != user.clinic_id or payer.clinic_id != user.clinic_id:
+    """Record a payer's prior authorization for the case (visits, optional units, dates)."""
+    _require_authorization_role(user)
+    if case.clinic_id != user.clinic_id:
         raise ValidationError({"case": "No such case in your clinic."})
-    if end_date < start_date:
-        raise ValidationError({"end_date": "The authorization ends before it starts."})
+    if payer.clinic_id != user.clinic_id:
+        raise ValidationError({"payer": "Pick one of your clinic's payers."})
     authorization = Authorization(
         case=case,
         payer=payer,
@@ -233,7 +342,110 @@ def authorization_create(
         start_date=start_date,
         end_date=end_date,
     )
-    authorization.full_clean()
+    _clean_authorization(authorization)
     authorization.save()
     audit_record(user=user, action=AuditAction.CREATE, obj=authorization, patient=case.patient)
+    return authorization
+
+
+AUTHORIZATION_FIELDS = (
+    "payer",
+    "number",
+    "visits_authorized",
+    "units_authorized",
+    "start_date",
+    "end_date",
+)
+
+
+@transaction.atomic
+def authorization_update(
+    *, user: User, authorization: Authorization, **fields: Any
+) -> Authorization:
+    """Change the given fields (AUTHORIZATION_FIELDS) of an authorization; the audit names
+    the fields that changed, with their old and new values."""
+    _require_authorization_role(user)
+    unknown = set(fields) - set(AUTHORIZATION_FIELDS)
+    if unknown:
+        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown authorization field."))
+    authorization = (
+        Authorization.objects.select_for_update()
+        .select_related("case__patient", "payer")
+        .get(pk=authorization.pk)
+    )
+    if authorization.case.clinic_id != user.clinic_id:
+        raise ValidationError({"authorization": "No such authorization in your clinic."})
+    payer = fields.get("payer", authorization.payer)
+    if payer.clinic_id != user.clinic_id:
+        raise ValidationError({"payer": "Pick one of your clinic's payers."})
+    if isinstance(fields.get("number"), str):
+        fields["number"] = fields["number"].strip()
+    changes = []
+    for name, value in fields.items():
+        old = getattr(authorization, name)
+        if old != value:
+            changes.append(f"{name} {_shown(old)} -> {_shown(value)}")
+            setattr(authorization, name, value)
+    if not changes:
+        return authorization
+    _clean_authorization(authorization)
+    authorization.save(update_fields=sorted(fields))
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=authorization,
+        patient=authorization.case.patient,
+        detail="changed " + "; ".join(changes),
+    )
+    return authorization
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@transaction.atomic
+def authorization_end(
+    *, user: User, authorization: Authorization, ended_on: date
+) -> Authorization:
+    """End an authorization early (the payer withdrew it, the episode ended): its last day
+    becomes `ended_on`, on or after its start and before its current end. Visits after it
+    are then warned about as uncovered."""
+    _require_authorization_role(user)
+    authorization = (
+        Authorization.objects.select_for_update()
+        .select_related("case__patient", "payer")
+        .get(pk=authorization.pk)
+    )
+    if authorization.case.clinic_id != user.clinic_id:
+        raise ValidationError({"authorization": "No such authorization in your clinic."})
+    if ended_on < authorization.start_date:
+        raise ValidationError(
+            {
+                "ended_on": "The authorization starts on "
+                f"{authorization.start_date.isoformat()}; end it on that day or later."
+            }
+        )
+    if ended_on >= authorization.end_date:
+        raise ValidationError(
+            {
+                "ended_on": f"The authorization already ends on "
+                f"{authorization.end_date.isoformat()}; give an earlier day."
+            }
+        )
+    previous = authorization.end_date
+    authorization.end_date = ended_on
+    authorization.full_clean()
+    authorization.save(update_fields=["end_date"])
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=authorization,
+        patient=authorization.case.patient,
+        detail=f"ended on {ended_on.isoformat()} (was to {previous.isoformat()})",
+    )
     return authorization

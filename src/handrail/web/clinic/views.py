@@ -19,11 +19,12 @@ from handrail.web.audit.selectors import audit_event_list
 from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_list, plan_latest
 from handrail.web.clinic.forms import CoverageForm, PatientForm, ThrottledLoginForm
-from handrail.web.clinic.models import Role, User
+from handrail.web.clinic.models import Patient, Role, User
 from handrail.web.clinic.permissions import can_edit_patient, can_view_clinical, require
 from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list, payer_list
 from handrail.web.clinic.services import (
     PATIENT_FIELDS,
+    DuplicatePatientError,
     coverage_set,
     patient_create,
     patient_update,
@@ -60,19 +61,30 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def patient_create_view(request: HttpRequest) -> HttpResponse:
+    """Add a patient. A likely duplicate (same name and birth date) is shown with a link to
+    it and a "Save anyway" button; nothing is saved until the user chooses."""
     user = current_user(request)
     require(can_edit_patient(user), "Your role cannot add patients.")
     form = PatientForm(request.POST or None)
+    duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in PATIENT_FIELDS}
         try:
-            patient = patient_create(user=user, **data)
+            patient = patient_create(
+                user=user, allow_duplicate=request.POST.get("save_anyway") == "1", **data
+            )
+        except DuplicatePatientError as exc:
+            duplicates = exc.duplicates
         except ValidationError as exc:
             form_apply_errors(form, exc)
         else:
             messages.success(request, f"Added {patient.full_name}.")
             return redirect("patient-detail", patient_id=patient.pk)
-    return render(request, "handrail/patient_form.html", {"form": form, "patient": None})
+    return render(
+        request,
+        "handrail/patient_form.html",
+        {"form": form, "patient": None, "duplicates": duplicates},
+    )
 
 
 def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -89,6 +101,8 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "patient": patient,
             "coverages": coverage_list(patient=patient),
             "cases": cases if clinical else [],
+            # Front desk manages authorizations: the episodes without clinical content.
+            "episodes": [case for case, _plan in cases] if not clinical else [],
             "clinical": clinical,
             "today": today,
             "threshold": patient_threshold(user=user, patient=patient, today=today)
@@ -107,19 +121,29 @@ def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get(user=user, patient_id=patient_id)
     require(can_edit_patient(user), "Your role cannot change patients.")
     form = PatientForm(request.POST or None, instance=patient)
+    duplicates: list[Patient] = []
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in PATIENT_FIELDS}
         try:
             # A fresh copy: the form has already written its values onto `patient`.
             patient_update(
-                user=user, patient=patient_get(user=user, patient_id=patient_id), **data
+                user=user,
+                patient=patient_get(user=user, patient_id=patient_id),
+                allow_duplicate=request.POST.get("save_anyway") == "1",
+                **data,
             )
+        except DuplicatePatientError as exc:
+            duplicates = exc.duplicates
         except ValidationError as exc:
             form_apply_errors(form, exc)
         else:
             messages.success(request, "Saved.")
             return redirect("patient-detail", patient_id=patient_id)
-    return render(request, "handrail/patient_form.html", {"form": form, "patient": patient})
+    return render(
+        request,
+        "handrail/patient_form.html",
+        {"form": form, "patient": patient, "duplicates": duplicates},
+    )
 
 
 def patient_audit_view(request: HttpRequest, patient_id: int) -> HttpResponse:

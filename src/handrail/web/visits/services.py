@@ -150,6 +150,13 @@ def visit_create(
         )
     if date < case.opened_on:
         raise ValidationError({"date": f"The case opened on {case.opened_on.isoformat()}."})
+    if case.closed_on is not None and date > case.closed_on:
+        raise ValidationError(
+            {
+                "date": f"The case was discharged on {case.closed_on.isoformat()}; "
+                "date the visit on or before that day, or open a new case."
+            }
+        )
     if Visit.objects.filter(case=case, date=date).exists():
         raise ValidationError(
             {
@@ -797,10 +804,17 @@ def visit_cosign(*, user: User, visit: Visit) -> Visit:
 
 @transaction.atomic
 def visit_add_addendum(*, user: User, visit: Visit, reason: str, text: str) -> Addendum:
-    """After signing, the only way to add to a note: who, when, why and what."""
+    """After signing, the only way to add to a note: who, when, why and what. Written by the
+    note's clinician, its co-signer or a clinician of the case's discipline (issue 10)."""
     require(can_document(user), "Your role cannot write addenda.")
     if visit.clinic_id != user.clinic_id:
         raise ValidationError({"visit": "No such visit in your clinic."})
+    require(
+        user.pk in (visit.clinician_id, visit.cosigned_by_id)
+        or user.discipline == visit.case.discipline,
+        f"Only the note's clinician, its co-signer or a {visit.case.discipline} clinician "
+        "can write an addendum to it.",
+    )
     if visit.status != VisitStatus.SIGNED:
         raise ValidationError({"status": "The note is still a draft; change it directly."})
     if not reason.strip():

@@ -24,7 +24,11 @@ from django.utils import timezone
 from handrail.rules.model import RuleInputError
 from handrail.rules.threshold import NEARING_SHARE, threshold_amount
 from handrail.web.care.models import Authorization, Case, PlanOfCare
-from handrail.web.care.selectors import plan_in_effect
+from handrail.web.care.selectors import (
+    AuthorizationStatus,
+    authorization_usage,
+    plan_in_effect,
+)
 from handrail.web.clinic.models import Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of
 from handrail.web.clinic.selectors import coverage_primary
@@ -140,19 +144,25 @@ class RecertRow:
 def recertifications_due(
     *, user: User, today: date, within: int = RECERT_WINDOW_DAYS
 ) -> list[RecertRow]:
-    """Plans of cases in treatment whose (re)certification is overdue or due within
-    `within` days."""
+    """Plans of open cases whose (re)certification is overdue, and of cases in treatment
+    whose (re)certification is due within `within` days."""
     _require_clinical(user)
     rows = []
     for case in _cases(user, today):
         plan = plan_in_effect(case=case, on=today)
-        if plan is None or not _in_treatment(case, plan, today):
+        if plan is None:
             continue
         if plan.is_certified:
             due, kind = plan.recertification_due, "recertification"
         else:
             due, kind = plan.certification_due, "certification"
-        if due is not None and due <= today + timedelta(days=within):
+        if due is None:
+            continue
+        # An overdue (re)certification of an open case is listed even when the patient
+        # stopped coming: the case needs recertifying or discharging either way.
+        if due >= today and not _in_treatment(case, plan, today):
+            continue
+        if due <= today + timedelta(days=within):
             rows.append(
                 RecertRow(case=case, plan=plan, kind=kind, due=due, days_left=(due - today).days)
             )
@@ -169,6 +179,7 @@ class AuthorizationRow:
     runs_out_on: date  # the forecast last visit, or the end date when that comes first
     by_visits: bool  # the visits run out before the end date
     days_left: int
+    status: str = "active"  # AuthorizationStatus: active (running out), exhausted, expired
 
 
 def date_of_visit(*, visits: int, frequency_per_week: int, today: date) -> date:
@@ -198,51 +209,75 @@ def authorization_forecast(
     return end_date, False
 
 
-def _units(visits: list[Visit]) -> int:
-    total = 0
-    for visit in visits:
-        if visit.evaluation:
-            total += int(visit.evaluation.get("total_units") or 0)
-    return total
-
-
 def authorizations_running_out(
     *, user: User, today: date, within: int = AUTHORIZATION_WINDOW_DAYS
 ) -> list[AuthorizationRow]:
-    """Authorizations in effect that run out (visits or dates) within `within` days."""
-    cases = _cases(user, today)
+    """Authorizations in effect that run out (visits or dates) within `within` days, those
+    used up (visits or units), and open cases in treatment whose latest authorization has
+    expired with none covering today."""
+    cases = list(_cases(user, today))
     authorizations = (
-        Authorization.objects.filter(case__in=cases, end_date__gte=today, start_date__lte=today)
+        Authorization.objects.filter(case__in=[case.pk for case in cases])
         .select_related("case", "case__patient", "payer")
         .order_by("end_date")
     )
-    rows = []
+    by_case: dict[int, list[Authorization]] = {}
     for auth in authorizations:
-        visits = list(
-            Visit.objects.filter(
-                case=auth.case, date__gte=auth.start_date, date__lte=auth.end_date
-            )
-        )
-        plan = plan_in_effect(case=auth.case, on=today)
+        by_case.setdefault(auth.case_id, []).append(auth)
+    rows = []
+    for case in cases:
+        auths = by_case.get(case.pk, [])
+        current = [a for a in auths if a.start_date <= today <= a.end_date]
+        plan = plan_in_effect(case=case, on=today)
         frequency = plan.frequency_per_week if plan else None
-        left = auth.visits_authorized - len(visits)
-        runs_out, by_visits = authorization_forecast(
-            visits_left=left, frequency_per_week=frequency, today=today, end_date=auth.end_date
-        )
-        if runs_out <= today + timedelta(days=within):
-            rows.append(
-                AuthorizationRow(
-                    authorization=auth,
-                    visits_used=len(visits),
-                    visits_left=max(left, 0),
-                    units_used=_units(visits),
-                    frequency_per_week=frequency,
-                    runs_out_on=runs_out,
-                    by_visits=by_visits,
-                    days_left=(runs_out - today).days,
-                )
-            )
+        for auth in current:
+            row = _authorization_row(auth, frequency, today)
+            if row.status == AuthorizationStatus.EXHAUSTED or row.runs_out_on <= (
+                today + timedelta(days=within)
+            ):
+                rows.append(row)
+        if current or not auths or not _in_treatment(case, plan, today):
+            continue
+        ended = [a for a in auths if a.end_date < today]
+        if ended and not any(a.start_date > today for a in auths):
+            latest = max(ended, key=lambda a: (a.end_date, a.pk))
+            rows.append(_authorization_row(latest, frequency, today))
     return sorted(rows, key=lambda r: (r.runs_out_on, r.authorization.case.patient.last_name))
+
+
+def _authorization_row(
+    auth: Authorization, frequency: int | None, today: date
+) -> AuthorizationRow:
+    usage = authorization_usage(authorization=auth, on=today)
+    if usage.status == AuthorizationStatus.EXPIRED:
+        return AuthorizationRow(
+            authorization=auth,
+            visits_used=usage.visits_used,
+            visits_left=usage.visits_left,
+            units_used=usage.units_used,
+            frequency_per_week=frequency,
+            runs_out_on=auth.end_date,
+            by_visits=False,
+            days_left=(auth.end_date - today).days,
+            status=AuthorizationStatus.EXPIRED,
+        )
+    left = auth.visits_authorized - usage.visits_used
+    runs_out, by_visits = authorization_forecast(
+        visits_left=left, frequency_per_week=frequency, today=today, end_date=auth.end_date
+    )
+    if usage.status == AuthorizationStatus.EXHAUSTED:
+        runs_out, by_visits = today, True
+    return AuthorizationRow(
+        authorization=auth,
+        visits_used=usage.visits_used,
+        visits_left=usage.visits_left,
+        units_used=usage.units_used,
+        frequency_per_week=frequency,
+        runs_out_on=runs_out,
+        by_visits=by_visits,
+        days_left=(runs_out - today).days,
+        status=usage.status,
+    )
 
 
 class ForecastKind(StrEnum):

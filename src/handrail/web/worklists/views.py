@@ -19,7 +19,7 @@ KINDS = {
     "unsigned": "Unsigned notes",
     "progress-reports": "Progress reports due",
     "recertifications": "Recertifications due",
-    "authorizations": "Authorizations running out",
+    "authorizations": "Authorizations running out or expired",
     "threshold": "Nearing the threshold",
 }
 LIST_KEY = {

@@ -212,7 +212,7 @@ def load_demo() -> dict[str, int]:
             last_name=last,
             birth_date=date(1938 + index, 1 + index % 12, 3 + index),
             sex="F" if index % 2 == 0 else "M",
-            phone=f"555-01{index:02d}",
+            phone=f"217-555-01{index:02d}",
             city="Springfield",
             state="IL",
             zip="62701",
@@ -252,7 +252,12 @@ def load_demo() -> dict[str, int]:
             # Episodes whose last visit is a month old were discharged on that day.
             if visits and visits[-1].date < today - timedelta(days=30):
                 therapist = users["pt"] if template.discipline == "PT" else users["ot"]
-                case_close(user=therapist, case=case, closed_on=visits[-1].date)
+                case_close(
+                    user=therapist,
+                    case=case,
+                    closed_on=visits[-1].date,
+                    discharge_reason="Stopped attending",
+                )
             counts["visits"] += len(visits)
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
     _threshold_episode(rng, users, today, counts)
@@ -281,7 +286,9 @@ def _threshold_episode(
     visits = _demo_visits(
         rng, users, case, THRESHOLD_TEMPLATE, start, today, last_patient=False, visit_count=22
     )
-    case_close(user=users["pt"], case=case, closed_on=visits[-1].date)
+    case_close(
+        user=users["pt"], case=case, closed_on=visits[-1].date, discharge_reason="Goals met"
+    )
     counts["cases"] += 1
     counts["visits"] += len(visits)
     counts["signed"] += len(visits)
