@@ -204,7 +204,7 @@ def header_save_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     fields = {name: data[name] for name in HEADER_FIELDS if name in data}
     status, message, saved = 200, "", False
     if form.non_field_errors():  # unknown fields: refuse the whole post
-        status, message = INVALID_STATUS, " ".join(form.non_field_errors())
+        status, message = INVALID_STATUS, " ".join(str(e) for e in form.non_field_errors())
     else:
         try:
             visit = visit_update(user=user, visit=visit, version=data.get("version"), **fields)
@@ -269,7 +269,7 @@ def line_save_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpRes
     minutes = _typed_minutes(data)
     status, message, line = 200, "", None
     if form.non_field_errors():  # unknown fields: refuse the whole post
-        status, message = INVALID_STATUS, " ".join(form.non_field_errors())
+        status, message = INVALID_STATUS, " ".join(str(e) for e in form.non_field_errors())
     else:
         change = partial(
             service_line_change,
