@@ -280,7 +280,10 @@ def line_save_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpRes
         )
         try:
             try:
-                line = change(**minutes)
+                line = change(
+                    therapist_minutes=minutes.get("therapist_minutes"),
+                    assistant_minutes=minutes.get("assistant_minutes"),
+                )
             except StaleEditError:
                 raise
             except ValidationError as exc:
