@@ -10,6 +10,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from handrail.web.visits.models import TimerSegment, Visit, VisitStatus
+from handrail.web.visits.services import service_line_add, visit_create
 from tests.web.conftest import PASSWORD, World
 from tests.web.notes_seed import GOOD_NOTE, seed_worklists
 
@@ -81,7 +82,7 @@ class NoteFlowTests:
         # A day has 1440 minutes: the server's answer shows next to the field.
         page.fill(f"#id_l{line_535}-therapist_minutes", "2000")
         expect(page.locator(f"#e-l{line_535}-therapist_minutes")).to_have_text(
-            "Ensure this value is less than or equal to 1440.", timeout=TIMEOUT
+            "At most 1440 minutes (24 hours).", timeout=TIMEOUT
         )
         page.fill(f"#id_l{line_535}-therapist_minutes", "25")
         expect(page.locator(f"#e-l{line_535}-therapist_minutes")).to_have_text("")
@@ -143,3 +144,26 @@ class WorklistFlowTests:
         page.click(f"#wl-unsigned a[href='/visits/{seeded.draft.pk}/note/']")
         expect(page.locator("#sign-reason")).to_have_text("A biller cannot sign notes.")
         expect(page.locator("#sign-button")).to_have_count(0)
+
+
+class NothingTypedIsLostTests:
+    def test_it_shows_a_decimal_beside_minutes_and_still_saves_the_lines_note(
+        self, page: Page, live_server: Any, world: World
+    ) -> None:
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        line = service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=10)
+        base = live_server.url
+        _log_in(page, base, world.ot.username)
+        page.goto(f"{base}/visits/{visit.pk}/note/")
+        page.fill(f"#id_l{line.pk}-therapist_minutes", "22.5")
+        page.fill(f"#id_l{line.pk}-task", GOOD_NOTE["task"])
+        expect(page.locator(f"#e-l{line.pk}-therapist_minutes")).to_have_text(
+            "“22.5” is not a whole number of minutes; type whole minutes such as 22 or 23.",
+            timeout=TIMEOUT,
+        )
+        expect(page.locator(f"#s-l{line.pk}")).to_contain_text(
+            "except the fields marked in red", timeout=TIMEOUT
+        )
+        page.reload()
+        expect(page.locator(f"#id_l{line.pk}-task")).to_have_value(GOOD_NOTE["task"])
+        expect(page.locator(f"#id_l{line.pk}-therapist_minutes")).to_have_value("10")
