@@ -4,7 +4,8 @@ Usage: python scripts/build_builtin_tables.py [--source DIR] [--check]
 
 DIR defaults to ../shared/data/cms next to the repository. The same parsers as
 `handrail data import` read the CMS files, so a built-in table equals an import of its file
-(restricted to the catalog's therapy codes for the fee schedule). Output is byte-for-byte
+(restricted to the catalog's therapy codes for the fee schedule; whole for the GPCI and
+ZIP-to-locality tables). Output is byte-for-byte
 reproducible (sorted rows, gzip without a timestamp). `--check` fails if a file would change.
 """
 
@@ -20,8 +21,10 @@ from typing import Any
 
 from handrail.officialdata.builtin import render_table
 from handrail.officialdata.files import Parsed, Row, sha256_file
+from handrail.officialdata.gpci import parse_gpci
 from handrail.officialdata.mue import parse_mue
 from handrail.officialdata.pfs import parse_pfs
+from handrail.officialdata.zip5 import parse_zip5
 from handrail.rules.catalog import CATALOG
 from handrail.rules.tables import TableKind
 
@@ -57,6 +60,11 @@ TABLES = (
         parse_pfs,
         lambda r: r[0] in CATALOG,
     ),
+    # The locality tables a clinic needs to price by ZIP or MAC-LOC out of the box: every
+    # row of Addendum E and of the latest ZIP5 file (no AMA text in either).
+    Table("gpci_GPCI2025.csv", "gpci", "GPCI2025.csv", parse_gpci),
+    Table("gpci_GPCI2026.csv", "gpci", "GPCI2026.csv", parse_gpci),
+    Table("zip5_2025Q4.csv.gz", "zip5", "ZIP5_OCT2025.txt", parse_zip5),
     Table(
         "mue_2026Q1_derived.csv",
         "mue",

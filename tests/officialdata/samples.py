@@ -6,17 +6,26 @@ Rows carry made-up figures and our own placeholder text, never AMA descriptor te
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-CMS_DIR = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cms"
+# The real CMS files (never committed): next to the repository, or where HANDRAIL_CMS_DIR says
+# (a checkout elsewhere, e.g. a git worktree).
+CMS_DIR = Path(
+    os.environ.get("HANDRAIL_CMS_DIR")
+    or Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "cms"
+)
 
 
 def cms_file(name: str) -> Path:
     path = CMS_DIR / name
     if not path.is_file():
-        pytest.skip(f"../shared/data/cms not found: {name} is needed (expected at {path})")
+        pytest.skip(
+            f"CMS file {name} not found at {path}: put the CMS files in ../shared/data/cms "
+            "or set HANDRAIL_CMS_DIR"
+        )
     return path
 
 

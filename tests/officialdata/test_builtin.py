@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
 import sys
+from contextlib import closing
 from datetime import date
 from pathlib import Path
 from types import ModuleType
@@ -11,6 +13,7 @@ from types import ModuleType
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.builtin import builtin_tables
 from handrail.officialdata.service import run_import
+from handrail.officialdata.store import DB_NAME, ROW_COLUMNS
 from handrail.rules.catalog import CATALOG
 from tests.officialdata.samples import CMS_DIR, cms_file
 
@@ -35,13 +38,16 @@ class BuiltinTablesTests:
             for t in builtin_tables()
         ]
         assert shipped == [
+            ("gpci", "GPCI2025", 109, True),
+            ("gpci", "GPCI2026", 109, True),
             ("mue", "MUE Medicaid practitioner 2026Q1 (derived)", 83, False),
             ("pfs", "RVU25D", len(CATALOG), True),
             ("pfs", "RVU26C", len(CATALOG), True),
             ("ptp", "NCCI PTP therapy excerpt (built-in)", 1, False),
+            ("zip5", "ZIP5 2025Q4", 42_956, True),
         ]
-        # Only therapy-code extracts ship: GPCI and ZIP5 are whole CMS files, which the
-        # clinic imports (`handrail data import gpci|zip5 FILE`) rather than Handrail copying.
+        # The fee schedule ships for the therapy codes only (the PPRRVU files carry AMA
+        # descriptors); the locality tables ship whole: they hold no AMA text.
 
     def test_it_names_the_source_file_and_its_checksum(self) -> None:
         by_label = {t.release.label: t for t in builtin_tables()}
@@ -85,6 +91,44 @@ class BuiltinTablesTests:
                     assert getattr(mine, name) == getattr(theirs, name), (code, name)
                 compared += 1
         assert compared == 2 * len(CATALOG)
+
+    def test_it_equals_the_real_locality_tables_row_for_row(self, tmp_path: Path) -> None:
+        imported_dir = tmp_path / "imported"
+        for kind, name in (
+            ("gpci", "GPCI2025.csv"),
+            ("gpci", "GPCI2026.csv"),
+            ("zip5", "ZIP5_OCT2025.txt"),
+        ):
+            run_import(kind, cms_file(name), data_dir=imported_dir)
+        with closing(sqlite3.connect(imported_dir / DB_NAME)) as conn:
+            imported = {
+                label: sorted(
+                    tuple(row)
+                    for row in conn.execute(
+                        f"SELECT {', '.join(ROW_COLUMNS[kind])} FROM {kind}_row"  # noqa: S608
+                        " WHERE release_id = ?",
+                        (release_id,),
+                    )
+                )
+                for release_id, kind, label in conn.execute("SELECT id, kind, label FROM release")
+            }
+        shipped = {
+            t.release.label: sorted(t.rows())
+            for t in builtin_tables()
+            if t.release.kind in ("gpci", "zip5")
+        }
+        assert sorted(shipped) == sorted(imported) == ["GPCI2025", "GPCI2026", "ZIP5 2025Q4"]
+        for label, rows in shipped.items():
+            assert rows == imported[label], label
+        by_label = {t.release.label: t for t in builtin_tables()}
+        assert [by_label[label].source_file for label in sorted(shipped)] == [
+            "GPCI2025.csv",
+            "GPCI2026.csv",
+            "ZIP5_OCT2025.txt",
+        ]
+        manhattan = [r for r in shipped["GPCI2026"] if r[0] == "13202" and r[2] == "01"]
+        assert manhattan == [("13202", "NY", "01", "MANHATTAN", "1.064", "1.162", "1.586")]
+        assert ("10001", "NY", "13202", "01", 0) in shipped["ZIP5 2025Q4"]
 
     def test_it_is_regenerated_byte_for_byte_by_the_build_script(self) -> None:
         cms_file("PPRRVU2025_Oct.csv")

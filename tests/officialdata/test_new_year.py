@@ -1,4 +1,4 @@
-"""A year past Handrail's own tables, priced from the clinic's imported CMS files."""
+"""A year outside Handrail's own tables, later or earlier, priced from imported CMS files."""
 
 from __future__ import annotations
 
@@ -61,8 +61,13 @@ class NewYearTests:
             "CY2027 non-qualifying APM (from RVU27A)",
             "CMS PFS RVU27A (CONV FACTOR column)",
         )
-        with pytest.raises(RuleInputError, match="import the year's qualifying APM"):
+        with pytest.raises(RuleInputError) as error:
             conversion_factor(FEBRUARY_3_2027, qp=True, fees=fees)
+        assert error.value.message == (
+            "no Medicare conversion factor is loaded for 2027-02-03 (Handrail ships "
+            "CY2023-CY2026); import the CY2027 qualifying APM (QPP) PPRRVU file with "
+            "`handrail data import pfs FILE`: its CONV FACTOR column gives it"
+        )
 
     def test_it_prices_a_2027_visit_and_says_kx_was_not_checked(self, tmp_path: Path) -> None:
         import_2027(tmp_path)
@@ -89,6 +94,67 @@ class NewYearTests:
                 visit_record_from_dict(copy.deepcopy(VISIT)), load_ruleset(data_dir=tmp_path)
             )
         assert error.value.field == "date"
-        assert "import the year's PPRRVU file (`handrail data import pfs FILE`)" in (
-            error.value.message
+        assert error.value.message == (
+            "no Medicare conversion factor is loaded for 2027-02-03 (Handrail ships "
+            "CY2023-CY2026); import the CY2027 PPRRVU file with `handrail data import pfs FILE`: "
+            "its CONV FACTOR column gives it"
         )
+        import_2027(tmp_path)  # doing what the message says makes the visit priceable
+        result = evaluate_visit(
+            visit_record_from_dict(copy.deepcopy(VISIT)), load_ruleset(data_dir=tmp_path)
+        )
+        assert result.to_dict()["payment"]["allowed"] == 58.01
+
+
+JUNE_1_2022 = date(2022, 6, 1)
+OCTOBER_2022 = "2022 National Physician Fee Schedule Relative Value File October Release"
+
+
+def import_2022(folder: Path) -> None:
+    path = write_pfs(
+        folder / "PPRRVU22_OCT.csv",
+        [pfs_row("97535", work="0.45", pe="0.50", mp="0.02", cf="34.0000")],
+        title=OCTOBER_2022,
+    )
+    run_import("pfs", path, data_dir=folder)
+
+
+class OldYearTests:
+    """A year before Handrail's first factor (CY2023) whose KX threshold it knows (2018+)."""
+
+    def test_it_takes_the_conversion_factor_from_the_imported_file(self, tmp_path: Path) -> None:
+        import_2022(tmp_path)
+        fees = load_ruleset(data_dir=tmp_path).fees
+        # Before CY2026 one factor applies to everyone: --qp changes nothing.
+        for qp in (False, True):
+            factor = conversion_factor(JUNE_1_2022, qp=qp, fees=fees)
+            assert (factor.amount, factor.label, factor.source.label()) == (
+                Decimal("34.0000"),
+                "CY2022 (from RVU22D)",
+                "CMS PFS RVU22D (CONV FACTOR column)",
+            )
+
+    def test_it_prices_a_2022_visit_with_its_kx_threshold(self, tmp_path: Path) -> None:
+        import_2022(tmp_path)
+        record = copy.deepcopy(VISIT) | {"date": "2022-06-01"}
+        document = evaluate_visit(
+            visit_record_from_dict(record), load_ruleset(data_dir=tmp_path)
+        ).to_dict()
+        # A made-up factor. (0.45 + 0.50 + 0.02) x 34 = 32.98; the second unit at half PE:
+        # 0.72 x 34 = 24.48
+        assert [(line["code"], line["unit_amounts"]) for line in document["claim_lines"]] == [
+            ("97535", [32.98, 24.48])
+        ]
+        assert (document["threshold"]["year"], document["threshold"]["amount"]) == (2022, 2150.0)
+
+    def test_it_gives_advice_that_works_for_a_2022_visit(self, tmp_path: Path) -> None:
+        record = copy.deepcopy(VISIT) | {"date": "2022-06-01"}
+        with pytest.raises(RuleInputError) as error:
+            evaluate_visit(visit_record_from_dict(record), load_ruleset(data_dir=tmp_path))
+        assert error.value.message.endswith(
+            "import the CY2022 PPRRVU file with `handrail data import pfs FILE`: its CONV "
+            "FACTOR column gives it"
+        )
+        import_2022(tmp_path)
+        result = evaluate_visit(visit_record_from_dict(record), load_ruleset(data_dir=tmp_path))
+        assert result.to_dict()["payment"]["allowed"] == 57.46

@@ -24,6 +24,9 @@ class DataStatusTests:
         assert listing == [
             ("pfs", "RVU25D", date(2025, 10, 1), 43, "built-in"),
             ("pfs", "RVU26C", date(2026, 7, 1), 43, "built-in"),
+            ("gpci", "GPCI2025", date(2025, 1, 1), 109, "built-in"),
+            ("gpci", "GPCI2026", date(2026, 1, 1), 109, "built-in"),
+            ("zip5", "ZIP5 2025Q4", date(2025, 10, 1), 42_956, "built-in"),
             ("ptp", "NCCI PTP therapy excerpt (built-in)", date(2000, 1, 1), 1, "built-in"),
             (
                 "mue",

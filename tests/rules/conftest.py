@@ -10,8 +10,9 @@ import pytest
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.service import run_import
 from handrail.rules.ruleset import RuleSet
+from tests.officialdata.samples import CMS_DIR, cms_file
 
-SHARED_CMS = Path(__file__).resolve().parents[3] / "shared" / "data" / "cms"
+SHARED_CMS = CMS_DIR
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,4 @@ def local_rules(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RuleSet]:
 
 
 def shared_cms_file(name: str) -> Path:
-    path = SHARED_CMS / name
-    if not path.is_file():
-        pytest.skip(f"../shared/data/cms not found: {name} is needed (expected at {path})")
-    return path
+    return cms_file(name)

@@ -81,9 +81,10 @@ class LocalityAmountTests:
     @pytest.mark.parametrize(
         "locality", ["01182-18", "13202-01", "02102-01", "10112-00", "09102-04", "06102-16"]
     )
-    def test_it_prices_with_the_cms_gpcis(
-        self, local_rules: RuleSet, year: int, locality: str
+    def test_it_prices_with_the_cms_gpcis_out_of_the_box(
+        self, rules: RuleSet, year: int, locality: str
     ) -> None:
+        # `rules` holds the built-in tables only: the shipped GPCIs must equal CMS's.
         mac, number = locality.split("-")
         work_g, pe_g, mp_g = cms_gpci(year, mac, number)
         _, factor = PFS_FILES[year]
@@ -93,57 +94,112 @@ class LocalityAmountTests:
                 + Decimal(cms["nf_pe"]) * pe_g
                 + Decimal(cms["mp"]) * mp_g
             )
-            assert price(local_rules, code, date(year, 6, 1), locality) == cents(raw * factor), (
-                code
-            )
+            assert price(rules, code, date(year, 6, 1), locality) == cents(raw * factor), code
 
     def test_it_gives_los_angeles_2026_for_97535(self, local_rules: RuleSet) -> None:
         # (0.45 x 1.041 + 0.51 x 1.183 + 0.01 x 0.664) x 33.4009 = 36.0202
         assert price(local_rules, "97535", date(2026, 6, 1), "01182-18") == Decimal("36.02")
 
-    def test_it_finds_the_locality_of_a_zip_code(self, local_rules: RuleSet) -> None:
-        place = payment.resolve_locality(
-            local_rules.fees, date(2026, 6, 1), locality=None, zip5="99501"
-        )
-        assert (place.key, place.work, place.pe, place.mp) == (
+    def test_it_finds_the_locality_of_a_zip_code(self, rules: RuleSet) -> None:
+        place = payment.resolve_locality(rules.fees, date(2026, 6, 1), locality=None, zip5="99501")
+        assert (place.key, place.work, place.pe, place.mp, place.source) == (
             "02102-01",
             Decimal("1.500"),
             Decimal("1.065"),
             Decimal("0.551"),
+            "GPCI2026; ZIP5 2025Q4",
         )
 
-    def test_it_prices_nationally_and_says_why_when_no_locality_data_is_loaded(
+    @pytest.mark.parametrize(
+        ("on", "expected"),
+        [
+            # (0.45 x 1.065 + 0.53 x 1.166 + 0.01 x 1.656) x 32.3465 = 36.0272
+            (date(2025, 1, 1), "36.03"),
+            (date(2025, 12, 31), "36.03"),
+            # (0.45 x 1.064 + 0.51 x 1.162 + 0.01 x 1.586) x 33.4009 = 36.3161
+            (date(2026, 1, 1), "36.32"),
+            (date(2026, 12, 31), "36.32"),
+        ],
+    )
+    def test_it_prices_manhattan_by_zip_and_by_locality_out_of_the_box(
+        self, rules: RuleSet, on: date, expected: str
+    ) -> None:
+        by_zip = payment.resolve_locality(rules.fees, on, locality=None, zip5="10001")
+        by_locality = payment.resolve_locality(rules.fees, on, locality="13202-01", zip5=None)
+        assert by_zip.key == by_locality.key == "13202-01"
+        assert (by_zip.name, by_zip.missing_data, by_locality.missing_data) == (
+            "Manhattan (NY)",
+            "",
+            "",
+        )
+        assert price(rules, "97535", on, "13202-01") == Decimal(expected)
+
+    def test_it_prices_nationally_and_says_why_for_a_year_without_gpcis(
         self, rules: RuleSet
     ) -> None:
-        # The built-in rule set has no GPCI or ZIP file: those are the clinic's imports.
-        by_zip = payment.resolve_locality(
-            rules.fees, date(2026, 6, 1), locality=None, zip5="99501"
-        )
-        assert (by_zip.key, by_zip.missing_data) == (
-            "national",
-            "no ZIP-to-locality file is loaded",
-        )
-        assert by_zip.missing_fix.startswith("Import the CMS ZIP5 file")
-        by_locality = payment.resolve_locality(
-            rules.fees, date(2026, 6, 1), locality="01182-18", zip5=None
-        )
-        assert (by_locality.key, by_locality.missing_data) == (
-            "national",
-            "no GPCI file is loaded for 2026",
-        )
-        assert price(rules, "97535", date(2026, 6, 1), "01182-18") == Decimal("32.40")
+        # Handrail ships the CY2025 and CY2026 GPCIs; another year's are the clinic's import.
+        for zip5, locality in (("10001", None), (None, "13202-01")):
+            place = payment.resolve_locality(
+                rules.fees, date(2024, 6, 1), locality=locality, zip5=zip5
+            )
+            assert (place.key, place.missing_data, place.source) == (
+                "national",
+                "no GPCI file is loaded for 2024",
+                "national (no locality data loaded)",
+            )
+            assert place.missing_fix == (
+                "Import the CMS 2024 GPCI file (Addendum E) with `handrail data import gpci FILE`"
+            )
 
-    def test_it_rejects_an_unknown_locality_and_zip(self, local_rules: RuleSet) -> None:
-        with pytest.raises(RuleInputError) as error:
-            payment.resolve_locality(
-                local_rules.fees, date(2026, 1, 5), locality="99999-01", zip5=None
+    def test_it_prices_nationally_and_says_so_only_for_a_zip_missing_from_the_table(
+        self, rules: RuleSet
+    ) -> None:
+        place = payment.resolve_locality(rules.fees, date(2026, 1, 5), locality=None, zip5="00000")
+        assert (place.key, place.missing_data, place.source) == (
+            "national",
+            "ZIP 00000 is not in the ZIP-to-locality table ZIP5 2025Q4",
+            "national (ZIP not in the ZIP-to-locality table)",
+        )
+        assert place.missing_fix == (
+            "Check the ZIP; if it is right, give its Medicare locality as MAC-LOC "
+            "(e.g. 13202-01 (Manhattan)) or import a newer CMS ZIP5 file with "
+            "`handrail data import zip5 FILE`"
+        )
+        for zip5 in ("00501", "99950", "10001", "35958"):  # first, last, Manhattan, ZIP+4
+            found = payment.resolve_locality(
+                rules.fees, date(2026, 1, 5), locality=None, zip5=zip5
             )
-        assert error.value.field == "locality"
+            assert (found.key != "national", found.missing_data) == (True, ""), zip5
+
+    def test_it_rejects_an_unknown_locality(self, rules: RuleSet) -> None:
         with pytest.raises(RuleInputError) as error:
-            payment.resolve_locality(
-                local_rules.fees, date(2026, 1, 5), locality=None, zip5="00000"
-            )
-        assert error.value.field == "zip"
+            payment.resolve_locality(rules.fees, date(2026, 1, 5), locality="99999-01", zip5=None)
+        assert (error.value.field, error.value.message) == (
+            "locality",
+            "no Medicare locality 99999-01 in GPCI2026; write MAC-LOC as in the GPCI file, "
+            "e.g. 13202-01 (Manhattan)",
+        )
+
+    @pytest.mark.parametrize("zip5", ["ABCDE", "1000", "100011", "1000A", "", " ", "10001-1234"])
+    def test_it_rejects_a_malformed_zip(self, rules: RuleSet, zip5: str) -> None:
+        with pytest.raises(RuleInputError) as error:
+            payment.resolve_locality(rules.fees, date(2026, 1, 5), locality=None, zip5=zip5)
+        assert (error.value.field, error.value.message) == (
+            "zip",
+            f"{zip5!r} is not a ZIP code; give 5 digits, e.g. 10001",
+        )
+
+    @pytest.mark.parametrize(
+        "locality", ["abc", "13202", "1320201", "13202-1", "13202-001", "1320-201", "", "A3202-01"]
+    )
+    def test_it_rejects_a_malformed_locality(self, rules: RuleSet, locality: str) -> None:
+        with pytest.raises(RuleInputError) as error:
+            payment.resolve_locality(rules.fees, date(2026, 1, 5), locality=locality, zip5=None)
+        assert (error.value.field, error.value.message) == (
+            "locality",
+            f"{locality!r} is not a Medicare locality; write MAC-LOC as in the GPCI file "
+            "(5-digit MAC, 2-digit locality), e.g. 13202-01 (Manhattan)",
+        )
 
 
 class ConversionFactorTests:

@@ -417,14 +417,14 @@ class BadInputTests:
         ("changes", "field", "text"),
         [
             ({"locality": "99999-99"}, "locality", "no Medicare locality 99999-99"),
-            ({"zip": "00000"}, "zip", "ZIP code 00000 is not in the loaded"),
+            ({"locality": "13202-1"}, "locality", "'13202-1' is not a Medicare locality"),
         ],
     )
-    def test_it_refuses_a_locality_or_zip_missing_from_the_loaded_tables(
-        self, local_rules: RuleSet, changes: dict[str, Any], field: str, text: str
+    def test_it_refuses_a_locality_missing_from_the_tables_or_malformed(
+        self, rules: RuleSet, changes: dict[str, Any], field: str, text: str
     ) -> None:
         with pytest.raises(RuleInputError) as error:
-            visit(local_rules, **changes)
+            visit(rules, **changes)
         assert error.value.field == field
         assert text in error.value.message
 
@@ -461,16 +461,21 @@ class BadInputTests:
         assert "payment.zip-spans-localities" not in rule_ids(result)
         assert result.to_dict()["payment"]["locality"] != "national"
 
-    def test_it_prices_nationally_with_a_warning_when_no_locality_data_is_loaded(
+    def test_it_prices_by_zip_out_of_the_box(self, rules: RuleSet) -> None:
+        result = visit(rules, zip="62701")
+        assert result.to_dict()["payment"]["locality"] == "06102-99"
+        assert not [f for f in result.findings if f.rule.startswith("payment.locality")]
+
+    def test_it_prices_nationally_with_a_warning_when_the_zip_is_not_in_the_table(
         self, rules: RuleSet
     ) -> None:
-        result = visit(rules, zip="62701")
+        result = visit(rules, zip="00000")
         assert result.to_dict()["payment"]["locality"] == "national"
         assert lines(result) == [("97535", 2, "GO", 56.28)]
         finding = next(f for f in result.findings if f.rule == "payment.locality-not-loaded")
         assert (finding.severity.value, finding.message) == (
             "warning",
-            "Priced at national rates: no ZIP-to-locality file is loaded",
+            "Priced at national rates: ZIP 00000 is not in the ZIP-to-locality table ZIP5 2025Q4",
         )
 
 

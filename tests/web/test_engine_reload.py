@@ -27,7 +27,10 @@ GPCI_HEADER = [
     "2026 PW GPCI (with 1.0 Floor)***,2026 PE GPCI,2026 MP GPCI",
 ]
 ALABAMA = "10112,AL,00,ALABAMA,1.000,0.875,0.566"
-NATIONAL = "locality national (national (no locality data loaded))"
+LOCALITY = "locality 06102-99 (GPCI2026; ZIP5 2025Q4)"
+# The built-in CMS tables (REST OF ILLINOIS 1.000/0.913/1.563): 97110 (0.45, 0.41, 0.01) x
+# 33.4009 = 28.06, the second unit at half PE 21.80.
+BUILT_IN = ("06102-99", 49.86, [28.06, 21.8])
 
 
 def _zip5_record(zip5: str, mac: str, locality: str, state: str) -> str:
@@ -73,14 +76,14 @@ class RulesetReloadTests:
     ) -> None:
         visit = _visit(world)
         before = visit_evaluate(visit=visit)
-        assert _rules(before) == ["dx.missing", "payment.locality-not-loaded"]
-        assert _pricing(before) == ("national", 51.27, [29.06, 22.21])
-        assert before["payment"]["source"].endswith(NATIONAL)
-        _import_illinois(tmp_path, pe_gpci="0.900")
+        assert _rules(before) == ["dx.missing"]
+        assert _pricing(before) == BUILT_IN
+        assert before["payment"]["source"].endswith(LOCALITY)
+        _import_illinois(tmp_path, pe_gpci="0.900")  # an import wins over the built-in table
         after = visit_evaluate(visit=visit)
         assert _rules(after) == ["dx.missing"]
         assert _pricing(after) == ("06102-99", 49.35, [27.76, 21.59])
-        assert after["payment"]["source"].endswith("locality 06102-99 (GPCI2026; ZIP5 2025Q4)")
+        assert after["payment"]["source"].endswith(LOCALITY)
 
     def test_it_shows_the_new_release_on_the_note_page_and_the_api(
         self, world: World, data_dir: Path, tmp_path: Path
@@ -88,10 +91,10 @@ class RulesetReloadTests:
         visit = _visit(world)
         client = world.client_for(world.pt)
         panel = client.get(reverse("notes:panel", args=[visit.pk])).content.decode()
-        assert NATIONAL in panel
+        assert LOCALITY in panel and "49.86" in panel and "49.35" not in panel
         _import_illinois(tmp_path, pe_gpci="0.900")
         panel = client.get(reverse("notes:panel", args=[visit.pk])).content.decode()
-        assert "locality 06102-99 (GPCI2026; ZIP5 2025Q4)" in panel and NATIONAL not in panel
+        assert LOCALITY in panel and "49.35" in panel and "49.86" not in panel
         result = client.post(f"/api/visits/{visit.pk}/evaluate").json()
         assert (result["payment"]["locality"], result["payment"]["allowed"]) == ("06102-99", 49.35)
 
@@ -126,4 +129,4 @@ class RulesetReloadTests:
         _import_illinois(tmp_path, pe_gpci="0.900")
         assert _pricing(visit_evaluate(visit=visit))[0] == "06102-99"
         monkeypatch.setenv("HANDRAIL_DATA_DIR", str(tmp_path / "empty"))
-        assert _pricing(visit_evaluate(visit=visit)) == ("national", 51.27, [29.06, 22.21])
+        assert _pricing(visit_evaluate(visit=visit)) == BUILT_IN

@@ -245,7 +245,8 @@ class VisitRecordTests:
         result = visit_evaluate(visit=ot_visit)
         # 97530 (PE 0.60) keeps the day's full-PE unit: both 97535 units at half PE.
         assert [(line["code"], line["unit_amounts"]) for line in result["claim_lines"]] == [
-            ("97535", [23.88, 23.88])  # national (no GPCI file imported); alone: 32.40 + 23.88
+            # Priced in 06102-99 (the clinic's ZIP 62701, built-in tables); alone: 31.10 + 23.33
+            ("97535", [23.33, 23.33])
         ]
         assert any(
             step.startswith("Same day, other visits: 97530 x1") for step in result["explanation"]

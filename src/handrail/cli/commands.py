@@ -23,10 +23,9 @@ from handrail.cli.errors import EXIT_OK, CliError
 from handrail.officialdata import load_ruleset
 from handrail.officialdata.errors import OfficialDataError
 from handrail.officialdata.store import data_dir
-from handrail.rules import payment
 from handrail.rules.catalog import code_spec
-from handrail.rules.conversion import conversion_factor
 from handrail.rules.model import RuleInputError, printable
+from handrail.rules.pricing import price_code
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.units import apply_units, merge_minutes
 from handrail.rules.visit import evaluate_visit
@@ -79,50 +78,50 @@ def _code_minutes(item: str, on: date) -> tuple[str, int]:
 
 
 # handrail price
+_PRICE_OPTIONS = {"code": "CODE", "units": "--units", "locality": "--locality", "zip": "--zip"}
+
+
 def price(args: argparse.Namespace) -> int:
     on = _date(args.date)
-    spec = code_spec(args.code, field="CODE")
-    if args.units < 1 or args.units > 100:
-        raise CliError(f"--units {args.units}: give 1 to 100 units")
-    rules = _rules()
-    row = payment.rvu_for(rules.fees, spec.code, on)
-    factor = conversion_factor(on, qp=args.qp, fees=rules.fees)
-    place = payment.resolve_locality(rules.fees, on, locality=args.locality, zip5=args.zip)
-    pe, used_facility = payment.pe_rvu(row, args.facility)
-    each = payment.unit_amount(row, place, factor, facility=args.facility)
-    reduced = payment.unit_amount(
-        row, place, factor, facility=args.facility, pe_share=payment.HALF
-    )
-    amount = each * args.units
-    with_mppr = each + reduced * (args.units - 1) if row.always_therapy else amount
+    try:
+        priced = price_code(
+            _rules().fees,
+            args.code,
+            on,
+            units=args.units,
+            locality=args.locality,
+            zip5=args.zip,
+            facility=args.facility,
+            qp=args.qp,
+        )
+    except RuleInputError as error:
+        option = _PRICE_OPTIONS.get(error.field)
+        if option is None:
+            raise
+        raise CliError(f"{option}: {error.message}") from None
+    row, place = priced.row, priced.place
     document: dict[str, Any] = {
-        "code": spec.code,
+        "code": priced.code,
         "year": on.year,
         "date": on.isoformat(),
         "locality": place.key,
         "locality_name": place.name,
         "status": row.status,
-        "rate": "facility" if used_facility else "non-facility",
-        "rvu": {"work": float(row.work), "pe": float(pe), "mp": float(row.mp)},
+        "paid": priced.status.paid,
+        "rate": "facility" if priced.facility_rate else "non-facility",
+        "rvu": {"work": float(row.work), "pe": float(priced.pe), "mp": float(row.mp)},
         "gpci": {"work": float(place.work), "pe": float(place.pe), "mp": float(place.mp)},
-        "conversion_factor": float(factor.amount),
-        "units": args.units,
-        "unit_amount": float(each),
-        "amount": float(amount),
-        "amount_with_mppr": float(with_mppr),
-        "source": (
-            f"{row.release.label}; {factor.label} CF {factor.amount} "
-            f"({factor.source.label()}); GPCI {place.source}"
-        ),
+        "conversion_factor": float(priced.factor.amount),
+        "units": priced.units,
+        "unit_amount": float(priced.unit_amount),
+        "amount": float(priced.amount),
+        "amount_with_mppr": float(priced.amount_with_mppr),
+        "release": row.release.label,
+        "source": priced.source,
     }
-    if place.missing_data:
-        document["note"] = f"priced at national rates: {place.missing_data}. {place.missing_fix}"
-    elif place.zip_spans_localities:
-        document["note"] = (
-            f"{place.zip_spans_note}, the locality of its ZIP5 row. Give the locality of the "
-            "patient's ZIP+4 (CMS ZIP9 file) with --locality MAC-LOC"
-        )
-    return _emit(args, document, render.price(document, spec.name))
+    if priced.notes:
+        document["note"] = " ".join(priced.notes)
+    return _emit(args, document, render.price(document, priced.summary))
 
 
 # handrail edits

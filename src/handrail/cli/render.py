@@ -27,7 +27,8 @@ def units(result: UnitsResult) -> str:
 def price(doc: dict[str, Any], name: str) -> str:
     rvu, gpci = doc["rvu"], doc["gpci"]
     return (
-        f"{doc['code']} {name} ({doc['date']}, {doc['locality_name']}, {doc['rate']})\n"
+        f"{doc['code']}{' ' + name if name else ''} ({doc['date']}, {doc['locality_name']}, "
+        f"{doc['rate']})\n"
         f"  RVU  work {rvu['work']:.2f}  PE {rvu['pe']:.2f}  MP {rvu['mp']:.2f}\n"
         f"  GPCI work {gpci['work']:.3f}  PE {gpci['pe']:.3f}  MP {gpci['mp']:.3f}\n"
         f"  Conversion factor {doc['conversion_factor']}\n"

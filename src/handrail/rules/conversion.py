@@ -80,40 +80,49 @@ CONVERSION_FACTORS: tuple[ConversionFactor, ...] = (
 )
 
 
+# Separate factors for qualifying APM participants start with CY2026 (MACRA; CY2026 PFS final
+# rule, reference §1): before it one factor applies to everyone, so `qp` changes nothing.
+QP_FACTORS_FROM = 2026
+
+
 def conversion_factor(
     on: date, *, qp: bool = False, fees: FeeScheduleTables | None = None
 ) -> ConversionFactor:
     """The factor in force on `on`; `qp` picks the qualifying-APM factor where one exists.
 
-    Handrail's table (each factor checked against its CMS source) answers first. For a later
-    year, the CONV FACTOR column of the year's imported PPRRVU file answers (a QPP file for
-    `qp`): a clinic can price a new year by importing its fee schedule.
+    Handrail's table (each factor with its source) answers first. For any other date, earlier
+    or later, the CONV FACTOR column of the year's imported PPRRVU file answers (a QPP file
+    for `qp` from CY2026): a clinic prices another year by importing its fee schedule.
     """
+    qp = qp and on.year >= QP_FACTORS_FROM
     for factor in CONVERSION_FACTORS:
         if factor.start <= on <= factor.end and factor.qp in (None, qp):
             return factor
-    if fees is not None and on > CONVERSION_FACTORS[-1].end:
+    if fees is not None:
         found = fees.conversion_factor_in_file(on, qp)
         if found is not None:
             return _factor_from_file(on.year, qp, *found)
-    known = f"{CONVERSION_FACTORS[0].start.year}-{CONVERSION_FACTORS[-1].end.year}"
+    known = f"CY{CONVERSION_FACTORS[0].start.year}-CY{CONVERSION_FACTORS[-1].end.year}"
     file_hint = "qualifying APM (QPP) " if qp else ""
     raise RuleInputError(
         "date",
-        f"no Medicare conversion factor is loaded for {on.isoformat()} (Handrail has {known}); "
-        f"use a date of service in that range, or import the year's {file_hint}PPRRVU file "
-        "(`handrail data import pfs FILE`), whose CONV FACTOR column gives it",
+        f"no Medicare conversion factor is loaded for {on.isoformat()} (Handrail ships "
+        f"{known}); import the CY{on.year} {file_hint}PPRRVU file with "
+        "`handrail data import pfs FILE`: its CONV FACTOR column gives it",
     )
 
 
 @lru_cache(maxsize=64)
 def _factor_from_file(year: int, qp: bool, amount: Decimal, release: Release) -> ConversionFactor:
-    kind = "qualifying APM participant" if qp else "non-qualifying APM"
+    if year < QP_FACTORS_FROM:
+        kind = ""
+    else:
+        kind = " qualifying APM participant" if qp else " non-qualifying APM"
     return ConversionFactor(
         date(year, 1, 1),
         date(year, 12, 31),
         amount,
         qp,
-        f"CY{year} {kind} (from {release.label})",
+        f"CY{year}{kind} (from {release.label})",
         Source(f"CMS PFS {release.label} (CONV FACTOR column)", verified=release.source.verified),
     )

@@ -17,6 +17,7 @@ each unit to the cent after applying both [unverified].
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 from handrail.rules.conversion import ConversionFactor
+from handrail.rules.fee_status import not_paid_reason
 from handrail.rules.model import Explanation, RuleInputError, Source
 from handrail.rules.tables import FeeScheduleTables, GpciRow, RvuRow
 
@@ -48,7 +50,6 @@ SOURCE_ZIP_PLUS_FOUR = Source(
     "such ZIPs are priced from the ZIP9 file"
 )
 SOURCE_COINSURANCE = Source("CMS Pub 100-04 ch.5: Medicare pays 80%, coinsurance 20%")
-NOT_PAID_STATUSES = {"B": "bundled into other services", "I": "not valid for Medicare"}
 
 
 def money(value: Decimal) -> Decimal:
@@ -64,7 +65,8 @@ class PricingLocality:
     mp: Decimal
     source: str  # release label(s) behind the locality
     zip5: str | None = None
-    # Set when a locality was asked for but no GPCI/ZIP table is loaded: priced nationally.
+    # Set when a locality was asked for but cannot be priced (no GPCIs for the year, or a ZIP
+    # the ZIP-to-locality table lacks): priced nationally.
     missing_data: str = ""  # what is missing
     missing_fix: str = ""  # how to load it
     # Set when the ZIP spans localities (CMS prices it by ZIP+4, which Handrail does not load):
@@ -80,9 +82,11 @@ class PricingLocality:
         )
 
     @classmethod
-    def national(cls, missing: tuple[str, str] = ("", "")) -> PricingLocality:
+    def national(
+        cls, missing: tuple[str, str] = ("", ""), why: str = "no locality data loaded"
+    ) -> PricingLocality:
         what, fix = missing
-        source = "national" + (" (no locality data loaded)" if what else "")
+        source = "national" + (f" ({why})" if what else "")
         name = "National (all GPCIs 1.000)"
         return cls("national", name, ONE, ONE, ONE, source, None, what, fix)
 
@@ -144,8 +148,8 @@ _LAST_LOCALITY_CACHE: list[Any] = [lambda: None, {}]
 def _loaded(fees: FeeScheduleTables, kind: str, on: date) -> bool:
     """Whether any table of `kind` is loaded (GPCIs: for the year of `on`).
 
-    GPCI and ZIP-to-locality tables are the clinic's own imports (Handrail ships no copy of
-    those CMS files), so their absence is normal on a new install and is not an input error.
+    Handrail ships the CY2025 and CY2026 GPCIs and the latest ZIP-to-locality file; another
+    year's GPCIs are the clinic's to import, so their absence is not an input error.
     """
     return any(
         release.kind == kind and (kind != "gpci" or release.effective_from.year == on.year)
@@ -172,9 +176,38 @@ def _missing_locality_data(
     return None
 
 
+# A ZIP code is 5 digits; a Medicare payment locality is written MAC-LOC as in the GPCI file
+# (5-digit MAC number, 2-digit locality number).
+ZIP_SHAPE = re.compile(r"\d{5}")
+LOCALITY_SHAPE = re.compile(r"\d{5}-\d{2}")
+LOCALITY_EXAMPLE = "13202-01 (Manhattan)"
+
+
+def check_zip(zip5: str, field: str = "zip") -> str:
+    """`zip5` without surrounding blanks, or a RuleInputError naming `field`."""
+    text = zip5.strip()
+    if not ZIP_SHAPE.fullmatch(text):
+        raise RuleInputError(field, f"{zip5!r} is not a ZIP code; give 5 digits, e.g. 10001")
+    return text
+
+
+def check_locality(locality: str, field: str = "locality") -> str:
+    """`locality` without surrounding blanks, or a RuleInputError naming `field`."""
+    text = locality.strip()
+    if not LOCALITY_SHAPE.fullmatch(text):
+        raise RuleInputError(
+            field,
+            f"{locality!r} is not a Medicare locality; write MAC-LOC as in the GPCI file "
+            f"(5-digit MAC, 2-digit locality), e.g. {LOCALITY_EXAMPLE}",
+        )
+    return text
+
+
 def _resolve_locality(
     fees: FeeScheduleTables, on: date, *, locality: str | None, zip5: str | None
 ) -> PricingLocality:
+    zip5 = None if zip5 is None else check_zip(zip5)
+    locality = None if locality is None else check_locality(locality)
     if zip5 or locality:
         missing = _missing_locality_data(fees, on, zip5)
         if missing is not None:
@@ -182,10 +215,18 @@ def _resolve_locality(
     if zip5:
         found = fees.locality_for_zip(zip5, on)
         if found is None:
-            raise RuleInputError(
-                "zip",
-                f"ZIP code {zip5} is not in the loaded ZIP-to-locality file; check it or "
-                "give the locality as MAC-LOC",
+            # A well-formed ZIP the table lacks (new, or mistyped): national, with a warning,
+            # so one address does not stop the visit from being priced.
+            _, table = fees.locality_releases(on)
+            label = "" if table is None else f" {table.label}"
+            return PricingLocality.national(
+                (
+                    f"ZIP {zip5} is not in the ZIP-to-locality table{label}",
+                    "Check the ZIP; if it is right, give its Medicare locality as MAC-LOC "
+                    f"(e.g. {LOCALITY_EXAMPLE}) or import a newer CMS ZIP5 file with "
+                    "`handrail data import zip5 FILE`",
+                ),
+                why="ZIP not in the ZIP-to-locality table",
             )
         row = fees.gpci(found.mac, found.locality, on)
         if row is None:
@@ -197,12 +238,14 @@ def _resolve_locality(
         )
     if locality:
         mac, _, number = locality.partition("-")
-        row = fees.gpci(mac.strip(), number.strip(), on)
+        row = fees.gpci(mac, number, on)
         if row is None:
+            gpci, _ = fees.locality_releases(on)
+            where = f"the {on.year} GPCI file" if gpci is None else gpci.label
             raise RuleInputError(
                 "locality",
-                f"no Medicare locality {locality} in the {on.year} GPCI file; write MAC-LOC "
-                "as in the GPCI file, e.g. 01182-18 (Los Angeles)",
+                f"no Medicare locality {locality} in {where}; write MAC-LOC as in the GPCI "
+                f"file, e.g. {LOCALITY_EXAMPLE}",
             )
         return PricingLocality.from_gpci(row)
     return PricingLocality.national()
@@ -350,7 +393,7 @@ def _same_day_full_unit(
     best_code = None
     for other in same_day:
         row = rvu_for(fees, other.code, on)
-        if not row.always_therapy or other.units <= 0 or row.status in NOT_PAID_STATUSES:
+        if not row.always_therapy or other.units <= 0 or not_paid_reason(row.status):
             continue
         other_share = ASSISTANT_SHARE if other.assistant and assistant_cut else ONE
         rank = _pe_and_full_fee(row, place, factor, facility, other_share)
@@ -401,7 +444,7 @@ def _priced_line(
     key += (id(factor), facility, share, mode)
     found = _PRICED_LINES.get(key)
     if found is None:
-        if row.status in NOT_PAID_STATUSES:
+        if not_paid_reason(row.status):
             amounts = tuple(Decimal("0.00") for _ in range(line.units))
         else:
             amounts = tuple(
@@ -458,7 +501,7 @@ def _mppr_full_unit(
         return None
     best: tuple[Decimal, Decimal, int] | None = None
     for index, (line, row) in enumerate(zip(lines, rows, strict=True)):
-        if row.always_therapy and line.units > 0 and row.status not in NOT_PAID_STATUSES:
+        if row.always_therapy and line.units > 0 and not not_paid_reason(row.status):
             pe, fee = _pe_and_full_fee(row, place, factor, facility, shares[index])
             rank = (pe, fee, -index)
             if best is None or rank > best:
@@ -494,11 +537,8 @@ def _line_story(
     facility: bool,
     share: Decimal,
 ) -> str:
-    if row.status in NOT_PAID_STATUSES:
-        return (
-            f"{line.code}: status {row.status} in {row.release.label} "
-            f"({NOT_PAID_STATUSES[row.status]}): paid $0.00"
-        )
+    if reason := not_paid_reason(row.status):
+        return f"{line.code}: status {row.status} in {row.release.label} ({reason}): paid $0.00"
     pe, used_facility = pe_rvu(row, facility)
     rate = "facility" if used_facility else "non-facility"
     cut = f" x 85% (assistant: {SOURCE_ASSISTANT_PAY.label()})" if share != ONE else ""
