@@ -356,7 +356,9 @@ def sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = visit_get(user=user, visit_id=visit_id)
     form = SignForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", ["Not signed."])))
+        messages.error(
+            request, " ".join(str(e) for e in form.errors.get("reason", ["Not signed."]))
+        )
         return _render_note(request, visit, status=INVALID_STATUS)
     return _sign_checked(request, visit, user, cosign=False, reason=form.cleaned_data["reason"])
 
