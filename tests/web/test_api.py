@@ -16,6 +16,7 @@ from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
 
+from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.care.services import authorization_create
 from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import Visit
@@ -89,8 +90,33 @@ class VisitApiTests:
         assert evaluation.status_code == 200
         body = evaluation.json()
         assert (body["total_units"], body["claim_lines"][0]["code"]) == (2, "97535")
-        signed = client.post(f"/api/visits/{visit_id}/sign")
+        errors = [f["rule"] for f in body["findings"] if f["severity"] == "error"]
+        assert errors  # a one-line note: its documentation has error findings
+        refused = client.post(f"/api/visits/{visit_id}/sign")
+        assert refused.status_code == 400
+        assert list(refused.json()["errors"]) == ["reason"]
+        assert refused.json()["detail"].startswith(
+            f"reason: This note has {len(errors)} error finding"
+        )
+        assert Visit.objects.get(pk=visit_id).status == "draft"
+        unknown = client.post(
+            f"/api/visits/{visit_id}/sign", {"why": "x"}, content_type="application/json"
+        )
+        assert (unknown.status_code, list(unknown.json()["errors"])) == (400, ["why"])
+        signed = client.post(
+            f"/api/visits/{visit_id}/sign",
+            {"reason": "Late entry; documentation completed in the addendum."},
+            content_type="application/json",
+        )
         assert (signed.status_code, signed.json()["status"]) == (200, "signed")
+        assert signed.json()["sign_reason"] == (
+            "Late entry; documentation completed in the addendum."
+        )
+        event = AuditEvent.objects.get(action=AuditAction.SIGN, object_id=str(visit_id))
+        assert event.detail == (
+            f"signed with error findings ({', '.join(errors)}); "
+            "reason: Late entry; documentation completed in the addendum."
+        )
         locked = client.patch(
             f"/api/visits/{visit_id}/lines/{line_id}",
             {"therapist_minutes": 40},

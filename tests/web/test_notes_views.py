@@ -128,6 +128,32 @@ class NoteSignTests:
         events = AuditEvent.objects.filter(action=AuditAction.SIGN, object_id=str(visit.pk))
         assert list(events.values_list("user_id", flat=True)) == [world.ot.pk]
 
+    def test_it_lists_the_error_findings_and_signs_anyway_with_a_reason(
+        self, world: World
+    ) -> None:
+        visit = visit_create(user=world.pt, case=world.pt_case, date=world.today)
+        service_line_add(
+            user=world.pt, visit=visit, code="97110", therapist_minutes=25, **GOOD_NOTE
+        )
+        client = world.client_for(world.pt)
+        asked = client.post(_url("sign", visit))
+        assert asked.status_code == 422
+        html = asked.content.decode()
+        assert "Not signed: this note has 1 error finding</h2>" in html
+        assert '<li data-rule="dx.missing"><strong>97110</strong> line has no diagnosis' in html
+        assert 'id="sign-anyway"' in html and 'id="e-sign-reason"' not in html
+        blank = client.post(_url("sign", visit), {"reason": "  "})
+        assert blank.status_code == 422
+        assert 'id="e-sign-reason"' in blank.content.decode()
+        visit.refresh_from_db()
+        assert visit.status == VisitStatus.DRAFT
+        signed = client.post(_url("sign", visit), {"reason": "Plan faxed; dx to follow."})
+        assert signed.status_code == 302
+        visit.refresh_from_db()
+        assert (visit.status, visit.sign_reason) == ("signed", "Plan faxed; dx to follow.")
+        page = client.get(_url("note", visit)).content.decode()
+        assert "reason: <em>Plan faxed; dx to follow.</em>" in page
+
     def test_it_refuses_to_sign_a_note_without_lines_with_a_message(self, world: World) -> None:
         visit = _visit(world)
         response = world.client_for(world.ot).post(_url("sign", visit))

@@ -85,7 +85,7 @@ def _sign(therapist: User, case: Case, allowed: dict[date, str]) -> list[Visit]:
             therapist_minutes=30,
             **GOOD_NOTE,
         )
-        visit = visit_sign(user=therapist, visit=visit)
+        visit = visit_sign(user=therapist, visit=visit, reason="Test history")
         Visit.objects.filter(pk=visit.pk).update(allowed_amount=Decimal(amount))
         visits.append(visit)
     return visits

@@ -12,6 +12,7 @@ from handrail.web.clinic.services import user_create
 from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
 from handrail.web.visits.services import (
     NoteSignedError,
+    SignNeedsReasonError,
     service_line_add,
     service_line_set_minutes,
     service_line_update,
@@ -237,7 +238,7 @@ class VisitRecordTests:
             user=world.ot, visit=ot_visit, code="97535", therapist_minutes=24, **GOOD_NOTE
         )
         assert visit_record_dict(visit=ot_visit)["same_day"] == []  # a draft may still change
-        visit_sign(user=world.pt, visit=pt_visit)
+        visit_sign(user=world.pt, visit=pt_visit, reason="No plan yet in this test")
         assert visit_record_dict(visit=ot_visit)["same_day"] == [
             {"code": "97530", "units": 1, "assistant": False}
         ]
@@ -500,6 +501,69 @@ class VisitSignOnceTests:
             visit_cosign(user=other_ot, visit=stale)
         assert caught.value.message_dict == {"status": ["Already co-signed by Olivia Test, OT."]}
         assert self._sign_events(visit) == ["co-signed", ""]
+
+
+class VisitSignWithErrorsTests:
+    """A note whose evaluation has error findings is signed only with a reason (issue 7)."""
+
+    def _pt_without_plan(self, world: World) -> Visit:
+        # The PT case has no plan of care, so its lines point at no diagnosis: dx.missing.
+        visit = visit_create(user=world.pt, case=world.pt_case, date=world.today)
+        service_line_add(
+            user=world.pt, visit=visit, code="97110", therapist_minutes=25, **GOOD_NOTE
+        )
+        return visit
+
+    def test_it_refuses_without_a_reason_listing_the_errors_and_saves_nothing(
+        self, world: World
+    ) -> None:
+        visit = self._pt_without_plan(world)
+        for reason in ("", "   "):
+            with pytest.raises(SignNeedsReasonError) as caught:
+                visit_sign(user=world.pt, visit=visit, reason=reason)
+            assert caught.value.message_dict == {
+                "reason": [
+                    "This note has 1 error finding (dx.missing); fix them, or sign anyway "
+                    "and say why in the reason."
+                ]
+            }
+            assert [f["rule"] for f in caught.value.findings] == ["dx.missing"]
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.status, stored.evaluation, stored.sign_reason) == ("draft", None, "")
+        assert not AuditEvent.objects.filter(action=AuditAction.SIGN).exists()
+
+    def test_it_signs_anyway_with_the_reason_stored_and_audited(self, world: World) -> None:
+        visit = self._pt_without_plan(world)
+        signed = visit_sign(user=world.pt, visit=visit, reason="  Plan faxed; dx to follow. ")
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.status, stored.sign_reason) == ("signed", "Plan faxed; dx to follow.")
+        assert signed.sign_reason == "Plan faxed; dx to follow."
+        event = AuditEvent.objects.get(action=AuditAction.SIGN)
+        assert (event.user_id, event.detail) == (
+            world.pt.pk,
+            "signed with error findings (dx.missing); reason: Plan faxed; dx to follow.",
+        )
+
+    def test_it_bounds_the_reason_at_300_characters(self, world: World) -> None:
+        visit = self._pt_without_plan(world)
+        with pytest.raises(ValidationError) as caught:
+            visit_sign(user=world.pt, visit=visit, reason="x" * 301)
+        assert caught.value.message_dict == {
+            "reason": ["Keep the reason to 300 characters (it has 301)."]
+        }
+        signed = visit_sign(user=world.pt, visit=visit, reason="x" * 300)
+        assert len(signed.sign_reason) == 300
+
+    def test_it_stores_no_reason_for_a_note_without_errors(self, world: World) -> None:
+        visit = _ot_visit(world)
+        service_line_add(
+            user=world.ot, visit=visit, code="97535", therapist_minutes=25, **GOOD_NOTE
+        )
+        signed = visit_sign(user=world.ot, visit=visit, reason="not needed")
+        assert signed.evaluation is not None
+        assert not [f for f in signed.evaluation["findings"] if f["severity"] == "error"]
+        assert Visit.objects.get(pk=visit.pk).sign_reason == ""
+        assert AuditEvent.objects.get(action=AuditAction.SIGN).detail == ""
 
 
 class TimerAndTypedMinutesTests:

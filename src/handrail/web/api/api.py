@@ -18,6 +18,7 @@ from ninja import NinjaAPI
 from ninja.params.functions import Path, Query
 from ninja.responses import Status
 from ninja.security import django_auth
+from pydantic import ValidationError as PydanticValidationError
 
 from handrail.web.api.schemas import (
     AddendumIn,
@@ -40,6 +41,7 @@ from handrail.web.api.schemas import (
     SegmentIn,
     SegmentOut,
     ShortText,
+    SignIn,
     ValidationErrorOut,
     VisitCreatedOut,
     VisitCreateIn,
@@ -208,6 +210,7 @@ def _visit_out(visit: Visit) -> VisitOut:
         signed_at=visit.signed_at,
         cosigned_by=str(visit.cosigned_by) if visit.cosigned_by else None,
         cosigned_at=visit.cosigned_at,
+        sign_reason=visit.sign_reason,
         needs_cosign=visit_needs_cosign(visit=visit) if visit.is_signed else False,
         lines=[_line_out(line) for line in visit.lines.all()],
         addenda=[
@@ -282,12 +285,46 @@ def visits_evaluate(request: HttpRequest, visit_id: IdPath) -> Any:
     return visit_services.visit_evaluate(visit=visit)
 
 
-@api.post("/visits/{visit_id}/sign", response={200: VisitOut, **SIGN_ERRORS}, tags=["visits"])
+def _sign_in(request: HttpRequest) -> SignIn:
+    """The sign's optional JSON body. Read by hand, not as a ninja body parameter: a sign
+    without a body (any content type, multipart included, whose stream the CSRF check has
+    already read) must keep working."""
+    if request.content_type != "application/json" or not request.body:
+        return SignIn()
+    try:
+        return SignIn.model_validate_json(request.body)
+    except PydanticValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for error in exc.errors():
+            name = ".".join(str(part) for part in error["loc"]) or "body"
+            errors.setdefault(name, []).append(str(error["msg"]))
+        raise DjangoValidationError(errors) from None
+
+
+SIGN_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": SignIn.model_json_schema()}},
+    }
+}
+
+
+@api.post(
+    "/visits/{visit_id}/sign",
+    response={200: VisitOut, **SIGN_ERRORS},
+    tags=["visits"],
+    openapi_extra=SIGN_BODY,
+)
 def visits_sign(request: HttpRequest, visit_id: IdPath) -> Any:
     """Sign and lock the note. Signing again as its signer answers the signed note and records
-    nothing; a note someone else signed is a 409."""
+    nothing; a note someone else signed is a 409. A note whose evaluation has error findings
+    is signed only with a `reason` in the body, {"reason": "..."} (400 naming `reason` and
+    the errors' rules otherwise); the reason is stored with the signature and audited."""
     user = _user(request)
-    visit = visit_services.visit_sign(user=user, visit=visit_get(user=user, visit_id=visit_id))
+    body = _sign_in(request)
+    visit = visit_services.visit_sign(
+        user=user, visit=visit_get(user=user, visit_id=visit_id), reason=body.reason
+    )
     return _visit_out(visit)
 
 

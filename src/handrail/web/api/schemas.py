@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field
 
 
 def _no_nul(value: str) -> str:
@@ -217,6 +217,15 @@ class AddendumIn(Schema):
     text: Text
 
 
+class SignIn(Schema):
+    """Optional body of a sign: a note whose evaluation has error findings is signed only
+    with `reason` (why sign anyway), stored with the signature and audited."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] = ""
+
+
 class AddendumOut(Schema):
     id: int
     author: str
@@ -246,6 +255,7 @@ class VisitOut(Schema):
     signed_at: datetime | None
     cosigned_by: str | None
     cosigned_at: datetime | None
+    sign_reason: str
     needs_cosign: bool
     lines: list[LineOut]
     addenda: list[AddendumOut]

@@ -146,3 +146,14 @@ class TimerSegmentForm(forms.Form):
 class AddendumForm(forms.Form):
     reason = forms.CharField(max_length=200, label="Why")
     text = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=10_000)
+
+
+class SignForm(forms.Form):
+    """The sign button posts nothing; "sign anyway" (a note with error findings) posts why."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=300,
+        label="Why sign with these errors",
+        widget=forms.Textarea(attrs={"rows": 2, "maxlength": 300}),
+    )

@@ -28,6 +28,7 @@ from handrail.web.notes.forms import (
     AddendumForm,
     LineAddForm,
     LineNoteForm,
+    SignForm,
     TimerSegmentForm,
     VisitHeaderForm,
 )
@@ -36,6 +37,7 @@ from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.selectors import visit_get
 from handrail.web.visits.services import (
+    SignNeedsReasonError,
     StaleEditError,
     service_line_add,
     service_line_change,
@@ -111,6 +113,7 @@ def _render_note(
     *,
     add_form: LineAddForm | None = None,
     addendum_form: AddendumForm | None = None,
+    sign_confirm: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = current_user(request)
@@ -132,6 +135,7 @@ def _render_note(
             "addenda": visit.addenda.select_related("author"),
             "addendum_form": addendum_form or AddendumForm(),
             "panel": note_panel(visit=visit),
+            "sign_confirm": sign_confirm,
         },
         status=status,
     )
@@ -363,12 +367,36 @@ def segment_add_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpR
     )
 
 
-def _sign_checked(request: HttpRequest, visit: Visit, user: User, cosign: bool) -> HttpResponse:
+def _sign_confirm(exc: SignNeedsReasonError, visit: Visit, form: SignForm) -> dict[str, Any]:
+    """The confirmation that lists the error findings and asks why to sign anyway."""
+    codes = [line.code for line in visit.lines.all()]
+    findings = []
+    for item in exc.findings:
+        index = item.get("line")
+        findings.append(
+            {
+                "rule": item["rule"],
+                "message": item["message"],
+                "fix": item.get("fix") or "",
+                "code": codes[index] if isinstance(index, int) and 0 <= index < len(codes) else "",
+            }
+        )
+    asked = bool(form.is_bound and "reason" in form.data)  # "sign anyway" posted, no reason
+    return {"findings": findings, "form": form, "reason_missing": asked}
+
+
+def _sign_checked(
+    request: HttpRequest, visit: Visit, user: User, cosign: bool, reason: str = ""
+) -> HttpResponse:
     try:
         if cosign:
             visit_cosign(user=user, visit=visit)
         else:
-            visit_sign(user=user, visit=visit)
+            visit_sign(user=user, visit=visit, reason=reason)
+    except SignNeedsReasonError as exc:
+        fresh = visit_get(user=user, visit_id=visit.pk)
+        confirm = _sign_confirm(exc, fresh, SignForm(request.POST))
+        return _render_note(request, fresh, sign_confirm=confirm, status=INVALID_STATUS)
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
@@ -391,7 +419,14 @@ def _sign_checked(request: HttpRequest, visit: Visit, user: User, cosign: bool) 
 @require_POST
 def sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     user = current_user(request)
-    return _sign_checked(request, visit_get(user=user, visit_id=visit_id), user, cosign=False)
+    visit = visit_get(user=user, visit_id=visit_id)
+    form = SignForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request, " ".join(str(e) for e in form.errors.get("reason", ["Not signed."]))
+        )
+        return _render_note(request, visit, status=INVALID_STATUS)
+    return _sign_checked(request, visit, user, cosign=False, reason=form.cleaned_data["reason"])
 
 
 @require_POST

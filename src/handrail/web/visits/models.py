@@ -84,6 +84,8 @@ class Visit(models.Model):
     # amount, which feeds the patient's yearly threshold accrual.
     evaluation = models.JSONField(null=True, blank=True)
     allowed_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # Why the clinician signed although the evaluation had error findings (empty otherwise).
+    sign_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     # Optimistic version of the header: each change adds one; an edit based on an older

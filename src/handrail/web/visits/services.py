@@ -674,7 +674,52 @@ def visit_evaluate(*, visit: Visit) -> dict[str, Any]:
 
 
 # What signing writes; nothing else of the row, so no stale copy of a field is saved.
-SIGN_FIELDS = ("status", "signed_by", "signed_at", "evaluation", "allowed_amount", "updated_at")
+SIGN_FIELDS = (
+    "status",
+    "signed_by",
+    "signed_at",
+    "evaluation",
+    "allowed_amount",
+    "sign_reason",
+    "updated_at",
+)
+SIGN_REASON_MAX = 300
+
+
+class SignNeedsReasonError(ValidationError):
+    """The evaluation has error findings: the note is signed only with a reason (keyed
+    "reason"). `findings` are the error findings, as the engine gave them."""
+
+    def __init__(self, findings: list[dict[str, Any]], message: str) -> None:
+        super().__init__({"reason": message})
+        self.findings = findings
+
+
+def _error_findings(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f for f in result.get("findings", []) if f.get("severity") == "error"]
+
+
+def _sign_reason(result: dict[str, Any] | None, reason: str) -> str:
+    """The reason to store: required when the evaluation has error findings (a claim the
+    engine expects to be denied or wrong is signed only on purpose), else nothing."""
+    errors = _error_findings(result) if result is not None else []
+    if not errors:
+        return ""
+    reason = reason.strip()
+    count = f"{len(errors)} error finding{'s' if len(errors) != 1 else ''}"
+    if not reason:
+        raise SignNeedsReasonError(
+            errors,
+            f"This note has {count} ({', '.join(f['rule'] for f in errors)}); fix them, or "
+            "sign anyway and say why in the reason.",
+        )
+    if len(reason) > SIGN_REASON_MAX:
+        raise ValidationError(
+            {"reason": f"Keep the reason to {SIGN_REASON_MAX} characters (it has {len(reason)})."}
+        )
+    return reason
+
+
 COSIGN_FIELDS = ("cosigned_by", "cosigned_at", "updated_at")
 
 
@@ -717,11 +762,14 @@ def _copy_fields(source: Visit, target: Visit, fields: tuple[str, ...]) -> None:
 
 
 @transaction.atomic
-def visit_sign(*, user: User, visit: Visit) -> Visit:
+def visit_sign(*, user: User, visit: Visit, reason: str = "") -> Visit:
     """Sign and lock a draft note, storing the engine's evaluation and allowed amount.
 
     Therapists sign notes of their discipline; an assistant signs only their own note.
     Billers, front desk and admins cannot sign.
+    When the evaluation has error findings the note is signed only with a `reason`
+    (SignNeedsReasonError lists the errors otherwise); the reason is stored on the visit and
+    in the sign's audit event, with the errors' rules. Without errors `reason` is not used.
     Idempotent: a second sign by the note's signer (a double-click, a retried request)
     answers the signed note and records nothing; by anyone else it raises NoteSignedError.
     The state is checked and the note evaluated under the patient's and the visit's row
@@ -748,18 +796,24 @@ def visit_sign(*, user: User, visit: Visit) -> Visit:
         )
     if not current.lines.exists():
         raise ValidationError({"lines": "Add at least one service line before signing."})
+    result = None
     if coverage_primary(patient=current.case.patient) is not None:
         result = visit_evaluate(visit=current)
         current.evaluation = result
         current.allowed_amount = Decimal(str(result["payment"]["allowed"])).quantize(
             Decimal("0.01")
         )
+    current.sign_reason = _sign_reason(result, reason)
     current.status = VisitStatus.SIGNED
     current.signed_by = user
     current.signed_at = timezone.now()
     current.full_clean()
     current.save(update_fields=SIGN_FIELDS)
-    _audit_visit(user, current, AuditAction.SIGN)
+    detail = ""
+    if current.sign_reason and result is not None:
+        rules = ", ".join(f["rule"] for f in _error_findings(result))
+        detail = f"signed with error findings ({rules}); reason: {current.sign_reason}"
+    _audit_visit(user, current, AuditAction.SIGN, detail)
     _copy_fields(current, visit, SIGN_FIELDS)
     return current
 

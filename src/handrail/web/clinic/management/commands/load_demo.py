@@ -45,6 +45,7 @@ from handrail.web.visits.services import (
 DEMO_CLINIC = "Handrail Demo Rehab (synthetic)"
 DEMO_PASSWORD = "handrail-demo"
 SEED = 20260314
+DEMO_SIGN_REASON = "Synthetic demo note: signed with its findings so the worklists show them."
 LAST_PRICED_DAY = max(factor.end for factor in CONVERSION_FACTORS)  # last day the data prices
 
 # username, role, discipline, first name, last name
@@ -383,7 +384,9 @@ def _demo_visits(
             )
         # The newest visits of the last patient stay drafts (the unsigned-notes worklist).
         if not (last_patient and number >= count - 2):
-            visit_sign(user=clinician, visit=visit)
+            # Demo notes keep the findings they show; a note with an error is signed with
+            # the reason a clinician would have to give.
+            visit_sign(user=clinician, visit=visit, reason=DEMO_SIGN_REASON)
             if by_assistant and number == 2:
                 visit_cosign(user=therapist, visit=visit)
         visits.append(visit)
