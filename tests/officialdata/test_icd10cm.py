@@ -110,3 +110,32 @@ class Icd10CmImportTests:
             .diagnoses.lookup("I69.351", date(2026, 9, 30))
             .release_label.startswith("ICD-10-CM FY2027")
         )
+
+    def test_it_answers_a_date_no_release_covers_from_the_nearest_release(
+        self, tmp_path: Path
+    ) -> None:
+        path = write_lines(tmp_path / "icd10cm-order-2027.txt", ORDER)
+        run_import("icd10cm", path, data_dir=tmp_path)
+        diagnoses = load_ruleset(data_dir=tmp_path).diagnoses
+        for on, label, covers in (
+            (date(2027, 10, 1), "ICD-10-CM FY2027", False),
+            (date(2027, 9, 30), "ICD-10-CM FY2027", True),
+            (
+                date(2025, 6, 2),
+                "ICD-10-CM FY2025 (April 2025 update, simple-icd-10-cm 1.4.0)",
+                True,
+            ),
+            (
+                date(2024, 9, 30),
+                "ICD-10-CM FY2025 (April 2025 update, simple-icd-10-cm 1.4.0)",
+                False,
+            ),
+        ):
+            answer = diagnoses.lookup("I69.351", on)
+            assert (answer.release_label, answer.release_covers_date, answer.billable) == (
+                label,
+                covers,
+                True,
+            )
+        later = diagnoses.lookup("I69.351", date(2027, 10, 1))
+        assert (later.release_from, later.release_to) == (date(2026, 10, 1), date(2027, 9, 30))

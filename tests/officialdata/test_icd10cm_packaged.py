@@ -13,10 +13,13 @@ import pytest
 
 from handrail.officialdata.icd10cm_packaged import (
     MAX_BILLABLE_CHILDREN,
+    PREVIOUS_LABEL,
+    PREVIOUS_SOURCE,
     SOURCE,
     PackagedIcd10Cm,
     cache_path,
     normalize_code,
+    previous_release_changes,
 )
 from handrail.rules.tables import DiagnosisCodeSet, DiagnosisLookup
 
@@ -47,6 +50,8 @@ class PackagedIcd10CmTests:
             release_label=LABEL,
             release_covers_date=True,
             source=SOURCE,
+            release_from=date(2025, 10, 1),
+            release_to=date(2026, 9, 30),
         )
 
     def test_it_names_its_source(self) -> None:
@@ -139,20 +144,82 @@ class PackagedIcd10CmTests:
             found = lookup(given)
             assert (found.code, found.exists, found.billable) == (code, False, False)
 
-    def test_it_covers_fiscal_year_2026_only(self) -> None:
-        for on, covers in (
-            (date(2025, 9, 30), False),
-            (date(2025, 10, 1), True),
-            (date(2026, 9, 30), True),
-            (date(2026, 10, 1), False),
-            (date(2026, 11, 23), False),
+    def test_it_answers_each_date_from_the_release_of_its_fiscal_year(self) -> None:
+        for on, covers, label in (
+            (date(2024, 9, 30), False, PREVIOUS_LABEL),
+            (date(2024, 10, 1), True, PREVIOUS_LABEL),
+            (date(2025, 9, 30), True, PREVIOUS_LABEL),
+            (date(2025, 10, 1), True, LABEL),
+            (date(2026, 9, 30), True, LABEL),
+            (date(2026, 10, 1), False, LABEL),
+            (date(2026, 11, 23), False, LABEL),
         ):
             found = lookup("I69.351", on)
             assert (found.release_covers_date, found.billable, found.release_label) == (
                 covers,
                 True,
-                LABEL,
+                label,
             )
+
+    def test_it_knows_g35_was_billable_until_fy2026_split_it(self) -> None:
+        for on, billable, children in (
+            (date(2025, 6, 2), True, ()),
+            (date(2025, 9, 30), True, ()),
+            (
+                date(2025, 10, 1),
+                False,
+                ("G35.A", "G35.B0", "G35.B1", "G35.B2", "G35.C0", "G35.C1", "G35.C2", "G35.D"),
+            ),
+        ):
+            found = lookup("G35", on)
+            assert (found.exists, found.billable, found.billable_children) == (
+                True,
+                billable,
+                children,
+            )
+        assert lookup("G35", date(2025, 6, 2)) == DiagnosisLookup(
+            code="G35",
+            exists=True,
+            billable=True,
+            description="Multiple sclerosis",
+            billable_children=(),
+            release_label=PREVIOUS_LABEL,
+            release_covers_date=True,
+            source=PREVIOUS_SOURCE,
+            release_from=date(2024, 10, 1),
+            release_to=date(2025, 9, 30),
+        )
+
+    def test_it_says_when_a_code_missing_from_fy2025_starts(self) -> None:
+        for code, use_instead in (("G35.A", ("G35",)), ("G35.B1", ("G35",)), ("G35.B", ("G35",))):
+            found = lookup(code, date(2025, 6, 2))
+            assert (found.exists, found.starts_on, found.use_instead) == (
+                False,
+                date(2025, 10, 1),
+                use_instead,
+            )
+        made_up = lookup("G35.Z", date(2025, 6, 2))
+        assert (made_up.exists, made_up.starts_on, made_up.use_instead) == (False, None, ())
+        assert lookup("G35.A", date(2025, 10, 1)).starts_on is None
+
+    def test_it_knows_codes_fy2026_deleted(self) -> None:
+        for on, exists in ((date(2025, 9, 30), True), (date(2025, 10, 1), False)):
+            found = lookup("S30.1XXA", on)
+            assert (found.exists, found.billable) == (exists, exists)
+        assert lookup("S30.1", date(2025, 9, 30)).billable_children == (
+            "S30.1XXA",
+            "S30.1XXD",
+            "S30.1XXS",
+        )
+
+    def test_it_counts_both_releases(self) -> None:
+        assert (CODES.previous_code_count(), CODES.code_count()) == (97_584, 98_186)
+
+    def test_it_reads_the_shipped_fy2025_changes(self) -> None:
+        changes = previous_release_changes()
+        assert len(changes) == 687
+        assert changes["G35"] == ("code", "Multiple sclerosis")
+        assert changes["G35.A"] == ("absent", "")
 
     def test_it_caches_answers(self) -> None:
         assert lookup("Z89.612") is lookup("Z89.612")

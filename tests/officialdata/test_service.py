@@ -34,6 +34,13 @@ class DataStatusTests:
             ),
             (
                 "icd10cm",
+                "ICD-10-CM FY2025 (April 2025 update, simple-icd-10-cm 1.4.0)",
+                date(2024, 10, 1),
+                97_584,  # FY2026's codes with the shipped FY2025 differences applied
+                "built-in",
+            ),
+            (
+                "icd10cm",
                 "ICD-10-CM FY2026 (April 2026 update, simple-icd-10-cm 1.5.0)",
                 date(2025, 10, 1),
                 98_186,  # categories, subcategories and codes of FY2026 (April update)

@@ -798,3 +798,218 @@ class RepeatedNoteBoundaryTests:
         assert [len(self.findings(changed)) for changed in range(0, 4)] == [1, 1, 0, 0]
         assert "word for word:" in self.findings(0)[0]
         assert "nearly word for word (90%)" in self.findings(1)[0]
+
+
+# What was trained decides the code (issue: a goal naming an ADL made exercise look like
+# 97535). Each row: code, baseline, task, technique, expected code-choice rules. Skilled need
+# and performance are filled so no element is missing.
+T97110 = "doc.97535.looks-like-97110"
+T97530 = "doc.97535.looks-like-97530"
+T97535 = "doc.97110.looks-like-97535"
+CODE_CHOICE_TABLE: list[tuple[str, str, str, str, list[str]]] = [
+    # 97535 lines whose task and technique are exercise, whatever the baseline or goal says
+    (
+        "97535",
+        "Needs mod A for lower-body dressing.",
+        "Theraband rows and shoulder flexion, 3 sets of 10.",
+        "Red theraband, progressive resistance.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Unable to bathe independently; goal: independent showering.",
+        "Hip abductor strengthening, 3x12 side-lying.",
+        "2 lb cuff weight.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Max A for toileting.",
+        "Bridges and squats to improve toilet transfers.",
+        "3 sets of 10, verbal cues for form.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Urge incontinence 4x a day; needs assist for continence care.",
+        "Pelvic floor strengthening, quick flicks and 10 s holds.",
+        "3 sets of 10 in supine, then sitting.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Leaks with cough; baseline 2 pads a day.",
+        "Pelvic floor muscle training toward continence.",
+        "Kegels 3x10 with 5 s holds.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Dependent for meal prep.",
+        "UBE 8 minutes for endurance for kitchen tasks.",
+        "Level 3 resistance.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Min A for upper-body dressing.",
+        "Shoulder AROM 2 x 15 to improve reach for dressing.",
+        "Wall slides and pulleys.",
+        [T97110],
+    ),
+    (
+        "97535",
+        "Mod A grooming at the sink.",
+        "Grip strengthening with putty, goal: brushing teeth independently.",
+        "Medium resistance putty, 3 sets.",
+        [T97110],
+    ),
+    # 97535 lines whose task is a daily-living routine, with or without exercise inside it
+    (
+        "97535",
+        "Incontinent on the way to the toilet twice a day.",
+        "Toileting routine: timed voiding every 2 hours, clothing management and hygiene.",
+        "Urge suppression before standing, grab bar on the left.",
+        [],
+    ),
+    (
+        "97535",
+        "Mod A for lower-body dressing.",
+        "Lower-body dressing seated, pants and socks.",
+        "Sock aid and reacher, hemi-dressing technique.",
+        [],
+    ),
+    (
+        "97535",
+        "Needs cues for meal prep safety.",
+        "Simple meal prep at the stove.",
+        "Energy conservation and one-handed cutting board.",
+        [],
+    ),
+    (
+        "97535",
+        "Weak grip; drops buttons.",
+        "Buttoning a shirt with grip strengthening, 10 reps.",
+        "Buttonhook, then fingers only.",
+        [],
+    ),
+    (
+        "97535",
+        "Mod A toilet transfers at home.",
+        "Toilet transfer with clothing management.",
+        "Raised seat and grab bar, stand pivot to the left.",
+        [],
+    ),
+    (
+        "97535",
+        "Needs contact guard in the shower.",
+        "Sit to stand for tub transfers in the shower routine.",
+        "Tub bench and grab bar.",
+        [],
+    ),
+    (
+        "97535",
+        "Strength 3/5 both legs; goal: return to strength training.",
+        "Bathing at the sink, upper body.",
+        "Long-handled sponge.",
+        [],
+    ),
+    # 97535 lines whose task is dynamic activity outside a routine
+    (
+        "97535",
+        "Mod A for dressing.",
+        "Sit to stand and stand pivot transfers bed to chair.",
+        "Hand placement on armrests.",
+        [T97530],
+    ),
+    (
+        "97535",
+        "Unsteady when bathing.",
+        "Dynamic balance, reaching outside base of support.",
+        "Obstacle course in the gym.",
+        [T97530],
+    ),
+    # 97110 lines: daily-living training billed as exercise, and exercise with ADL goals
+    (
+        "97110",
+        "Needs mod A for dressing; 3-/5 shoulder strength.",
+        "Upper-body dressing with a reacher.",
+        "Over-the-head method for the shirt.",
+        [T97535],
+    ),
+    (
+        "97110",
+        "Weak grip; goal: strength for self-care.",
+        "Toileting routine with clothing management.",
+        "Grab bar and toilet paper aid.",
+        [T97535],
+    ),
+    (
+        "97110",
+        "Dependent in bathing.",
+        "Shoulder flexion 3x10 to improve reach for bathing.",
+        "Yellow theraband.",
+        [],
+    ),
+    (
+        "97110",
+        "Incontinence with lifting.",
+        "Pelvic floor strengthening, 3 sets of 10.",
+        "Biofeedback, 5 s holds.",
+        [],
+    ),
+    (
+        "97110",
+        "Dressing with mod A.",
+        "Grip strengthening while practising buttoning, 10 reps.",
+        "Putty then buttons.",
+        [],
+    ),
+]
+
+
+class CodeChoiceByWhatWasTrainedTests:
+    def test_the_table_covers_both_directions(self) -> None:
+        assert len(CODE_CHOICE_TABLE) >= 20
+        expected = {rule for *_, rules in CODE_CHOICE_TABLE for rule in rules}
+        assert expected == {T97110, T97530, T97535}
+        assert sum(1 for *_, rules in CODE_CHOICE_TABLE if not rules) >= 8
+
+    @pytest.mark.parametrize(
+        ("code", "baseline", "task", "technique", "expected"), CODE_CHOICE_TABLE
+    )
+    def test_it_judges_the_task_and_technique(
+        self, code: str, baseline: str, task: str, technique: str, expected: list[str]
+    ) -> None:
+        note = LineNote(
+            baseline=baseline,
+            task=task,
+            technique=technique,
+            skilled="Graded cues and hands-on guarding; unsafe without a therapist.",
+            performance="Min A and 2 verbal cues on the last trial.",
+        )
+        assert rows(visit(line(code, 23, note=note)), [2]) == [
+            ("warning", rule, 0) for rule in expected
+        ]
+
+    def test_it_ignores_a_goal_in_the_skilled_need(self) -> None:
+        note = LineNote(
+            baseline="Needs assist for dressing.",
+            task="Theraband rows, 3 sets of 10.",
+            technique="Red band.",
+            skilled="Form cues so that she can dress independently.",
+            performance="Completed all sets.",
+        )
+        assert rows(visit(line(note=note))) == [("warning", T97110, 0)]
+
+    def test_it_reads_the_narrative_when_task_and_technique_are_blank(self) -> None:
+        for text, expected in (
+            ("Theraband rows 3x10 for dressing", [T97110]),
+            ("Dressing training with a sock aid", []),
+            ("Bed mobility and sit to stand practice", [T97530]),
+        ):
+            note = LineNote(text=text)
+            assert rows(visit(line(note=note))) == [
+                *NARRATIVE_ONLY,
+                *(("warning", rule, 0) for rule in expected),
+            ]

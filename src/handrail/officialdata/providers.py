@@ -8,7 +8,9 @@ Which release answers for a date of service:
 - ZIP to locality: the latest quarter on or before the date, else the earliest quarter.
 - NCCI PTP and MUE: the latest release effective on or before the date (none before the
   first); PTP rows are further filtered by their own effective and deletion dates.
-- ICD-10-CM: an imported CDC release covering the date, else the packaged code set.
+- ICD-10-CM: an imported CDC release covering the date, else the packaged code sets
+  (FY2025 and FY2026); for a date none of them covers, the release nearest to it in time
+  answers and says it does not cover the date.
 On equal effective dates an imported release beats a built-in one, and a later import beats
 an earlier one. Answers are cached in memory: the engine asks for every visit of a batch.
 """
@@ -410,7 +412,7 @@ class LayeredDiagnoses:
         self._fallback_factory = fallback or packaged_diagnoses()
         self._fallback: DiagnosisCodeSet | None = None
         self._choice: dict[date, LoadedRelease | None] = {}
-        self._answers: dict[tuple[str, int], DiagnosisLookup] = {}
+        self._answers: dict[tuple[str, int, bool], DiagnosisLookup] = {}
 
     def release_for(self, on: date) -> LoadedRelease | None:
         if on not in self._choice:
@@ -423,18 +425,42 @@ class LayeredDiagnoses:
         if loaded is None or self._db is None or loaded.db_id is None:
             if self._fallback is None:
                 self._fallback = self._fallback_factory()
-            return self._fallback.lookup(code, on)
+            answer = self._fallback.lookup(code, on)
+            if answer.release_covers_date or self._db is None:
+                return answer
+            # No release covers the date: an imported one nearer to it than the packaged
+            # sets (e.g. FY2027 for a date in FY2028) is the better guess.
+            nearest = self._nearest(on, _days_outside(answer.release_from, answer.release_to, on))
+            if nearest is None:
+                return answer
+            return self._answer(code, nearest, self._db, covers=False)
+        return self._answer(code, loaded, self._db, covers=True)
+
+    def _nearest(self, on: date, fallback_distance: int) -> LoadedRelease | None:
+        best: tuple[int, LoadedRelease] | None = None
+        for candidate in self._imported:
+            if candidate.db_id is None:
+                continue
+            release = candidate.release
+            distance = _days_outside(release.effective_from, release.effective_to, on)
+            if distance < fallback_distance and (best is None or distance < best[0]):
+                best = (distance, candidate)
+        return None if best is None else best[1]
+
+    def _answer(
+        self, code: str, loaded: LoadedRelease, db: Database, *, covers: bool
+    ) -> DiagnosisLookup:
         undotted, dotted = normalize_icd(code)
-        key = (undotted, loaded.db_id)
+        key = (undotted, loaded.db_id or 0, covers)
         answer = self._answers.get(key)
         if answer is None:
-            answer = self._lookup(undotted, dotted, loaded, self._db)
+            answer = self._lookup(undotted, dotted, loaded, db, covers)
             self._answers[key] = answer
         return answer
 
     @staticmethod
     def _lookup(
-        undotted: str, dotted: str, loaded: LoadedRelease, db: Database
+        undotted: str, dotted: str, loaded: LoadedRelease, db: Database, covers: bool
     ) -> DiagnosisLookup:
         release_id = loaded.db_id
         found = db.rows(
@@ -458,9 +484,22 @@ class LayeredDiagnoses:
             description=found[0][1] if found else "",
             billable_children=children,
             release_label=loaded.release.label,
-            release_covers_date=True,
+            release_covers_date=covers,
             source=Source(icd_citation(loaded.release.label)),
+            release_from=loaded.release.effective_from,
+            release_to=loaded.release.effective_to,
         )
+
+
+def _days_outside(start: date | None, end: date | None, on: date) -> int:
+    """How many days `on` lies outside the span start..end (0 inside; unknown: very far)."""
+    if start is None:
+        return 1_000_000
+    if on < start:
+        return (start - on).days
+    if end is not None and on > end:
+        return (on - end).days
+    return 0
 
 
 def packaged_diagnoses(cache_dir: Path | None = None) -> Callable[[], DiagnosisCodeSet]:

@@ -315,7 +315,7 @@ def data_status(*, data_dir: Path | str | None = None) -> list[ReleaseStatus]:
         )
         for table in builtin_tables()
     ]
-    statuses.append(_packaged_icd_status(data_dir))
+    statuses.extend(_packaged_icd_statuses(data_dir))
     conn = connect_for_read(data_dir)
     if conn is not None:
         try:
@@ -327,23 +327,38 @@ def data_status(*, data_dir: Path | str | None = None) -> list[ReleaseStatus]:
     return statuses
 
 
-def _packaged_icd_status(data_dir: Path | str | None) -> ReleaseStatus:
-    """The ICD-10-CM release packaged in simple-icd-10-cm: the code set used for dates no
-    imported CDC release covers. Counting its codes reads (or, once, builds) its index."""
+def _packaged_icd_statuses(data_dir: Path | str | None) -> list[ReleaseStatus]:
+    """The ICD-10-CM releases Handrail ships, used for dates no imported CDC release covers:
+    FY2026 packaged in simple-icd-10-cm, and FY2025 shipped as its differences from FY2026.
+    Counting their codes reads (or, once, builds) the FY2026 index."""
     codes = icd10cm_packaged.PackagedIcd10Cm(resolve_data_dir(data_dir) / CACHE_FOLDER)
-    return ReleaseStatus(
-        kind="icd10cm",
-        label=codes.release_label,
-        effective_from=icd10cm_packaged.RELEASE_FROM,
-        effective_to=icd10cm_packaged.RELEASE_TO,
-        rows=codes.code_count(),
-        sha256="",
-        builtin=True,
-        imported_at=None,
-        file_name=icd10cm_packaged.EXPECTED_DATA_FILE,
-        note="packaged in simple-icd-10-cm; codes of the April 1 update count for the whole "
-        "fiscal year",
-    )
+    april = "codes of the April 1 update count for the whole fiscal year"
+    return [
+        ReleaseStatus(
+            kind="icd10cm",
+            label=icd10cm_packaged.PREVIOUS_LABEL,
+            effective_from=icd10cm_packaged.PREVIOUS_FROM,
+            effective_to=icd10cm_packaged.PREVIOUS_TO,
+            rows=codes.previous_code_count(),
+            sha256="",
+            builtin=True,
+            imported_at=None,
+            file_name=icd10cm_packaged.PREVIOUS_RESOURCE,
+            note=f"derived from simple-icd-10-cm 1.4.0 as differences from FY2026; {april}",
+        ),
+        ReleaseStatus(
+            kind="icd10cm",
+            label=codes.release_label,
+            effective_from=icd10cm_packaged.RELEASE_FROM,
+            effective_to=icd10cm_packaged.RELEASE_TO,
+            rows=codes.code_count(),
+            sha256="",
+            builtin=True,
+            imported_at=None,
+            file_name=icd10cm_packaged.EXPECTED_DATA_FILE,
+            note=f"packaged in simple-icd-10-cm; {april}",
+        ),
+    ]
 
 
 def _imported_status(conn: sqlite3.Connection) -> Iterator[ReleaseStatus]:

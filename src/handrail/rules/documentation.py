@@ -32,9 +32,17 @@ Decisions:
   requested units add up and its units findings go on its first line. `doc.units.not-billable`
   is given only when the line requests no units (a request is answered by
   `doc.units.unsupported` / `doc.units.under-billed`), and only for 15-minute codes.
-- Code choice reads words, not meaning: any daily-living word (dressing, toilet, meal,
-  reacher, "home safety", ADL...) keeps a 97535 line quiet, and any exercise word keeps a
-  97110 line quiet; the warnings fire only when one side has no word at all.
+- Code choice judges what was done, not why: it reads the task and technique fields (the
+  narrative and performance only when both are blank), never the baseline or the skilled
+  need, and drops purpose clauses ("for dressing", "to improve toilet transfers", "toward
+  independent bathing", "goal: ...") before looking for exercise or a daily-living task. So
+  theraband rows 3x10 "to improve reach for dressing" are exercise (97110) even when the
+  baseline names dressing, pelvic-floor strengthening in sets and reps is exercise, and a
+  toileting routine (timed voiding, clothing management, hygiene) is self-care (97535).
+  It reads words, not meaning: a daily-living word (dressing, toilet, meal, reacher, "home
+  safety"...) in what was done keeps a 97535 line quiet, an exercise word keeps a 97110
+  line quiet; a daily-living word in a purpose clause still keeps transfers 97535 ("sit to
+  stand for toilet transfers").
 - `patient_present` is one flag per visit, so a visit with both a 97535 line and a 97550
   line always gets one presence error: enter the caregiver-only session as its own visit.
 """
@@ -315,8 +323,55 @@ _DYNAMIC_PHRASES: Final = (
 )
 
 
+# Why something was done, not what: from the marker to the end of its clause. A goal of
+# independence in a daily task does not make exercise self-care training.
+_PURPOSE: Final = re.compile(
+    r"\b(?:for|toward|towards|goals?|in order to|so that|in preparation for|prep for"
+    r"|to (?:improve|increase|promote|prepare|allow|enable|facilitate|achieve|regain"
+    r"|maximi[sz]e|progress))\b:?[^.;,:\n]*",
+    re.IGNORECASE,
+)
+
+
 def _normalise(text: str) -> str:
     return text.replace("'", "").replace("\u2019", "").translate(_NORMALISE)
+
+
+class _Vocabulary:
+    """Code-choice words of one normalised text."""
+
+    __slots__ = ("text", "words")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = text.split()
+
+    def has_adl(self) -> bool:
+        return not _ADL_WORDS.isdisjoint(self.words) or any(
+            phrase in self.text for phrase in _ADL_PHRASES
+        )
+
+    def has_exercise(self) -> bool:
+        return (
+            not _EXERCISE_WORDS.isdisjoint(self.words)
+            or any(phrase in self.text for phrase in _EXERCISE_PHRASES)
+            or _SETS_BY_REPS.search(self.text) is not None
+        )
+
+    def has_dynamic(self) -> bool:
+        return not _DYNAMIC_WORDS.isdisjoint(self.words) or any(
+            phrase in self.text for phrase in _DYNAMIC_PHRASES
+        )
+
+
+def _what_was_done(note: LineNote) -> tuple[_Vocabulary, _Vocabulary]:
+    """The task and technique (the narrative and performance when both are blank), whole
+    and without purpose clauses."""
+    if note.task or note.technique:
+        done = f"{note.task}. {note.technique}"
+    else:
+        done = f"{note.text}. {note.performance}"
+    return _Vocabulary(_normalise(done)), _Vocabulary(_normalise(_PURPOSE.sub(" ", done)))
 
 
 class _NoteWords:
@@ -349,23 +404,6 @@ class _NoteWords:
                 if count >= MIN_SPECIFIC_WORDS:
                     break
         return count
-
-    def has_adl(self) -> bool:
-        return not _ADL_WORDS.isdisjoint(self.words) or any(
-            phrase in self.text for phrase in _ADL_PHRASES
-        )
-
-    def has_exercise(self) -> bool:
-        return (
-            not _EXERCISE_WORDS.isdisjoint(self.words)
-            or any(phrase in self.text for phrase in _EXERCISE_PHRASES)
-            or _SETS_BY_REPS.search(self.text) is not None
-        )
-
-    def has_dynamic(self) -> bool:
-        return not _DYNAMIC_WORDS.isdisjoint(self.words) or any(
-            phrase in self.text for phrase in _DYNAMIC_PHRASES
-        )
 
 
 def check_documentation(visit: VisitRecord, billed_units: Sequence[int]) -> list[Finding]:
@@ -628,12 +666,12 @@ def _check_97535_note(
         for element in NOTE_ELEMENTS:
             if not getattr(note, element):
                 findings.append(_missing_element(element, has_text, index))
-    # Code choice: exercise or dynamic activity without a daily-living task
-    if not words.has_adl():
-        if words.has_exercise():
-            findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
-        elif words.has_dynamic():
-            findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
+    # Code choice: exercise or dynamic activity done without a daily-living task
+    done, core = _what_was_done(note)
+    if core.has_exercise() and not core.has_adl():
+        findings.append(_looks_like(RULE_LOOKS_LIKE_97110, index))
+    elif not done.has_adl() and done.has_dynamic():
+        findings.append(_looks_like(RULE_LOOKS_LIKE_97530, index))
     return words
 
 
@@ -815,8 +853,8 @@ def _looks_like(rule: str, index: int) -> Finding:
 
 
 def _check_97110_note(note: LineNote, index: int, findings: list[Finding]) -> None:
-    words = _NoteWords(note)
-    if words.words and not words.has_exercise() and words.has_adl():
+    _, core = _what_was_done(note)
+    if core.has_adl() and not core.has_exercise():
         findings.append(_looks_like(RULE_LOOKS_LIKE_97535, index))
 
 

@@ -128,6 +128,14 @@ class DiagnosisLookup:
     release_label: str  # "ICD-10-CM FY2026 (April 2026 update)"
     release_covers_date: bool  # False when no loaded release covers the date of service
     source: Source
+    # The dates the answering release is in force (inclusive; None: not known or open-ended).
+    release_from: date | None = None
+    release_to: date | None = None
+    # For a code the answering release does not have but a later one does: the first date
+    # of service it is valid, and the billable code it was split from (e.g. G35.A starts
+    # 2025-10-01; before then the code was G35).
+    starts_on: date | None = None
+    use_instead: tuple[str, ...] = ()
 
 
 class FeeScheduleTables(Protocol):
