@@ -7,8 +7,8 @@ server with SECRET_KEY set.
 
 DEBUG stays off (unless the environment sets DEBUG=1), so a developer sees what users see:
 the app's own 403/404/500 pages, never Django's debug page with settings and source. The
-traceback of a 500 is printed on this console instead (settings.LOGGING), and static files
-are served by the development server itself (`runserver --insecure`).
+traceback of a 500 is printed on this console instead (settings.LOGGING), and WhiteNoise
+serves the static files straight from the source folders until collectstatic has run.
 """
 
 from __future__ import annotations
@@ -50,9 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.prepare_only:
         return 0
     print(f"Handrail: serving http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
-    call_command(
-        "runserver", f"{args.host}:{args.port}", use_reloader=False, insecure_serving=True
-    )
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
     return 0
 
 

@@ -10,14 +10,22 @@ DATABASE_URL / DATABASE_URL_FILE  e.g. postgresql://user@host:5432/handrail; def
 HTTPS                          1 behind TLS: secure cookies, HSTS, SSL redirect
 LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
+DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
+STATIC_ROOT / MEDIA_ROOT       collectstatic's folder / uploads, default var/static, var/media
+METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
+LOG_FORMAT / LOG_LEVEL         text or json / handrail's level, default text / INFO
+HSTS_PRELOAD                   0/1, default = HTTPS
 """
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 
 from handrail.web.env import (
     env_bool,
@@ -25,6 +33,7 @@ from handrail.web.env import (
     env_list,
     env_required_secret,
     env_secret,
+    env_str,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -55,7 +64,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every log line of the request, and every answer is counted.
+    "handrail.web.ops.observability.RequestIdMiddleware",
+    "handrail.web.ops.observability.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "handrail.web.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,14 +101,37 @@ TEMPLATES = [
 def _database() -> dict[str, Any]:
     url = env_secret("DATABASE_URL")
     if url:
-        config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
-        return config
+        return _postgres_or_url(url)
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "handrail.sqlite3",
         "OPTIONS": {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
     }
+
+
+def _postgres_or_url(url: str) -> dict[str, Any]:
+    """PostgreSQL through a bounded psycopg pool per process (DATABASE_POOL_MAX, default 4):
+    a burst waits up to DATABASE_POOL_TIMEOUT seconds for a free connection instead of
+    opening one per request thread until the server refuses everyone. At most
+    workers x DATABASE_POOL_MAX connections per web node. DATABASE_POOL_MAX=0 turns the pool
+    off: then persistent connections (CONN_MAX_AGE 60 s) with health checks."""
+    config: dict[str, Any] = dict(dj_database_url.parse(url))
+    pool_max = env_int("DATABASE_POOL_MAX", 4, minimum=0)
+    if config["ENGINE"] == "django.db.backends.postgresql" and pool_max:
+        pool_min = min(env_int("DATABASE_POOL_MIN", 1, minimum=0), pool_max)
+        timeout = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
+        config["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": pool_min,
+            "max_size": pool_max,
+            "timeout": timeout,
+            "check": ConnectionPool.check_connection,
+        }
+    else:
+        config["CONN_MAX_AGE"] = 60
+        config["CONN_HEALTH_CHECKS"] = True
+    return config
 
 
 DATABASES = {"default": _database()}
@@ -132,7 +168,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Uploaded files (none yet); `manage.py backup` archives the folder when it holds any.
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STATICFILES_DIRS = [BASE_DIR / "static"]  # app.css and the vendored htmx.min.js
 
 # Sessions and cookies. CSRF stays on everywhere (the API included, through session auth).
@@ -171,9 +210,65 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
+# --- Production serving (docs/deploy.md) -----------------------------------------------
+
+# Static files: WhiteNoise serves them from the app (compressed copies made by
+# collectstatic). Before `collectstatic` has filled STATIC_ROOT (make run, the tests) it
+# serves them straight from the source folders.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
+WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
+
+# Behind TLS, the probes and the scrape may come over plain HTTP from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", HTTPS)
+
+# /metrics answers only these addresses or networks (REMOTE_ADDR, never a forwarded header).
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+
+
+def _networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    try:
+        return [ipaddress.ip_network(value, strict=False) for value in values]
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"METRICS_ALLOWED_IPS: {exc}; write addresses or networks, e.g. 10.0.0.0/8,::1"
+        ) from None
+
+
+METRICS_ALLOWED_NETWORKS = _networks(METRICS_ALLOWED_IPS)
+
+# Logs: one line per record on stderr, JSON (LOG_FORMAT=json, for log collectors) or text;
+# every record carries the request id (handrail.web.ops.observability), and handrail.request
+# writes one access line per request. A 500's traceback is logged by django.request.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
+if LOG_FORMAT not in {"text", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: write json or text")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r}: write DEBUG, INFO, WARNING or ERROR")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "handrail.web.ops.observability.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"handrail": {"level": LOG_LEVEL}},
 }

@@ -1,0 +1,317 @@
+"""Production serving: /healthz, /readyz, /metrics (configured addresses only), request ids
+and JSON logs, the bounded PostgreSQL pool, `check --deploy` with production settings, and
+gunicorn serving the app with its static files through WhiteNoise."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.db.migrations.recorder import MigrationRecorder
+from django.test import Client, override_settings
+
+from handrail.web.ops.observability import RequestIdFilter
+from handrail.web.settings import _networks, _postgres_or_url
+from tests.web.conftest import World
+
+REPO = Path(__file__).resolve().parents[2]
+SRC = REPO / "src"
+
+
+class HealthzTests:
+    def test_it_answers_ok_without_signing_in(self, db: None) -> None:
+        response = Client().get("/healthz")
+        assert (response.status_code, response.json()) == (200, {"status": "ok"})
+        assert response["Cache-Control"].startswith("max-age=0")
+
+
+class ReadyzTests:
+    def test_it_reports_database_migrations_and_cache(self, db: None) -> None:
+        response = Client().get("/readyz")
+        assert response.status_code == 200
+        assert response.json() == {
+            "status": "ok",
+            "checks": {"database": "ok", "migrations": "ok", "cache": "ok"},
+        }
+
+    def test_it_answers_503_naming_an_unapplied_migration(self, db: None) -> None:
+        MigrationRecorder.Migration.objects.filter(app="audit", name="0002_initial").delete()
+        response = Client().get("/readyz")
+        body = response.json()
+        assert response.status_code == 503
+        assert body["status"] == "unavailable"
+        assert body["checks"]["migrations"].startswith("1 migration(s) not applied: audit.0002")
+        assert body["checks"]["migrations"].endswith("run manage.py migrate")
+        assert body["checks"]["database"] == "ok"
+
+    @override_settings(
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    )
+    def test_it_answers_503_when_the_cache_keeps_nothing(self, db: None) -> None:
+        response = Client().get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["cache"] == "the cache did not return what was stored"
+
+
+class MetricsTests:
+    def test_it_serves_prometheus_metrics_to_an_allowed_address(self, world: World) -> None:
+        world.client_for(world.pt).get("/patients/")
+        response = Client(REMOTE_ADDR="127.0.0.1").get("/metrics")
+        text = response.content.decode()
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/plain; version=")
+        assert 'handrail_http_requests_total{method="GET",route="patient-list",status="200"}' in (
+            text
+        )
+        assert "handrail_http_request_duration_seconds_bucket" in text
+        assert "/patients/" not in text  # routes by name, never raw paths
+
+    def test_it_refuses_any_other_address_even_with_a_forwarded_header(self, db: None) -> None:
+        client = Client(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="127.0.0.1")
+        response = client.get("/metrics")
+        assert response.status_code == 403
+        assert b"METRICS_ALLOWED_IPS" in response.content
+        assert b"handrail_http" not in response.content
+
+    @override_settings(METRICS_ALLOWED_NETWORKS=_networks(["10.20.0.0/16"]))
+    def test_it_accepts_a_configured_network(self, db: None) -> None:
+        assert Client(REMOTE_ADDR="10.20.3.4").get("/metrics").status_code == 200
+        assert Client(REMOTE_ADDR="10.21.3.4").get("/metrics").status_code == 403
+        assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 403
+
+    def test_it_refuses_a_malformed_network_naming_the_variable(self) -> None:
+        with pytest.raises(Exception, match=r"METRICS_ALLOWED_IPS: .*10\.0\.0\.0/8"):
+            _networks(["10.0.0.300"])
+
+
+class RequestIdTests:
+    def test_it_echoes_a_proxys_request_id_and_makes_one_otherwise(self, db: None) -> None:
+        given = Client().get("/healthz", HTTP_X_REQUEST_ID="lb-7f3a.1")
+        assert given["X-Request-ID"] == "lb-7f3a.1"
+        made = Client().get("/healthz")
+        assert len(made["X-Request-ID"]) == 32
+        hostile = Client().get("/healthz", HTTP_X_REQUEST_ID='x"\n{"level":"ERROR"}')
+        assert len(hostile["X-Request-ID"]) == 32 and "\n" not in hostile["X-Request-ID"]
+
+    def test_it_logs_one_json_access_line_with_the_request_id(self, world: World) -> None:
+        stream = io.StringIO()
+        handler = logging.StreamHandler(stream)
+        handler.addFilter(RequestIdFilter())
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter("%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s")
+        )
+        logger = logging.getLogger("handrail.request")
+        logger.addHandler(handler)
+        try:
+            response = world.client_for(world.pt).get("/patients/", HTTP_X_REQUEST_ID="req-42")
+        finally:
+            logger.removeHandler(handler)
+        (line,) = stream.getvalue().splitlines()
+        record = json.loads(line)
+        assert response["X-Request-ID"] == "req-42"
+        assert {k: record[k] for k in ("request_id", "method", "path", "status", "route")} == {
+            "request_id": "req-42",
+            "method": "GET",
+            "path": "/patients/",
+            "status": 200,
+            "route": "patient-list",
+        }
+        assert record["user_id"] == world.pt.pk
+        assert record["message"].startswith("GET /patients/ 200 ")
+
+
+class DatabasePoolTests:
+    def test_it_bounds_postgresql_connections_with_a_pool(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("DATABASE_POOL_MAX", "6")
+        config = _postgres_or_url("postgresql://handrail@db:5432/handrail")
+        pool = config["OPTIONS"]["pool"]
+        assert (pool["min_size"], pool["max_size"], pool["timeout"]) == (1, 6, 10)
+        assert config["CONN_MAX_AGE"] == 0
+
+    def test_it_falls_back_to_checked_persistent_connections_without_a_pool(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("DATABASE_POOL_MAX", "0")
+        config = _postgres_or_url("postgresql://handrail@db:5432/handrail")
+        assert "pool" not in config.get("OPTIONS", {})
+        assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
+
+    @pytest.mark.skipif(
+        not os.environ.get("HANDRAIL_TEST_DATABASE_URL", "").startswith("postgres"),
+        reason="set HANDRAIL_TEST_DATABASE_URL to a PostgreSQL server to run the pool test",
+    )
+    def test_it_never_opens_more_than_the_pool_under_a_burst(self, db: None) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        from psycopg_pool import ConnectionPool
+
+        dsn = os.environ["HANDRAIL_TEST_DATABASE_URL"]
+        tag = f"handrail-pool-test-{os.getpid()}"
+        with ConnectionPool(
+            dsn, min_size=1, max_size=3, timeout=10, kwargs={"application_name": tag}
+        ) as pool:
+
+            def work(_: int) -> int:
+                with pool.connection() as conn:
+                    conn.execute("SELECT pg_sleep(0.05)")
+                    row = conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                        (tag,),
+                    ).fetchone()
+                    assert row is not None
+                    return int(row[0])
+
+            with ThreadPoolExecutor(max_workers=20) as burst:
+                seen = list(burst.map(work, range(60)))
+        assert max(seen) <= 3
+        assert connection.vendor == "postgresql"
+
+
+def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "HANDRAIL_TEST", "DEBUG", "PYTEST"))
+    }
+    env.update(
+        {
+            "PYTHONPATH": str(SRC),
+            "DJANGO_SETTINGS_MODULE": "handrail.web.settings",
+            "SECRET_KEY": "k" * 20 + "Production-Only-Secret-Key-2026-xyz!#%",
+            "DEBUG": "0",
+            "HTTPS": "1",
+            "ALLOWED_HOSTS": "clinic.example.org",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'handrail.sqlite3'}",
+            "STATIC_ROOT": str(tmp_path / "static"),
+            "LOG_FORMAT": "json",
+            **extra,
+        }
+    )
+    return env
+
+
+def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REPO / "manage.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+class DeployCheckTests:
+    def test_it_passes_check_deploy_with_production_settings(self, tmp_path: Path) -> None:
+        result = _manage(_production_env(tmp_path), "check", "--deploy", "--fail-level", "INFO")
+        assert result.returncode == 0, result.stderr
+        assert "System check identified no issues" in result.stdout
+
+    def test_it_fails_check_deploy_without_https(self, tmp_path: Path) -> None:
+        env = _production_env(tmp_path, HTTPS="0")
+        result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
+        assert result.returncode == 1
+        assert "security.W008" in result.stderr  # SECURE_SSL_REDIRECT
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url, headers={"Host": "clinic.example.org"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Any]]:
+    env = _production_env(tmp_path, HTTPS="0")
+    for step in (("migrate", "--noinput"), ("collectstatic", "--noinput")):
+        result = _manage(env, *step)
+        assert result.returncode == 0, result.stderr
+    port = _free_port()
+    log = (tmp_path / "gunicorn.log").open("w+")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "handrail.web.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                _get(f"{base}/healthz")
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log.seek(0)
+                    pytest.fail(f"gunicorn did not start:\n{log.read()}")
+                time.sleep(0.2)
+        yield base, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+class GunicornTests:
+    def test_it_serves_the_app_static_files_and_probes(self, gunicorn: tuple[str, Any]) -> None:
+        base, log = gunicorn
+        assert _get(f"{base}/healthz")[0] == 200
+        status, _, body = _get(f"{base}/readyz")
+        assert (status, json.loads(body)["status"]) == (200, "ok")
+        status, headers, body = _get(f"{base}/static/handrail/app.css")
+        assert status == 200 and body.startswith(b"/* Handrail clinic app")
+        assert headers["Content-Type"].startswith("text/css")
+        status, _, body = _get(f"{base}/patients/")  # redirected to the sign-in page
+        assert status == 200 and b'id="login-form"' in body
+        status, _, body = _get(f"{base}/no-such-page/")
+        assert status == 404 and b"We could not find that page" in body
+        log.seek(0)
+        lines = [json.loads(line) for line in log if line.startswith("{")]
+        access = [line for line in lines if line["logger"] == "handrail.request"]
+        # The start-up wait polled /healthz first; then this test's requests, in order.
+        assert [line["path"] for line in access][-6:] == [
+            "/healthz",
+            "/readyz",
+            "/static/handrail/app.css",
+            "/patients/",
+            "/login/",
+            "/no-such-page/",
+        ]
+        assert [line["status"] for line in access][-6:] == [200, 200, 200, 302, 200, 404]
+        assert all(len(line["request_id"]) == 32 for line in access)
