@@ -27,10 +27,17 @@ from handrail.rules.modifiers import (
     DISCIPLINE_MODIFIERS,
     SOURCE_DISCIPLINE,
     SOURCE_KX,
-    SOURCE_TELEHEALTH,
 )
 from handrail.rules.tables import EditTables
-from handrail.rules.telehealth import SOURCE_WINDOW, WINDOW_END, WINDOW_START
+from handrail.rules.telehealth import (
+    SOURCE_NOT_LISTED,
+    SOURCE_WINDOW,
+    WINDOW_END,
+    WINDOW_START,
+    listing_on,
+    listings,
+    modifier_95_source,
+)
 
 SOURCE_SUMMARY: Final = Source("Handrail code reference, in our own words")
 SOURCE_STATUS: Final = Source("CMS PFS relative value files RVU25D/RVU26C (status indicators)")
@@ -42,18 +49,6 @@ SOURCE_EVALUATIONS: Final = Source(
 SOURCE_NCCI_MODIFIER: Final = Source(
     "NCCI: 59/XE/XS/XP/XU on the column-2 code of a pair with modifier indicator 1"
 )
-SOURCE_TELEHEALTH_LIST: Final = Source(
-    "Medicare Telehealth Services List (PT/OT codes allowed from 2020 per APTA; caregiver "
-    "training 97550-97552 added provisionally for 2025)",
-    verified=False,
-    note="the current year's list status of each code is not verified",
-)
-# Codes the reference's secondary sources put on the Medicare telehealth list from 2020.
-_TELEHEALTH_2020: Final = frozenset(
-    {"97110", "97112", "97116", "97150", "97530", "97535", "97542", "97750", "97755"}
-    | {"97760", "97761"}
-)
-_CAREGIVER_TELEHEALTH_FROM: Final = date(2025, 1, 1)
 _CODE_IN_TEXT: Final = re.compile(r"\b(?:9\d{4}|G\d{4})\b")
 
 _TIMING: Final = {
@@ -158,7 +153,7 @@ def code_reference(code: str, on: date, edits: EditTables) -> CodeReference:
         disciplines=tuple(d for d in ("PT", "OT", "SLP") if d in spec.disciplines),
         furnished_by=_furnished_by(spec),
         documentation=_documentation(spec),
-        modifiers=_modifiers(spec),
+        modifiers=_modifiers(spec, on),
         ncci_pairs=_pairs(spec, on, edits),
         mue=_mue(spec, on, edits),
         telehealth=_telehealth(spec, on),
@@ -235,7 +230,7 @@ _DX_POINTER: Final = Source(
 )
 
 
-def _modifiers(spec: CodeSpec) -> tuple[Fact, ...]:
+def _modifiers(spec: CodeSpec, on: date) -> tuple[Fact, ...]:
     disciplines = [d for d in ("PT", "OT", "SLP") if d in spec.disciplines]
     plan = ", ".join(f"{DISCIPLINE_MODIFIERS[d]} ({d} plan)" for d in disciplines)
     facts = [
@@ -256,7 +251,7 @@ def _modifiers(spec: CodeSpec) -> tuple[Fact, ...]:
             SOURCE_NCCI_MODIFIER,
         )
     )
-    facts.append(Fact("95 when furnished by telehealth", SOURCE_TELEHEALTH))
+    facts.append(Fact("95 when furnished by telehealth", modifier_95_source(on)))
     facts.append(
         Fact("KX above the year's therapy threshold, medical necessity documented", SOURCE_KX)
     )
@@ -316,34 +311,26 @@ def _mue(spec: CodeSpec, on: date, edits: EditTables) -> Fact:
 
 
 def _telehealth(spec: CodeSpec, on: date) -> Fact:
+    # One list for the reference and the visit check (telehealth.listing_on), so the code
+    # page can never say a code is billable by telehealth when a visit would be refused.
     if not WINDOW_START <= on <= WINDOW_END:
         return Fact(
             f"not billable by telehealth on {on.isoformat()}: PT/OT/SLP may furnish Medicare "
             f"telehealth from {WINDOW_START.isoformat()} through {WINDOW_END.isoformat()}",
             SOURCE_WINDOW,
         )
-    if spec.kind == "caregiver":
-        if on < _CAREGIVER_TELEHEALTH_FROM:
-            return Fact(
-                f"not on the Medicare telehealth list on {on.isoformat()} (added "
-                f"provisionally from {_CAREGIVER_TELEHEALTH_FROM.isoformat()})",
-                SOURCE_TELEHEALTH_LIST,
-            )
+    listing = listing_on(spec.code, on)
+    if listing is None:
+        later = [row for row in listings(spec.code) if row.effective_from > on]
+        when = f" (listed from {later[0].effective_from.isoformat()})" if later else ""
         return Fact(
-            "on the Medicare telehealth list provisionally (from 2025-01-01); PT/OT/SLP "
-            f"telehealth allowed through {WINDOW_END.isoformat()}",
-            SOURCE_TELEHEALTH_LIST,
-        )
-    if spec.code in _TELEHEALTH_2020:
-        return Fact(
-            "on the Medicare telehealth list (PT/OT codes allowed from 2020); PT/OT/SLP "
-            f"telehealth allowed through {WINDOW_END.isoformat()}",
-            SOURCE_TELEHEALTH_LIST,
+            f"not on the Medicare telehealth list on {on.isoformat()}{when}",
+            later[0].source if later else SOURCE_NOT_LISTED,
         )
     return Fact(
-        "Handrail has no telehealth-list entry for this code: check the year's Medicare "
-        "Telehealth Services List before billing it by telehealth",
-        SOURCE_TELEHEALTH_LIST,
+        f"on the Medicare telehealth list on {on.isoformat()} ({listing.period()}); PT/OT/SLP "
+        f"telehealth allowed through {WINDOW_END.isoformat()}",
+        listing.source,
     )
 
 
