@@ -11,7 +11,7 @@ HTTPS                          1 behind TLS: secure cookies, HSTS, SSL redirect
 LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
-STATIC_ROOT / MEDIA_ROOT       collectstatic's folder / uploads, default var/static, var/media
+STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
 LOG_FORMAT / LOG_LEVEL         text or json / handrail's level, default text / INFO
 HSTS_PRELOAD                   0/1, default = HTTPS
@@ -169,9 +169,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
-# Uploaded files (none yet); `manage.py backup` archives the folder when it holds any.
-MEDIA_URL = "/media/"
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 STATICFILES_DIRS = [BASE_DIR / "static"]  # app.css and the vendored htmx.min.js
 
 # Sessions and cookies. CSRF stays on everywhere (the API included, through session auth).
