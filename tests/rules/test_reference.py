@@ -67,7 +67,10 @@ class CodeReferenceTests:
         ]
         for on, text in (
             (date(2024, 12, 31), "not on the Medicare telehealth list on 2024-12-31 "),
-            (date(2025, 1, 1), "on the Medicare telehealth list on 2025-01-01 (2025-01-01..2025-12-31)"),
+            (
+                date(2025, 1, 1),
+                "on the Medicare telehealth list on 2025-01-01 (2025-01-01..2025-12-31)",
+            ),
         ):
             assert code_reference("97551", on, edits).telehealth.text.startswith(text)
         assert [f.text for f in code_reference("97551", ON, edits).status] == [

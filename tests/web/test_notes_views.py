@@ -439,7 +439,7 @@ class PanelPayerTests:
     def test_it_shows_a_signed_note_whose_stored_answer_lacks_figures(self, world: World) -> None:
         visit = _visit(world)
         _line(world, visit, therapist_minutes=25)
-        visit_sign(user=world.ot, visit=visit)
+        visit_sign(user=world.ot, visit=visit, reason="Note text follows in an addendum")
         # An answer stored by another version: numbers missing, None or not numbers.
         Visit.objects.filter(pk=visit.pk).update(
             evaluation={

@@ -606,7 +606,7 @@ class AddendumAuthorTests:
         service_line_add(
             user=world.ota, visit=visit, code="97535", therapist_minutes=0, assistant_minutes=25
         )
-        return visit_sign(user=world.ota, visit=visit)
+        return visit_sign(user=world.ota, visit=visit, reason="Note text follows in an addendum")
 
     @pytest.mark.parametrize(("role", "allowed"), [("ota", True), ("ot", True), ("pt", False)])
     def test_it_takes_addenda_from_the_author_or_the_discipline(
