@@ -72,7 +72,7 @@ def adherence_svg(
         return _empty(chart_id, title, "No weeks to show yet.")
     top = max(1, *(w.prescribed for w in weeks), *(w.done for w in weeks))
     slot = PLOT_WIDTH / len(weeks)
-    bar = max(2.0, slot * 0.7)
+    bar = min(60.0, max(2.0, slot * 0.7))  # one week must not fill the plot
     every = _label_every(len(weeks), PLOT_WIDTH)
     body: list[str] = []
     for tick in sorted({0, top // 2, top}):
