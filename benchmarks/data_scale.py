@@ -12,17 +12,18 @@ Steps:
 2. The demo clinic's pages are timed in-process with Django's test client: the worklists
    (all lists, then each list) as the biller, the patient list, the page of the demo patient
    with the longest history and the note page of their latest visit. Each page is requested
-   --repeat times (default 7) after one warm-up request; the median is reported with the
-   number of SQL queries one request makes.
+   --repeat times (default 7) after one warm-up request; the best time is reported (the
+   median too, in the JSON) with the number of SQL queries one request makes.
 3. The same clinic then grows by --patients synthetic patients (default 5,000) and
    --visits signed visits (default 50,000), bulk-inserted: cases over the last two years
-   (most discharged, about 8% in treatment now), certified plans, authorizations for the
-   commercial payer's patients, signed visits whose lines and stored evaluation are copied
-   from the demo's signed notes, and 2% assistant notes never co-signed.
+   (most discharged, about 8% in treatment now), certified plans, a progress report every
+   10th visit, authorizations for the commercial payer's patients (one in five), signed
+   visits whose lines and stored evaluation are copied from the demo's signed notes, and
+   assistant notes (12% of OT treatment notes), one in six of them never co-signed.
 4. The same pages are timed again: the demo patient's page and note, and the page and latest
    note of the grown clinic's patient with the longest history.
 
-"x demo" is the grown clinic's median over the demo clinic's (target: within 2x). Results are
+"x demo" is the grown clinic's best time over the demo clinic's (target: within 2x). Results are
 printed and written to benchmarks/out/data-scale.json. Not part of CI.
 """
 
@@ -53,6 +54,7 @@ class Timing:
     clinic: str  # "demo" | "grown"
     page: str
     url: str
+    best_ms: float
     median_ms: float
     queries: int
     status: int
@@ -106,7 +108,8 @@ def _time_page(client: Any, url: str, repeat: int) -> tuple[float, int, int]:
         start = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), len(queries), response.status_code
+    # The best of the repeats: on a shared machine the others measure the neighbours' load.
+    return min(times), statistics.median(times), len(queries), response.status_code
 
 
 def _longest_history_patient(clinic_id: int, exclude: set[int]) -> tuple[int, int]:
@@ -125,9 +128,7 @@ def _longest_history_patient(clinic_id: int, exclude: set[int]) -> tuple[int, in
     )
     assert row is not None
     patient_id = int(row["case__patient"])
-    latest = (
-        Visit.objects.filter(case__patient_id=patient_id).order_by("-date", "-id").first()
-    )
+    latest = Visit.objects.filter(case__patient_id=patient_id).order_by("-date", "-id").first()
     assert latest is not None
     return patient_id, latest.pk
 
@@ -156,9 +157,9 @@ def _measure(clinic: str, pages: list[tuple[str, str]], repeat: int) -> list[Tim
     client.force_login(User.objects.get(username="biller"))
     out = []
     for page, url in pages:
-        median, queries, status = _time_page(client, url, repeat)
-        out.append(Timing(clinic, page, url, round(median, 1), queries, status))
-        print(f"  {clinic:<6} {page:<28} {median:9.1f} ms {queries:6d} queries  {status}")
+        best, median, queries, status = _time_page(client, url, repeat)
+        out.append(Timing(clinic, page, url, round(best, 1), round(median, 1), queries, status))
+        print(f"  {clinic:<6} {page:<28} {best:9.1f} ms {queries:6d} queries  {status}")
     return out
 
 
@@ -190,8 +191,19 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
         for visit in models.values()
     }
     now = timezone.now()
-    visits_per_patient = max(visits // patients, 1)
-    extra = visits - visits_per_patient * patients
+    # About 8% of patients are in treatment now (started in the last 5-40 days, a visit every
+    # 3 days so far); the rest of the visits go to discharged episodes of the last two years.
+    active_starts = {
+        index: today - timedelta(days=rng.randrange(5, 40))
+        for index in range(patients)
+        if index % 12 == 0
+    }
+    counts = {index: (today - start).days // 3 + 1 for index, start in active_starts.items()}
+    closed = [index for index in range(patients) if index not in active_starts]
+    left = visits - sum(counts.values())
+    for position, index in enumerate(closed):
+        counts[index] = left // len(closed) + (1 if position < left % len(closed) else 0)
+    span = (today - date(today.year - 2, 1, 1)).days
     with transaction.atomic():
         new_patients = Patient.objects.bulk_create(
             Patient(
@@ -210,7 +222,7 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
         Coverage.objects.bulk_create(
             Coverage(
                 patient=patient,
-                payer=commercial if index % 4 == 0 else medicare,
+                payer=commercial if index % 5 == 0 else medicare,
                 member_id=f"SCALE{index:06d}",
             )
             for index, patient in enumerate(new_patients)
@@ -218,20 +230,13 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
         plans: list[PlanOfCare] = []
         authorizations: list[Authorization] = []
         cases: list[tuple[Case, int, date]] = []
-        span = (today - date(today.year - 2, 1, 1)).days
         for index, patient in enumerate(new_patients):
             template = TEMPLATES[index % len(TEMPLATES)]
-            count = visits_per_patient + (1 if index < extra else 0)
-            # About 8% of patients are in treatment now; the rest were discharged.
-            active = index % 12 == 0
-            days = 3 * count + 10
-            start = (
-                today - timedelta(days=rng.randrange(5, 40))
-                if active
-                else date(today.year - 2, 1, 1) + timedelta(days=rng.randrange(span - days - 35))
+            count = max(counts[index], 1)
+            active = index in active_starts
+            start = active_starts.get(index) or date(today.year - 2, 1, 1) + timedelta(
+                days=rng.randrange(max(span - 3 * count - 45, 1))
             )
-            if active:
-                count = min(count, max((today - start).days // 3, 1))
             last = start + timedelta(days=3 * (count - 1))
             cases.append(
                 (
@@ -269,13 +274,13 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
                     medical_necessity="Functional decline below prior level.",
                 )
             )
-            if index % 4 == 0:
+            if index % 5 == 0:
                 authorizations.append(
                     Authorization(
                         case=case,
                         payer=commercial,
                         number=f"SCALE-{index:06d}",
-                        visits_authorized=max(count, 12),
+                        visits_authorized=max(count, 12) + (12 if case.closed_on is None else 0),
                         units_authorized=None,
                         start_date=start,
                         end_date=start + timedelta(days=max(3 * count + 30, 60)),
@@ -283,9 +288,21 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
                 )
             for number in range(count):
                 day = start + timedelta(days=3 * number)
-                kind = VisitType.EVALUATION if number == 0 else VisitType.TREATMENT
-                model = models.get((case.discipline, kind)) or models[(case.discipline, "treatment")]
-                by_assistant = case.discipline == "OT" and number and rng.random() < 0.02 * 6
+                # The evaluation, then a progress report every 10th treatment day
+                # (Pub 100-02 ch.15 §220.3), as a clinic that keeps up writes them.
+                kind = (
+                    VisitType.EVALUATION
+                    if number == 0
+                    else VisitType.PROGRESS_REPORT
+                    if number % 10 == 0
+                    else VisitType.TREATMENT
+                )
+                model = (
+                    models.get((case.discipline, kind)) or models[(case.discipline, "treatment")]
+                )
+                # OT assistants write 12% of the OT treatment notes; one in six of those (2%
+                # of OT notes) was never co-signed.
+                by_assistant = case.discipline == "OT" and number > 0 and rng.random() < 0.12
                 clinician = users["ota"] if by_assistant else therapist
                 cosigned = by_assistant and rng.random() > 1 / 6
                 visit_rows.append(
@@ -312,9 +329,10 @@ def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
         Visit.objects.bulk_create(visit_rows, batch_size=2000)
         line_rows = []
         for visit in visit_rows:
-            model = models.get((visit.case.discipline, visit.visit_type)) or models[
-                (visit.case.discipline, "treatment")
-            ]
+            model = (
+                models.get((visit.case.discipline, visit.visit_type))
+                or models[(visit.case.discipline, "treatment")]
+            )
             for line in lines_of[model.pk]:
                 line_rows.append(
                     ServiceLine(
@@ -374,18 +392,33 @@ def main(argv: list[str] | None = None) -> int:
     after = _measure("grown", _pages(demo_patient, demo_visit), args.repeat)
     extra = _measure("grown", _pages(big_patient, big_visit)[-2:], args.repeat)
     extra = [
-        Timing(t.clinic, t.page.replace("page", "page (longest history)"), t.url, t.median_ms,
-               t.queries, t.status)
+        Timing(
+            t.clinic,
+            t.page.replace("page", "page (longest history)"),
+            t.url,
+            t.best_ms,
+            t.median_ms,
+            t.queries,
+            t.status,
+        )
         for t in extra
     ]
     by_page = {t.page: t for t in demo}
     results = []
     for timing in after + extra:
         base = by_page[timing.page.replace(" (longest history)", "")]
-        ratio = round(timing.median_ms / base.median_ms, 2) if base.median_ms else None
+        ratio = round(timing.best_ms / base.best_ms, 2) if base.best_ms else None
         results.append(
-            Timing(timing.clinic, timing.page, timing.url, timing.median_ms, timing.queries,
-                   timing.status, ratio)
+            Timing(
+                timing.clinic,
+                timing.page,
+                timing.url,
+                timing.best_ms,
+                timing.median_ms,
+                timing.queries,
+                timing.status,
+                ratio,
+            )
         )
     print()
     print(f"{'page':<42} {'demo ms':>9} {'grown ms':>9} {'x demo':>7} {'queries':>13}")
@@ -395,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         within = timing.ratio is not None and timing.ratio <= TARGET_RATIO
         failed |= not within or timing.status != 200
         print(
-            f"{timing.page:<42} {base.median_ms:9.1f} {timing.median_ms:9.1f} "
+            f"{timing.page:<42} {base.best_ms:9.1f} {timing.best_ms:9.1f} "
             f"{timing.ratio or 0:7.2f} {base.queries:6d}->{timing.queries:<6d}"
             f"{'' if within else '  over target'}"
         )
