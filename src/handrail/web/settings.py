@@ -10,6 +10,8 @@ DATABASE_URL / DATABASE_URL_FILE  e.g. postgresql://user@host:5432/handrail; def
 HTTPS                          1 behind TLS: secure cookies, HSTS, SSL redirect
 LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
+LOGIN_ADDRESS_FAILURE_LIMIT    failed logins per client address, default 4x the above
+TRUSTED_PROXIES                reverse proxies whose X-Forwarded-For is believed, default none
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
 STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
@@ -161,6 +163,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # after this many failures inside the window, for the window's length.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Per client address; 0 means 4x LOGIN_FAILURE_LIMIT (one office behind one NAT).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 0, minimum=0)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from any
+# other peer the header is ignored, so a client cannot choose the address it is counted as.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -227,16 +234,19 @@ SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", HTTPS)
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 
 
-def _networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _networks(
+    values: list[str], name: str = "METRICS_ALLOWED_IPS"
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     try:
         return [ipaddress.ip_network(value, strict=False) for value in values]
     except ValueError as exc:
         raise ImproperlyConfigured(
-            f"METRICS_ALLOWED_IPS: {exc}; write addresses or networks, e.g. 10.0.0.0/8,::1"
+            f"{name}: {exc}; write addresses or networks, e.g. 10.0.0.0/8,::1"
         ) from None
 
 
 METRICS_ALLOWED_NETWORKS = _networks(METRICS_ALLOWED_IPS)
+TRUSTED_PROXY_NETWORKS = _networks(TRUSTED_PROXIES, "TRUSTED_PROXIES")
 
 # Logs: one line per record on stderr, JSON (LOG_FORMAT=json, for log collectors) or text;
 # every record carries the request id (handrail.web.ops.observability), and handrail.request
