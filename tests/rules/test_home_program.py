@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from handrail.library import DOSE_FIELDS as LIBRARY_DOSE_FIELDS
+from handrail.library import Dose
 from handrail.rules.home_program import (
+    DOSE_FIELDS,
     BillingAnswer,
     InstructionEvent,
     InstructionLine,
@@ -263,6 +266,16 @@ class InstructionEventTests:
             instruction_event(None, items)
         assert raised.value.field == field
         assert message in raised.value.message
+
+    def test_it_takes_the_dose_in_the_library_order(self) -> None:
+        assert DOSE_FIELDS == LIBRARY_DOSE_FIELDS
+        changed = item("tub-bench", dose=Dose(sets=2, reps=12, times_per_day=1).as_tuple())
+        event = instruction_event(
+            [item("tub-bench", dose=Dose(sets=2, reps=10).as_tuple())], [changed]
+        )
+        assert event.reasons == (
+            "Changed dose of tub-bench: reps 10 -> 12, times_per_day - -> 1.",
+        )
 
     def test_it_checks_the_previous_items_too(self) -> None:
         with pytest.raises(RuleInputError) as raised:
