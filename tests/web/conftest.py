@@ -3,15 +3,18 @@ every role in clinic A, a therapist in clinic B, and one patient with a PT and a
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
+from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
+from handrail.web.audit.models import AuditEvent
 from handrail.web.care.models import Case, PlanOfCare
 from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
 from handrail.web.clinic.models import Clinic, Patient, Payer, User
@@ -36,6 +39,40 @@ TEST_NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # a Monday, in the data's 
 def _fixed_today() -> Iterator[None]:
     with time_machine.travel(TEST_NOW, tick=True):
         yield
+
+
+# The migration that makes the audit table append-only (its triggers' SQL, per database).
+APPEND_ONLY = importlib.import_module("handrail.web.audit.migrations.0004_append_only_triggers")
+
+
+def audit_triggers(*, install: bool) -> None:
+    """Install (or remove) the audit table's append-only triggers, as its migration does."""
+    install_sql, remove_sql = APPEND_ONLY.STATEMENTS[connection.vendor]
+    with connection.cursor() as cursor:
+        for statement in install_sql if install else remove_sql:
+            cursor.execute(statement)
+
+
+@pytest.fixture(autouse=True)
+def _audit_rows_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A transactional test (live server, races) ends by emptying every table, which the
+    audit table's triggers refuse. Before that flush, this empties the audit table with the
+    triggers lifted for that one statement, then puts them back: the tests keep the
+    production schema, and only test teardown ever deletes audit rows."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not transactional:
+        yield
+        return
+    # Set up after the database helper, so torn down before its flush.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    with transaction.atomic():
+        audit_triggers(install=False)
+        AuditEvent.objects.all().delete()
+        audit_triggers(install=True)
 
 
 @dataclass

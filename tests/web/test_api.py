@@ -13,13 +13,15 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
 
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.care.services import authorization_create
 from handrail.web.clinic.services import user_create
-from handrail.web.visits.models import Visit
+from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.services import service_line_add, visit_create
 from tests.web.conftest import PASSWORD, World
 from tests.web.notes_seed import GOOD_NOTE
@@ -119,7 +121,7 @@ class VisitApiTests:
         )
         locked = client.patch(
             f"/api/visits/{visit_id}/lines/{line_id}",
-            {"therapist_minutes": 40},
+            {"version": 2, "therapist_minutes": 40},
             content_type="application/json",
         )
         assert locked.status_code == 400
@@ -194,6 +196,129 @@ def _authorization_payload(world: World, **overrides: object) -> dict[str, objec
     }
     payload.update(overrides)
     return payload
+
+
+class VersionApiTests:
+    """PATCH of a header or a line carries the version it was based on (issue 10)."""
+
+    def _visit_and_line(self, world: World) -> tuple[Visit, int]:
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        line = service_line_add(user=world.ot, visit=visit, code="97535", therapist_minutes=20)
+        return visit, line.pk
+
+    def test_it_saves_a_header_change_based_on_the_stored_version(self, world: World) -> None:
+        visit, _ = self._visit_and_line(world)
+        client = _api_client(world, world.ot)
+        read = client.get(f"/api/visits/{visit.pk}").json()
+        assert (read["version"], read["updated_by"]) == (1, None)
+        response = client.patch(
+            f"/api/visits/{visit.pk}",
+            {"version": 1, "narrative": "Tolerated well."},
+            content_type="application/json",
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["version"], body["updated_by"], body["narrative"]) == (
+            2,
+            "Olivia Test, OT",
+            "Tolerated well.",
+        )
+
+    def test_it_answers_409_naming_who_changed_the_header_and_saves_nothing(
+        self, world: World
+    ) -> None:
+        visit, _ = self._visit_and_line(world)
+        ot, ota = _api_client(world, world.ot), _api_client(world, world.ota)
+        first = ot.patch(
+            f"/api/visits/{visit.pk}",
+            {"version": 1, "narrative": "Olivia's words."},
+            content_type="application/json",
+        )
+        assert first.status_code == 200
+        stale = ota.patch(
+            f"/api/visits/{visit.pk}",
+            {"version": 1, "narrative": "Oscar's words."},
+            content_type="application/json",
+        )
+        assert stale.status_code == 409
+        body = stale.json()
+        assert list(body["errors"]) == ["version"]
+        at = timezone.localtime(Visit.objects.get(pk=visit.pk).updated_at)
+        assert body["detail"] == (
+            f"version: Olivia Test, OT changed the visit header at {at:%H:%M:%S} after you "
+            "opened it. Reload the note to see their change; what you typed since is not saved."
+        )
+        stored = Visit.objects.get(pk=visit.pk)
+        assert (stored.narrative, stored.version) == ("Olivia's words.", 2)
+
+    def test_it_answers_409_for_a_line_changed_since_it_was_read(self, world: World) -> None:
+        visit, line_id = self._visit_and_line(world)
+        url = f"/api/visits/{visit.pk}/lines/{line_id}"
+        ot, ota = _api_client(world, world.ot), _api_client(world, world.ota)
+        read = ota.get(f"/api/visits/{visit.pk}").json()["lines"][0]
+        assert read["version"] == 1
+        changed = ot.patch(
+            url,
+            {"version": 1, "therapist_minutes": 25, "task": "Bathing routine"},
+            content_type="application/json",
+        )
+        assert changed.status_code == 200
+        assert (changed.json()["version"], changed.json()["therapist_minutes"]) == (2, 25)
+        stale = ota.patch(
+            url, {"version": 1, "assistant_minutes": 10}, content_type="application/json"
+        )
+        assert stale.status_code == 409
+        assert stale.json()["detail"].startswith("version: Olivia Test, OT changed 97535 at ")
+        line = ServiceLine.objects.get(pk=line_id)
+        assert (line.therapist_minutes, line.assistant_minutes, line.version) == (25, 0, 2)
+        again = ota.patch(
+            url, {"version": 2, "assistant_minutes": 10}, content_type="application/json"
+        )
+        assert (again.status_code, again.json()["version"]) == (200, 3)
+
+    def test_it_sees_a_page_edit_as_a_newer_version(self, world: World) -> None:
+        visit, line_id = self._visit_and_line(world)
+        page = world.client_for(world.ot)
+        saved = page.post(
+            reverse("notes:line-save", args=[visit.pk, line_id]),
+            {
+                **{f"l{line_id}-{name}": "" for name in ("baseline", "technique", "skilled")},
+                **{f"l{line_id}-{name}": "" for name in ("performance", "text")},
+                f"l{line_id}-therapist_minutes": "20",
+                f"l{line_id}-assistant_minutes": "0",
+                f"l{line_id}-task": "Toileting routine",
+                f"l{line_id}-version": "1",
+            },
+            HTTP_HX_REQUEST="true",
+        )
+        assert saved.status_code == 200
+        stale = _api_client(world, world.ota).patch(
+            f"/api/visits/{visit.pk}/lines/{line_id}",
+            {"version": 1, "task": "Something else"},
+            content_type="application/json",
+        )
+        assert stale.status_code == 409
+        assert ServiceLine.objects.get(pk=line_id).task == "Toileting routine"
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"narrative": "No version"}, "version"),
+            ({"version": 1, "narative": "typo"}, "narative"),
+            ({"version": 0, "narrative": "x"}, "version"),
+        ],
+    )
+    def test_it_refuses_a_change_without_a_version_or_with_an_unknown_field(
+        self, world: World, body: dict[str, Any], field: str
+    ) -> None:
+        visit, line_id = self._visit_and_line(world)
+        client = _api_client(world, world.ot)
+        for url in (f"/api/visits/{visit.pk}", f"/api/visits/{visit.pk}/lines/{line_id}"):
+            response = client.patch(url, body, content_type="application/json")
+            assert response.status_code == 422
+            assert response.json()["detail"][0]["loc"][-1] == field
+        assert Visit.objects.get(pk=visit.pk).version == 1
+        assert ServiceLine.objects.get(pk=line_id).version == 1
 
 
 class AuthorizationApiTests:

@@ -10,11 +10,19 @@ DATABASE_URL / DATABASE_URL_FILE  e.g. postgresql://user@host:5432/handrail; def
 HTTPS                          1 behind TLS: secure cookies, HSTS, SSL redirect
 LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
+LOGIN_ADDRESS_FAILURE_LIMIT    failed logins per client address, default 4x the above
+TRUSTED_PROXIES                reverse proxies whose X-Forwarded-For is believed, default none
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
 STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
 LOG_FORMAT / LOG_LEVEL         text or json / handrail's level, default text / INFO
 HSTS_PRELOAD                   0/1, default = HTTPS
+SITE_URL                       the app's address as patients reach it (links in emails),
+                               default http://127.0.0.1:8000
+EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD(_FILE) / EMAIL_USE_TLS
+                               the mail server; without EMAIL_HOST mail is written to files
+                               in var/mail (the demo clinic's mail never leaves the machine)
+DEFAULT_FROM_EMAIL             sender of patients' emails
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ INSTALLED_APPS = [
     "handrail.web.notes",
     "handrail.web.worklists",
     "handrail.web.ops",
+    "handrail.web.messaging",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +170,11 @@ AUTH_PASSWORD_VALIDATORS = [
 # after this many failures inside the window, for the window's length.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Per client address; 0 means 4x LOGIN_FAILURE_LIMIT (one office behind one NAT).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 0, minimum=0)
+# Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from any
+# other peer the header is ignored, so a client cannot choose the address it is counted as.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -227,16 +241,19 @@ SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", HTTPS)
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
 
 
-def _networks(values: list[str]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def _networks(
+    values: list[str], name: str = "METRICS_ALLOWED_IPS"
+) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     try:
         return [ipaddress.ip_network(value, strict=False) for value in values]
     except ValueError as exc:
         raise ImproperlyConfigured(
-            f"METRICS_ALLOWED_IPS: {exc}; write addresses or networks, e.g. 10.0.0.0/8,::1"
+            f"{name}: {exc}; write addresses or networks, e.g. 10.0.0.0/8,::1"
         ) from None
 
 
 METRICS_ALLOWED_NETWORKS = _networks(METRICS_ALLOWED_IPS)
+TRUSTED_PROXY_NETWORKS = _networks(TRUSTED_PROXIES, "TRUSTED_PROXIES")
 
 # Logs: one line per record on stderr, JSON (LOG_FORMAT=json, for log collectors) or text;
 # every record carries the request id (handrail.web.ops.observability), and handrail.request
@@ -269,3 +286,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"handrail": {"level": LOG_LEVEL}},
 }
+
+# --- Email to patients (handrail.web.messaging) ----------------------------------------
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r}: write the full address, e.g. https://...")
+MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", "handrail.invalid")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Handrail <no-reply@handrail.invalid>")
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)

@@ -79,6 +79,7 @@ ERRORS: dict[int, Any] = {
 }
 ENGINE_ERRORS: dict[int, Any] = {**ERRORS, 503: ErrorOut}
 SIGN_ERRORS: dict[int, Any] = {**ENGINE_ERRORS, 409: ErrorOut}
+EDIT_ERRORS: dict[int, Any] = {**ERRORS, 409: ErrorOut}
 
 api = NinjaAPI(
     title="Handrail clinic API",
@@ -120,6 +121,13 @@ def _validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpR
 def _note_signed(request: HttpRequest, exc: visit_services.NoteSignedError) -> HttpResponse:
     # Someone else signed (or co-signed) the note first: a conflict, not bad input.
     return _error(request, 409, f"status: {exc.messages[0]}", {"status": exc.messages})
+
+
+@api.exception_handler(visit_services.StaleEditError)
+def _stale_edit(request: HttpRequest, exc: visit_services.StaleEditError) -> HttpResponse:
+    # The change was based on an older version than the stored one: someone else saved in
+    # between. Nothing was saved; the message names who and when, as the note page does.
+    return _error(request, 409, f"version: {exc.messages[0]}", {"version": exc.messages})
 
 
 @api.exception_handler(PermissionDenied)
@@ -191,6 +199,9 @@ def patients_detail(request: HttpRequest, patient_id: IdPath) -> Any:
 def _visit_out(visit: Visit) -> VisitOut:
     return VisitOut(
         id=visit.pk,
+        version=visit.version,
+        updated_by=str(visit.updated_by) if visit.updated_by else None,
+        updated_at=visit.updated_at,
         case_id=visit.case_id,
         patient_id=visit.case.patient_id,
         discipline=visit.case.discipline,
@@ -212,7 +223,7 @@ def _visit_out(visit: Visit) -> VisitOut:
         cosigned_at=visit.cosigned_at,
         sign_reason=visit.sign_reason,
         needs_cosign=visit_needs_cosign(visit=visit) if visit.is_signed else False,
-        lines=[_line_out(line) for line in visit.lines.all()],
+        lines=[_line_out(line) for line in visit.lines.select_related("updated_by")],
         addenda=[
             AddendumOut(id=a.pk, author=str(a.author), at=a.at, reason=a.reason, text=a.text)
             for a in visit.addenda.select_related("author")
@@ -224,6 +235,9 @@ def _line_out(line: ServiceLine) -> LineOut:
     return LineOut(
         id=line.pk,
         code=line.code,
+        version=line.version,
+        updated_by=str(line.updated_by) if line.updated_by else None,
+        updated_at=line.updated_at,
         therapist_minutes=line.therapist_minutes,
         assistant_minutes=line.assistant_minutes,
         total_minutes=line.total_minutes,
@@ -265,13 +279,16 @@ def visits_detail(request: HttpRequest, visit_id: IdPath) -> Any:
     return _visit_out(visit)
 
 
-@api.patch("/visits/{visit_id}", response={200: VisitOut, **ERRORS}, tags=["visits"])
+@api.patch("/visits/{visit_id}", response={200: VisitOut, **EDIT_ERRORS}, tags=["visits"])
 def visits_update(request: HttpRequest, payload: VisitUpdateIn, visit_id: IdPath) -> Any:
-    """Change a draft note's header fields; send only what changes."""
+    """Change a draft note's header fields: send the `version` you read and only what
+    changes. A `version` older than the stored one answers 409 naming who changed the header
+    and when (nothing is saved); read the note again and reapply your change."""
     user = _user(request)
     visit = visit_get(user=user, visit_id=visit_id)
     changes = payload.dict(exclude_unset=True, exclude_none=True)
-    visit = visit_services.visit_update(user=user, visit=visit, **changes)
+    version = changes.pop("version")
+    visit = visit_services.visit_update(user=user, visit=visit, version=version, **changes)
     return _visit_out(visit)
 
 
@@ -367,36 +384,32 @@ def lines_create(request: HttpRequest, payload: LineIn, visit_id: IdPath) -> Any
 
 @api.patch(
     "/visits/{visit_id}/lines/{line_id}",
-    response={200: LineOut, **ERRORS},
+    response={200: LineOut, **EDIT_ERRORS},
     tags=["service lines"],
 )
 def lines_update(
     request: HttpRequest, payload: LineUpdateIn, visit_id: IdPath, line_id: IdPath
 ) -> Any:
-    """Change minutes and/or note fields of a line; send only what changes."""
+    """Change minutes, requested units and/or note fields of a line in one write: send the
+    line's `version` you read and only what changes. A `version` older than the stored one
+    (someone saved the line, or a timer stopped on it, since you read it) answers 409
+    naming who changed it and when; nothing is saved."""
     user = _user(request)
     line = _line_get(request, visit_id, line_id)
     changes = payload.dict(exclude_unset=True)
-    minutes = {
-        k: changes.pop(k) for k in ("therapist_minutes", "assistant_minutes") if k in changes
-    }
-    if any(value is None for value in minutes.values()):
-        raise DjangoValidationError({"therapist_minutes": "Minutes cannot be null."})
-    notes = {k: v for k, v in changes.items() if k != "requested_units" and v is not None}
-    if minutes:
-        line = visit_services.service_line_set_minutes(
-            user=user,
-            line=line,
-            therapist_minutes=minutes.get("therapist_minutes", line.therapist_minutes),
-            assistant_minutes=minutes.get("assistant_minutes", line.assistant_minutes),
-        )
-    if notes or "requested_units" in changes:
-        line = visit_services.service_line_update(
-            user=user,
-            line=line,
-            requested_units=changes.get("requested_units", line.requested_units),
-            **notes,
-        )
+    version = changes.pop("version")
+    for name in ("therapist_minutes", "assistant_minutes", *visit_services.LINE_NOTE_FIELDS):
+        if name in changes and changes[name] is None:
+            raise DjangoValidationError({name: "Cannot be null; leave it out to keep it."})
+    line = visit_services.service_line_change(
+        user=user,
+        line=line,
+        version=version,
+        note={k: changes[k] for k in visit_services.LINE_NOTE_FIELDS if k in changes},
+        therapist_minutes=changes.get("therapist_minutes"),
+        assistant_minutes=changes.get("assistant_minutes"),
+        requested_units=changes.get("requested_units", visit_services.UNSET),
+    )
     return _line_out(line)
 
 

@@ -146,7 +146,24 @@ class VisitCreateIn(Schema):
     narrative: Text = ""
 
 
+Version = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=2_147_483_647,
+        description="The version of the note's header or line this change is based on (from "
+        "the last answer); an older one than the stored version is a 409 naming who changed "
+        "it and when",
+    ),
+]
+
+
 class VisitUpdateIn(Schema):
+    """Send the `version` you read and only the fields that change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Version
     visit_type: VisitTypeName | None = None
     place_of_service: str | None = Field(default=None, pattern=r"^[0-9]{2}$")
     telehealth: Literal["home", "other", ""] | None = None
@@ -171,6 +188,11 @@ class LineIn(Schema):
 
 
 class LineUpdateIn(Schema):
+    """Send the line's `version` you read and only the fields that change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: Version
     therapist_minutes: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     assistant_minutes: int | None = Field(default=None, ge=-1_000_000, le=1_000_000)
     requested_units: int | None = Field(default=None, ge=0, le=1000)
@@ -185,6 +207,9 @@ class LineUpdateIn(Schema):
 class LineOut(Schema):
     id: int
     code: str
+    version: int
+    updated_by: str | None
+    updated_at: datetime | None
     therapist_minutes: int
     assistant_minutes: int
     total_minutes: int
@@ -236,6 +261,9 @@ class AddendumOut(Schema):
 
 class VisitOut(Schema):
     id: int
+    version: int
+    updated_by: str | None
+    updated_at: datetime
     case_id: int
     patient_id: int
     discipline: str

@@ -3,12 +3,15 @@ payer is a 404, as everywhere else)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from handrail.web.audit.models import AuditEvent
 from handrail.web.clinic.admin_services import NOT_ADMIN
-from handrail.web.clinic.models import Payer, User
+from handrail.web.clinic.models import Payer, SignInCounter, SignInScope, User
 from handrail.web.clinic.permissions import can_administer, clinic_id_of, require
 
 
@@ -58,3 +61,17 @@ def admin_event_list(*, user: User, object_type: str, object_id: int) -> QuerySe
         object_type=object_type,
         object_id=str(object_id),
     ).select_related("user")
+
+
+def staff_sign_in_locked_until(*, user: User, staff: User) -> datetime | None:
+    """When the colleague's sign-in lock ends, or None when they are not locked out."""
+    require(can_administer(user), NOT_ADMIN)
+    return (
+        SignInCounter.objects.filter(
+            scope=SignInScope.ACCOUNT,
+            key=staff.username.lower(),
+            locked_until__gt=timezone.now(),
+        )
+        .values_list("locked_until", flat=True)
+        .first()
+    )

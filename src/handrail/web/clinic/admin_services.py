@@ -25,6 +25,7 @@ from handrail.web.audit.services import audit_record
 from handrail.web.care.models import Authorization, PlanOfCare
 from handrail.web.clinic.models import Coverage, Discipline, Payer, Role, User
 from handrail.web.clinic.permissions import can_administer, clinic_id_of, require
+from handrail.web.clinic.throttle import sign_in_lock_clear
 from handrail.web.visits.models import Visit
 
 STAFF_FIELDS = ("first_name", "last_name", "email", "role", "discipline", "npi")
@@ -229,6 +230,24 @@ def staff_set_active(*, user: User, staff: User, active: bool) -> User:
         detail=f"{staff.username}: {'reactivated' if active else 'deactivated'}",
     )
     return staff
+
+
+@transaction.atomic
+def staff_sign_in_unlock(*, user: User, staff: User) -> bool:
+    """Lift a colleague's sign-in lock (after too many failed sign-ins) once the admin knows
+    it was them; audited. False when there was nothing to lift."""
+    require(can_administer(user), NOT_ADMIN)
+    _require_same_clinic(user, staff)
+    if not sign_in_lock_clear(username=staff.username):
+        return False
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=staff,
+        patient=None,
+        detail=f"{staff.username}: sign-in lock lifted",
+    )
+    return True
 
 
 def _payer_clean(user: User, fields: dict[str, Any], payer: Payer | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from handrail.web.clinic.admin_selectors import (
     payer_admin_list,
     staff_get,
     staff_list,
+    staff_sign_in_locked_until,
 )
 from handrail.web.clinic.admin_services import (
     NOT_ADMIN,
@@ -25,6 +26,7 @@ from handrail.web.clinic.admin_services import (
     payer_update,
     staff_create,
     staff_set_active,
+    staff_sign_in_unlock,
     staff_update,
 )
 from handrail.web.clinic.forms import PayerForm, StaffCreateForm, StaffEditForm
@@ -104,6 +106,7 @@ def staff_edit_view(request: HttpRequest, staff_id: int) -> HttpResponse:
             "form": form,
             "staff": staff,
             "is_self": staff.pk == user.pk,
+            "locked_until": staff_sign_in_locked_until(user=user, staff=staff),
             "events": admin_event_list(user=user, object_type="user", object_id=staff.pk)[:50],
             "nav": "staff",
         },
@@ -125,6 +128,18 @@ def staff_active_view(request: HttpRequest, staff_id: int) -> HttpResponse:
         done = "Reactivated" if active else "Deactivated; they can no longer sign in"
         messages.success(request, f"{done}: {staff.username}.")
     return redirect("clinic_admin:staff-list")
+
+
+@require_POST
+def staff_unlock_view(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """Lift the colleague's sign-in lock after too many failed sign-ins."""
+    user = current_user(request)
+    staff = staff_get(user=user, staff_id=staff_id)
+    if staff_sign_in_unlock(user=user, staff=staff):
+        messages.success(request, f"{staff.username} can sign in again.")
+    else:
+        messages.info(request, f"{staff.username} was not locked out.")
+    return redirect("clinic_admin:staff-edit", staff_id=staff.pk)
 
 
 def payer_list_view(request: HttpRequest) -> HttpResponse:

@@ -6,39 +6,53 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from handrail.web.clinic.admin_services import PAYER_FIELDS
 from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role, User
 from handrail.web.clinic.services import PATIENT_FIELDS
 from handrail.web.clinic.throttle import (
-    login_failure_record,
-    login_failures_clear,
-    login_is_locked,
+    Lockout,
+    client_address,
+    sign_in_attempt_begin,
+    sign_in_attempt_failed,
+    sign_in_attempt_succeeded,
 )
 
 
 class ThrottledLoginForm(AuthenticationForm):
-    """Django's login form, refusing locked-out usernames/addresses before checking the
-    password and recording each failure (handrail.web.clinic.throttle)."""
+    """Django's login form behind the sign-in throttle (handrail.web.clinic.throttle): the
+    attempt is counted before the password is checked, and a locked account or address is
+    refused without checking it. `lockout` says which, and until when."""
 
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "locked": "Too many failed sign-ins. Wait 15 minutes or ask your clinic admin.",
-    }
+    lockout: Lockout | None = None
 
     def clean(self) -> dict[str, Any]:
-        username = (self.cleaned_data.get("username") or "").strip()
-        ip = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        if username and login_is_locked(username=username, ip=ip):
-            raise ValidationError(self.error_messages["locked"], code="locked")
+        username = self.cleaned_data.get("username") or ""
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # nothing to check: Django says which field is missing
+        address = client_address(self.request) if self.request else ""
+        attempt = sign_in_attempt_begin(username=username, address=address)
+        if isinstance(attempt, Lockout):
+            self.lockout = attempt
+            raise ValidationError(_lockout_message(attempt), code="locked")
         try:
             cleaned = super().clean()
         except ValidationError:
-            if username:
-                login_failure_record(username=username, ip=ip)
+            sign_in_attempt_failed(attempt=attempt)
             raise
-        login_failures_clear(username=username)
+        sign_in_attempt_succeeded(attempt=attempt)
         return cleaned
+
+
+def _lockout_message(lockout: Lockout) -> str:
+    until = timezone.localtime(lockout.until).strftime("%H:%M %Z")
+    who = "this account" if lockout.scope == "account" else "your network address"
+    return (
+        f"Too many failed sign-ins for {who}. Signing in is paused until {until} "
+        f"(about {lockout.minutes_left} min); a clinic admin can lift an account's lock "
+        "sooner."
+    )
 
 
 class PatientForm(forms.ModelForm):  # type: ignore[type-arg]

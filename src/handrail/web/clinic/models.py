@@ -187,9 +187,26 @@ class Coverage(models.Model):
         return f"{self.payer} ({self.get_order_display()})"
 
 
-class LoginFailure(models.Model):
-    """One failed sign-in; see `handrail.web.clinic.throttle`."""
+class SignInScope(models.TextChoices):
+    ACCOUNT = "account", "account"
+    ADDRESS = "address", "client address"
 
-    username = models.CharField(max_length=150, db_index=True)
-    ip = models.CharField(max_length=45, blank=True)
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+class SignInCounter(models.Model):
+    """Sign-in attempts of one account or one client address in the current window, and the
+    lock they earned; changed only under a row lock (`handrail.web.clinic.throttle`)."""
+
+    scope = models.CharField(max_length=10, choices=SignInScope.choices)
+    key = models.CharField(max_length=150)
+    failures = models.PositiveIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="signin_counter_unique_key"),
+        ]
+        indexes = [models.Index(fields=["window_started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}: {self.failures}"

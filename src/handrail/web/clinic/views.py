@@ -43,6 +43,16 @@ class LoginView(auth_views.LoginView):
     authentication_form = ThrottledLoginForm
     redirect_authenticated_user = True
 
+    def form_invalid(self, form: ThrottledLoginForm) -> HttpResponse:  # type: ignore[override]
+        response = super().form_invalid(form)
+        if form.lockout is not None:
+            # 429 Too Many Requests (RFC 6585 section 4), with when to try again.
+            response.status_code = 429
+            response["Retry-After"] = str(
+                max(1, int((form.lockout.until - timezone.now()).total_seconds()))
+            )
+        return response
+
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("patient-list")

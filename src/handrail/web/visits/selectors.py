@@ -49,7 +49,9 @@ def visit_get(*, user: User, visit_id: int) -> Visit:
     require(can_view_clinical(user), "Your role cannot see clinical notes.")
     visit = (
         Visit.objects.filter(clinic_id=clinic_id_of(user), pk=visit_id)
-        .select_related("case", "case__patient", "clinician", "signed_by", "cosigned_by")
+        .select_related(
+            "case", "case__patient", "clinician", "signed_by", "cosigned_by", "updated_by"
+        )
         .first()
     )
     if visit is None:

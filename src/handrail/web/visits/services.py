@@ -233,7 +233,11 @@ class StaleEditError(ValidationError):
 
 def _check_version(version: int | None, current: int, what: str, obj: Visit | ServiceLine) -> None:
     if version is not None and version != current:
-        raise StaleEditError(what=what, by=obj.updated_by, at=obj.updated_at)
+        # Who changed it is read again by the id on the locked row: on PostgreSQL a row read
+        # FOR UPDATE after waiting for another writer is the new version, but a table only
+        # joined to it (the user, by select_related) keeps what the first read found.
+        by = User.objects.filter(pk=obj.updated_by_id).first() if obj.updated_by_id else None
+        raise StaleEditError(what=what, by=by, at=obj.updated_at)
 
 
 def _locked_visit(visit: Visit) -> Visit:
