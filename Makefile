@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres lint format benchmark snapshots clean
+.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -44,6 +44,11 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/batch_throughput.py
+
+# The clinic's pages at 5,000 patients and 50,000 signed visits against the demo clinic
+# (SQLite in benchmarks/out/; DATA_SCALE_ARGS="--database-url postgresql://..." for PostgreSQL).
+benchmark-data-scale: $(STAMP)
+	$(BIN)/python benchmarks/data_scale.py $(DATA_SCALE_ARGS)
 
 snapshots: $(STAMP)
 	$(BIN)/python -m tests.rules.generate_snapshots

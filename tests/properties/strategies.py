@@ -486,6 +486,10 @@ def set_field(record: dict[str, Any], path: tuple[str | int, ...], value: Any) -
                 target[step] = {}
         elif not isinstance(target.get(step), dict | list):
             target[step] = [] if step in ("lines", "diagnoses", "same_day") else {}
+        # Copy each object on the way: a generated visit may share one object between two
+        # fields (note and previous_note), and the change must reach only the path's own.
+        child = target[step]
+        target[step] = dict(child) if isinstance(child, dict) else list(child)
         target = target[step]
     last = path[-1]
     if isinstance(last, int):

@@ -17,6 +17,12 @@ STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
 LOG_FORMAT / LOG_LEVEL         text or json / handrail's level, default text / INFO
 HSTS_PRELOAD                   0/1, default = HTTPS
+SITE_URL                       the app's address as patients reach it (links in emails),
+                               default http://127.0.0.1:8000
+EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD(_FILE) / EMAIL_USE_TLS
+                               the mail server; without EMAIL_HOST mail is written to files
+                               in var/mail (the demo clinic's mail never leaves the machine)
+DEFAULT_FROM_EMAIL             sender of patients' emails
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ INSTALLED_APPS = [
     "handrail.web.notes",
     "handrail.web.worklists",
     "handrail.web.ops",
+    "handrail.web.messaging",
 ]
 
 MIDDLEWARE = [
@@ -289,3 +296,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"handrail": {"level": LOG_LEVEL}},
 }
+
+# --- Email to patients (handrail.web.messaging) ----------------------------------------
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r}: write the full address, e.g. https://...")
+MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", "handrail.invalid")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Handrail <no-reply@handrail.invalid>")
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = env_secret("EMAIL_HOST_PASSWORD") or ""
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)

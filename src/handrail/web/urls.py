@@ -8,6 +8,7 @@ from django.urls import include, path
 from handrail.web.api.api import api
 from handrail.web.care import views as care
 from handrail.web.clinic import views as clinic
+from handrail.web.messaging import views as messaging
 from handrail.web.visits import views as visits
 
 urlpatterns = [
@@ -46,6 +47,8 @@ urlpatterns = [
     path("visits/", include("handrail.web.notes.urls")),
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
+    path("messages/", include("handrail.web.messaging.urls")),
+    path("unsubscribe/<str:token>/", messaging.unsubscribe_view, name="unsubscribe"),
     path("api/", api.urls),
     path("", include("handrail.web.ops.urls")),
 ]

@@ -103,10 +103,7 @@ class AuthorizationUsage:
 
 def _visit_units(evaluation: object) -> int:
     if isinstance(evaluation, dict):
-        try:
-            return int(evaluation.get("total_units") or 0)
-        except (TypeError, ValueError):
-            return 0
+        return visit_units_value(evaluation.get("total_units"))
     return 0
 
 
@@ -117,8 +114,30 @@ def authorization_usage(*, authorization: Authorization, on: date) -> Authorizat
             date__gte=authorization.start_date, date__lte=authorization.end_date
         ).values_list("evaluation", flat=True)
     )
-    used = len(visits)
-    units = sum(_visit_units(evaluation) for evaluation in visits)
+    return authorization_usage_of(
+        authorization=authorization,
+        visit_units=[_visit_units(evaluation) for evaluation in visits],
+        on=on,
+    )
+
+
+def visit_units_value(value: object) -> int:
+    """The stored evaluation's `total_units` value as units (0 when missing or malformed)."""
+    if not isinstance(value, int | float | str):
+        return 0
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def authorization_usage_of(
+    *, authorization: Authorization, visit_units: list[int], on: date
+) -> AuthorizationUsage:
+    """The usage from the units of each of the case's visits dated within the authorization
+    (already fetched: the worklists fetch them for many authorizations at once)."""
+    used = len(visit_units)
+    units = sum(visit_units)
     if authorization.end_date < on:
         status = AuthorizationStatus.EXPIRED
     elif authorization.start_date > on:

@@ -104,6 +104,17 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["clinic", "status"]),
             models.Index(fields=["case", "date"]),
+            # Covers the yearly threshold accrual of the whole clinic (the worklist): its
+            # query reads the index alone, never the wide rows with the stored evaluation.
+            models.Index(
+                fields=["clinic", "status", "date", "case", "allowed_amount"],
+                name="visit_accrual_covering",
+            ),
+            # The co-signature worklist reads the assistants' notes awaiting it, not every
+            # signed note of the clinic.
+            models.Index(
+                fields=["clinician", "status", "cosigned_by"], name="visit_awaiting_cosign"
+            ),
         ]
         constraints = [
             # One note per case and day: a case is one discipline's episode, so this is

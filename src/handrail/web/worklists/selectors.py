@@ -18,7 +18,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case as DbCase
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from handrail.rules.model import RuleInputError
@@ -26,14 +39,13 @@ from handrail.rules.threshold import NEARING_SHARE, threshold_amount
 from handrail.web.care.models import Authorization, Case, PlanOfCare
 from handrail.web.care.selectors import (
     AuthorizationStatus,
-    authorization_usage,
-    plan_in_effect,
+    authorization_usage_of,
+    visit_units_value,
 )
-from handrail.web.clinic.models import Patient, PayerType, Role, User
+from handrail.web.clinic.models import Coverage, CoverageOrder, Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of
-from handrail.web.clinic.selectors import coverage_primary
-from handrail.web.visits.models import Visit, VisitStatus
-from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY, case_counters
+from handrail.web.visits.models import REPORT_TYPES, Visit, VisitStatus
+from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY
 
 # A case shows on the progress-report list this many treatment days before the report is due.
 PROGRESS_REPORT_WARN = 2
@@ -56,50 +68,117 @@ def _require_clinical(user: User) -> None:
         raise PermissionDenied("Your role cannot see clinical worklists.")
 
 
-def _cases(user: User, today: date) -> QuerySet[Case]:
+def _open_case_query(user: User, today: date) -> QuerySet[Case]:
     """Open cases of the user's clinic (those the user treats, for clinicians)."""
     cases = Case.objects.filter(clinic_id=clinic_id_of(user)).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=today)
     )
     if not sees_all(user) and user.role != Role.FRONT_DESK:
-        cases = cases.filter(Q(visits__clinician=user) | Q(plans__established_by=user))
-    return cases.select_related("patient").distinct().order_by("patient__last_name", "id")
+        cases = cases.filter(
+            Exists(Visit.objects.filter(case=OuterRef("pk"), clinician=user))
+            | Exists(PlanOfCare.objects.filter(case=OuterRef("pk"), established_by=user))
+        )
+    return cases
 
 
-def _in_treatment(case: Case, plan: PlanOfCare | None, today: date) -> bool:
-    if plan is not None and plan.end_date >= today:
-        return True
-    return case.visits.filter(date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS)).exists()
+def _cases(user: User, today: date) -> QuerySet[Case]:
+    return (
+        _open_case_query(user, today)
+        .select_related("patient")
+        .order_by("patient__last_name", "id")
+    )
 
 
-def unsigned_notes(*, user: User) -> list[Visit]:
+@dataclass(frozen=True, slots=True)
+class OpenCases:
+    """The open cases a user's worklists look at, with what every list needs of them,
+    fetched in three queries whatever the clinic's history: the cases, the plan in effect
+    today of each, and which had a visit in the last ACTIVE_VISIT_DAYS days."""
+
+    today: date
+    cases: list[Case]
+    plans: dict[int, PlanOfCare]  # case id -> plan in effect today (latest started)
+    recent: frozenset[int]  # case ids with a visit from today - ACTIVE_VISIT_DAYS on
+
+    def plan(self, case: Case) -> PlanOfCare | None:
+        return self.plans.get(case.pk)
+
+    def in_treatment(self, case: Case) -> bool:
+        """The plan in effect still runs, or the case had a visit recently."""
+        plan = self.plans.get(case.pk)
+        if plan is not None and plan.end_date >= self.today:
+            return True
+        return case.pk in self.recent
+
+
+def open_cases(*, user: User, today: date) -> OpenCases:
+    query = _open_case_query(user, today).values("pk")
+    cases = list(_cases(user, today))
+    plans: dict[int, PlanOfCare] = {}
+    # The latest plan started on or before today, per case (as plan_in_effect chooses).
+    for plan in PlanOfCare.objects.filter(case__in=query, start_date__lte=today).order_by(
+        "case_id", "-start_date", "-id"
+    ):
+        plans.setdefault(plan.case_id, plan)
+    recent = (
+        Visit.objects.filter(case__in=query, date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS))
+        .values_list("case_id", flat=True)
+        .order_by()
+        .distinct()
+    )
+    return OpenCases(today=today, cases=cases, plans=plans, recent=frozenset(recent))
+
+
+def _open(user: User, today: date, cases: OpenCases | None) -> OpenCases:
+    if cases is not None and cases.today == today:
+        return cases
+    return open_cases(user=user, today=today)
+
+
+def unsigned_notes_query(*, user: User) -> QuerySet[Visit]:
     """Draft notes, oldest first; a clinician sees their own."""
     _require_clinical(user)
     visits = Visit.objects.filter(clinic_id=clinic_id_of(user), status=VisitStatus.DRAFT)
     if not sees_all(user):
         visits = visits.filter(clinician=user)
-    return list(visits.select_related("case", "case__patient", "clinician").order_by("date", "id"))
+    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
 
 
-def cosign_needed(*, user: User) -> list[Visit]:
-    """Signed assistant notes without the co-signature their primary payer requires."""
+def unsigned_notes(*, user: User) -> list[Visit]:
+    return list(unsigned_notes_query(user=user))
+
+
+def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
+    """Signed assistant notes without the co-signature their primary payer requires, in one
+    query (the payer's rule is joined, not looked up per note)."""
     _require_clinical(user)
+    cosign_payer = Coverage.objects.filter(
+        patient=OuterRef("case__patient"),
+        order=CoverageOrder.PRIMARY,
+        payer__assistant_cosign_required=True,
+    )
+    # Looked up through the assistants' own visits (the index on the clinician), so the
+    # query reads the assistants' notes, never every signed note of the clinic's history.
+    assistants = list(
+        User.objects.filter(clinic_id=clinic_id_of(user), role=Role.ASSISTANT).values_list(
+            "pk", flat=True
+        )
+    )
     visits = Visit.objects.filter(
-        clinic_id=clinic_id_of(user),
+        case__clinic_id=clinic_id_of(user),
+        clinician_id__in=assistants,
         status=VisitStatus.SIGNED,
-        clinician__role=Role.ASSISTANT,
         cosigned_by__isnull=True,
-    ).select_related("case", "case__patient", "clinician")
+    ).filter(Exists(cosign_payer))
     if user.role == Role.THERAPIST:
         visits = visits.filter(case__discipline=user.discipline)
     elif not sees_all(user):
         visits = visits.filter(clinician=user)
-    out = []
-    for visit in visits.order_by("date", "id"):
-        coverage = coverage_primary(patient=visit.case.patient)
-        if coverage is not None and coverage.payer.assistant_cosign_required:
-            out.append(visit)
-    return out
+    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
+
+
+def cosign_needed(*, user: User) -> list[Visit]:
+    return list(cosign_needed_query(user=user))
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,22 +189,47 @@ class ProgressRow:
     days_to_go: int  # treatment days left before it is due
 
 
-def progress_reports_due(*, user: User, today: date) -> list[ProgressRow]:
+def _treatment_days_since_report(cases: OpenCases) -> dict[int, int]:
+    """Case id -> treatment days (distinct visit dates, up to and including today) after the
+    case's last report visit before today, for every open case in one query (the counting
+    of handrail.web.visits.selectors.case_treatment_days_since_report)."""
+    today = cases.today
+    last_report = (
+        Visit.objects.filter(case_id=OuterRef("case_id"), visit_type__in=REPORT_TYPES)
+        .filter(date__lt=today)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    rows = (
+        Visit.objects.filter(case_id__in=[case.pk for case in cases.cases], date__lte=today)
+        .annotate(last_report=Subquery(last_report))
+        .filter(Q(last_report__isnull=True) | Q(date__gt=F("last_report")))
+        .values("case_id")
+        .annotate(days=Count("date", distinct=True))
+        .order_by()
+    )
+    return {int(row["case_id"]): int(row["days"]) for row in rows}
+
+
+def progress_reports_due(
+    *, user: User, today: date, cases: OpenCases | None = None
+) -> list[ProgressRow]:
     """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
     progress report."""
     _require_clinical(user)
+    open_ = _open(user, today, cases)
+    days_by_case = _treatment_days_since_report(open_) if open_.cases else {}
     rows = []
-    for case in _cases(user, today):
-        counters = case_counters(case=case, on=today)
-        days = counters.treatment_days_since_report
+    for case in open_.cases:
+        days = days_by_case.get(case.pk, 0)
         if days < PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN:
             continue
-        if _in_treatment(case, plan_in_effect(case=case, on=today), today):
+        if open_.in_treatment(case):
             rows.append(
                 ProgressRow(
                     case=case,
                     treatment_days=days,
-                    due=counters.progress_report_due,
+                    due=days >= PROGRESS_REPORT_EVERY,
                     days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
                 )
             )
@@ -142,14 +246,19 @@ class RecertRow:
 
 
 def recertifications_due(
-    *, user: User, today: date, within: int = RECERT_WINDOW_DAYS
+    *,
+    user: User,
+    today: date,
+    within: int = RECERT_WINDOW_DAYS,
+    cases: OpenCases | None = None,
 ) -> list[RecertRow]:
     """Plans of open cases whose (re)certification is overdue, and of cases in treatment
     whose (re)certification is due within `within` days."""
     _require_clinical(user)
+    open_ = _open(user, today, cases)
     rows = []
-    for case in _cases(user, today):
-        plan = plan_in_effect(case=case, on=today)
+    for case in open_.cases:
+        plan = open_.plan(case)
         if plan is None:
             continue
         if plan.is_certified:
@@ -160,7 +269,7 @@ def recertifications_due(
             continue
         # An overdue (re)certification of an open case is listed even when the patient
         # stopped coming: the case needs recertifying or discharging either way.
-        if due >= today and not _in_treatment(case, plan, today):
+        if due >= today and not open_.in_treatment(case):
             continue
         if due <= today + timedelta(days=within):
             rows.append(
@@ -210,45 +319,77 @@ def authorization_forecast(
 
 
 def authorizations_running_out(
-    *, user: User, today: date, within: int = AUTHORIZATION_WINDOW_DAYS
+    *,
+    user: User,
+    today: date,
+    within: int = AUTHORIZATION_WINDOW_DAYS,
+    cases: OpenCases | None = None,
 ) -> list[AuthorizationRow]:
     """Authorizations in effect that run out (visits or dates) within `within` days, those
     used up (visits or units), and open cases in treatment whose latest authorization has
-    expired with none covering today."""
-    cases = list(_cases(user, today))
+    expired with none covering today.
+
+    Only the authorizations that can be listed (those covering today, and the latest expired
+    one of a case in treatment with none covering or starting later) have their usage
+    counted, from one query over their cases' visits."""
+    open_ = _open(user, today, cases)
     authorizations = (
-        Authorization.objects.filter(case__in=[case.pk for case in cases])
+        Authorization.objects.filter(case_id__in=[case.pk for case in open_.cases])
         .select_related("case", "case__patient", "payer")
-        .order_by("end_date")
+        .order_by("end_date", "id")
     )
     by_case: dict[int, list[Authorization]] = {}
     for auth in authorizations:
         by_case.setdefault(auth.case_id, []).append(auth)
-    rows = []
-    for case in cases:
+    candidates: list[tuple[Authorization, bool]] = []  # (authorization, covers today)
+    for case in open_.cases:
         auths = by_case.get(case.pk, [])
         current = [a for a in auths if a.start_date <= today <= a.end_date]
-        plan = plan_in_effect(case=case, on=today)
-        frequency = plan.frequency_per_week if plan else None
-        for auth in current:
-            row = _authorization_row(auth, frequency, today)
-            if row.status == AuthorizationStatus.EXHAUSTED or row.runs_out_on <= (
-                today + timedelta(days=within)
-            ):
-                rows.append(row)
-        if current or not auths or not _in_treatment(case, plan, today):
+        candidates.extend((auth, True) for auth in current)
+        if current or not auths or not open_.in_treatment(case):
             continue
         ended = [a for a in auths if a.end_date < today]
         if ended and not any(a.start_date > today for a in auths):
-            latest = max(ended, key=lambda a: (a.end_date, a.pk))
-            rows.append(_authorization_row(latest, frequency, today))
+            candidates.append((max(ended, key=lambda a: (a.end_date, a.pk)), False))
+    units = _visit_units_by_authorization([auth for auth, _covers in candidates])
+    rows = []
+    for auth, covers_today in candidates:
+        plan = open_.plans.get(auth.case_id)
+        frequency = plan.frequency_per_week if plan else None
+        row = _authorization_row(auth, units[auth.pk], frequency, today)
+        if not covers_today or (
+            row.status == AuthorizationStatus.EXHAUSTED
+            or row.runs_out_on <= today + timedelta(days=within)
+        ):
+            rows.append(row)
     return sorted(rows, key=lambda r: (r.runs_out_on, r.authorization.case.patient.last_name))
 
 
+def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
+    """Authorization id -> the units of each of its case's visits dated within it (drafts
+    count as visits with the units of their stored evaluation, none until signed)."""
+    out: dict[int, list[int]] = {auth.pk: [] for auth in authorizations}
+    if not authorizations:
+        return out
+    by_case: dict[int, list[Authorization]] = {}
+    for auth in authorizations:
+        by_case.setdefault(auth.case_id, []).append(auth)
+    visits = Visit.objects.filter(
+        case_id__in=list(by_case),
+        date__gte=min(auth.start_date for auth in authorizations),
+        date__lte=max(auth.end_date for auth in authorizations),
+    ).values_list("case_id", "date", "evaluation__total_units")
+    for case_id, day, total_units in visits:
+        for auth in by_case[case_id]:
+            if auth.start_date <= day <= auth.end_date:
+                out[auth.pk].append(visit_units_value(total_units))
+    return out
+
+
 def _authorization_row(
-    auth: Authorization, frequency: int | None, today: date
+    auth: Authorization, visit_units: list[int], frequency: int | None, today: date
 ) -> AuthorizationRow:
-    usage = authorization_usage(authorization=auth, on=today)
+    usage = authorization_usage_of(authorization=auth, visit_units=visit_units, on=today)
     if usage.status == AuthorizationStatus.EXPIRED:
         return AuthorizationRow(
             authorization=auth,
@@ -386,45 +527,82 @@ def _signed_this_year(clinic_id: int, today: date) -> QuerySet[Visit]:
     )
 
 
-def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, int]]:
-    """(patient id, group) -> (allowed amounts summed, number of visits)."""
+def _accruals(
+    visits: QuerySet[Visit], at_least: Decimal | None = None
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits); with `at_least`,
+    only the groups whose sum may reach it (the database drops the others, so the worklist
+    reads the patients near the threshold, not every patient seen this year)."""
     out: dict[tuple[int, str], tuple[Decimal, int]] = {}
-    rows = visits.values("case__patient", "case__discipline").annotate(
-        total=Sum("allowed_amount"), visits=Count("id")
+    rows = (
+        visits.annotate(
+            group=DbCase(
+                When(case__discipline="OT", then=Value("OT")),
+                default=Value("PT/SLP"),
+                output_field=CharField(),
+            )
+        )
+        .values("case__patient", "group")
+        .annotate(total=Sum("allowed_amount"), visits=Count("id"))
+        .order_by()
     )
+    if at_least is not None:
+        # A cent of slack: SQLite sums decimals as floating point; the exact comparison is
+        # made on the Decimal sums below.
+        rows = rows.filter(total__gte=at_least - CENT)
     for row in rows:
-        key = (int(row["case__patient"]), _group(str(row["case__discipline"])))
+        key = (int(row["case__patient"]), str(row["group"]))
         total, count = out.get(key, (Decimal("0"), 0))
         out[key] = (total + Decimal(row["total"] or 0), count + int(row["visits"]))
     return out
 
 
-def _crossed_on(visits: QuerySet[Visit], group: str, amount: Decimal) -> date | None:
-    """The first signed visit at which the running total went over `amount`."""
-    running = Decimal("0")
-    for day, allowed in (
-        visits.filter(case__discipline__in=_disciplines(group))
+def _crossed_on(
+    visits: QuerySet[Visit], keys: set[tuple[int, str]], amount: Decimal
+) -> dict[tuple[int, str], date]:
+    """(patient id, group) -> the first signed visit at which the group's running total went
+    over `amount`, for the given groups over the threshold, in one query."""
+    out: dict[tuple[int, str], date] = {}
+    if not keys:
+        return out
+    running: dict[tuple[int, str], Decimal] = {}
+    for patient_id, discipline, day, allowed in (
+        visits.filter(case__patient_id__in={patient_id for patient_id, _ in keys})
         .order_by("date", "signed_at", "id")
-        .values_list("date", "allowed_amount")
+        .values_list("case__patient_id", "case__discipline", "date", "allowed_amount")
     ):
-        running += allowed or Decimal("0")
-        if running > amount:
-            return day
-    return None
+        key = (int(patient_id), _group(str(discipline)))
+        if key not in keys or key in out:
+            continue
+        running[key] = running.get(key, Decimal("0")) + (allowed or Decimal("0"))
+        if running[key] > amount:
+            out[key] = day
+    return out
 
 
-def _frequency(patient: Patient, group: str, today: date) -> int:
-    """Visits a week of the plans in effect today (started, not ended) of the patient's open
-    cases in the group, added up."""
-    cases = Case.objects.filter(
-        clinic_id=patient.clinic_id, patient=patient, discipline__in=_disciplines(group)
-    ).filter(Q(closed_on__isnull=True) | Q(closed_on__gte=today))
-    total = 0
-    for case in cases:
-        plan = plan_in_effect(case=case, on=today)
-        if plan is not None and plan.end_date >= today:
-            total += plan.frequency_per_week
-    return total
+def _frequencies(clinic_id: int, patient_ids: set[int], today: date) -> dict[tuple[int, str], int]:
+    """(patient id, group) -> visits a week of the plans in effect today (the latest started,
+    not ended) of the patient's open cases in the group, added up; in one query."""
+    out: dict[tuple[int, str], int] = {}
+    if not patient_ids:
+        return out
+    plans = (
+        PlanOfCare.objects.filter(
+            case__clinic_id=clinic_id, case__patient_id__in=patient_ids, start_date__lte=today
+        )
+        .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
+        .select_related("case")
+        .order_by("case_id", "-start_date", "-id")
+    )
+    seen: set[int] = set()
+    for plan in plans:
+        if plan.case_id in seen:
+            continue
+        seen.add(plan.case_id)
+        if plan.end_date >= today:
+            key = (plan.case.patient_id, _group(plan.case.discipline))
+            out[key] = out.get(key, 0) + plan.frequency_per_week
+    return out
 
 
 def _threshold_row(
@@ -435,7 +613,8 @@ def _threshold_row(
     visits: int,
     amount: Decimal,
     today: date,
-    signed: QuerySet[Visit],
+    frequency: int,
+    crossed_on: date | None,
 ) -> ThresholdRow:
     accrued = accrued.quantize(CENT)
     over = accrued > amount
@@ -450,18 +629,51 @@ def _threshold_row(
             accrued=accrued,
             amount=amount,
             visits=visits,
-            frequency_per_week=_frequency(patient, group, today),
+            frequency_per_week=frequency,
             today=today,
-            crossed_on=_crossed_on(signed.filter(case__patient=patient), group, amount)
-            if over
-            else None,
+            crossed_on=crossed_on if over else None,
         ),
     )
 
 
-def _is_medicare(patient: Patient) -> bool:
-    coverage = coverage_primary(patient=patient)
-    return coverage is not None and coverage.payer.type == PayerType.MEDICARE
+def _medicare_patients(patient_ids: set[int]) -> set[int]:
+    """The patients whose primary coverage is a Medicare payer."""
+    return set(
+        Coverage.objects.filter(
+            patient_id__in=patient_ids,
+            order=CoverageOrder.PRIMARY,
+            payer__type=PayerType.MEDICARE,
+        ).values_list("patient_id", flat=True)
+    )
+
+
+def _threshold_rows(
+    *,
+    clinic_id: int,
+    accruals: dict[tuple[int, str], tuple[Decimal, int]],
+    patients: dict[int, Patient],
+    amount: Decimal,
+    today: date,
+    signed: QuerySet[Visit],
+) -> list[ThresholdRow]:
+    """Rows for the given (patient, group) accruals, with the forecast: a fixed number of
+    queries whatever the number of rows."""
+    frequencies = _frequencies(clinic_id, {patient_id for patient_id, _ in accruals}, today)
+    over = {key for key, (accrued, _visits) in accruals.items() if accrued.quantize(CENT) > amount}
+    crossed = _crossed_on(signed, over, amount)
+    return [
+        _threshold_row(
+            patient=patients[patient_id],
+            group=group,
+            accrued=accrued,
+            visits=visits,
+            amount=amount,
+            today=today,
+            frequency=frequencies.get((patient_id, group), 0),
+            crossed_on=crossed.get((patient_id, group)),
+        )
+        for (patient_id, group), (accrued, visits) in accruals.items()
+    ]
 
 
 def threshold_nearing(
@@ -481,26 +693,21 @@ def threshold_nearing(
     except RuleInputError:
         return []
     signed = _signed_this_year(clinic_id_of(user), day)
-    accruals = _accruals(signed)
+    accruals = _accruals(signed, at_least=amount * share)
     if not sees_all(user):
         treated = {(case.patient_id, _group(case.discipline)) for case in _cases(user, day)}
         accruals = {key: value for key, value in accruals.items() if key in treated}
-    patients = Patient.objects.in_bulk({patient_id for patient_id, _ in accruals})
-    rows = []
-    for (patient_id, group), (accrued, visits) in accruals.items():
-        patient = patients[patient_id]
-        if accrued >= amount * share and _is_medicare(patient):
-            rows.append(
-                _threshold_row(
-                    patient=patient,
-                    group=group,
-                    accrued=accrued,
-                    visits=visits,
-                    amount=amount,
-                    today=day,
-                    signed=signed,
-                )
-            )
+    reaching = {key: value for key, value in accruals.items() if value[0] >= amount * share}
+    medicare = _medicare_patients({patient_id for patient_id, _ in reaching})
+    reaching = {key: value for key, value in reaching.items() if key[0] in medicare}
+    rows = _threshold_rows(
+        clinic_id=clinic_id_of(user),
+        accruals=reaching,
+        patients=Patient.objects.in_bulk(medicare),
+        amount=amount,
+        today=day,
+        signed=signed,
+    )
     return sorted(rows, key=lambda r: (-r.accrued, r.patient.last_name))
 
 
@@ -513,7 +720,7 @@ def patient_threshold(
     """
     _require_clinical(user)
     day = today or timezone.localdate()
-    if patient.clinic_id != clinic_id_of(user) or not _is_medicare(patient):
+    if patient.clinic_id != clinic_id_of(user) or not _medicare_patients({patient.pk}):
         return []
     try:
         amount, _source = threshold_amount(day.year)
@@ -525,19 +732,16 @@ def patient_threshold(
         "discipline", flat=True
     )
     groups = {_group(discipline) for discipline in disciplines}
-    rows = []
-    for group in ("PT/SLP", "OT"):
-        if group in groups:
-            accrued, visits = accruals.get((patient.pk, group), (Decimal("0"), 0))
-            rows.append(
-                _threshold_row(
-                    patient=patient,
-                    group=group,
-                    accrued=accrued,
-                    visits=visits,
-                    amount=amount,
-                    today=day,
-                    signed=signed,
-                )
-            )
-    return rows
+    wanted: dict[tuple[int, str], tuple[Decimal, int]] = {
+        (patient.pk, group): accruals.get((patient.pk, group), (Decimal("0"), 0))
+        for group in ("PT/SLP", "OT")
+        if group in groups
+    }
+    return _threshold_rows(
+        clinic_id=patient.clinic_id,
+        accruals=wanted,
+        patients={patient.pk: patient},
+        amount=amount,
+        today=day,
+        signed=signed,
+    )

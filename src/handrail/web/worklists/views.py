@@ -1,10 +1,15 @@
-"""Worklist pages: /worklists/ shows every list the user may see; /worklists/<kind>/ one."""
+"""Worklist pages: /worklists/ shows every list the user may see (the first rows of each);
+/worklists/<kind>/ one list, a page at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -29,23 +34,52 @@ LIST_KEY = {
     "authorizations": "authorizations",
     "threshold": "threshold",
 }
+_Rows = QuerySet[Any] | Sequence[Any]
+# Rows per page of one list; the overview shows the first rows of each with a link to all.
+PAGE_SIZE = 50
+PREVIEW_SIZE = 10
 
 
-def _lists(user: User, kinds: tuple[str, ...]) -> dict[str, Any]:
-    today = timezone.localdate()
-    out: dict[str, Any] = {}
-    if "unsigned" in kinds:
-        out["unsigned"] = selectors.unsigned_notes(user=user)
-        out["cosign"] = selectors.cosign_needed(user=user)
-    if "progress-reports" in kinds:
-        out["progress"] = selectors.progress_reports_due(user=user, today=today)
-    if "recertifications" in kinds:
-        out["recerts"] = selectors.recertifications_due(user=user, today=today)
-    if "authorizations" in kinds:
-        out["authorizations"] = selectors.authorizations_running_out(user=user, today=today)
-    if "threshold" in kinds:
-        out["threshold"] = selectors.threshold_nearing(user=user, today=today)
-    return out
+class _Lists:
+    """Builds each list at most once per request; the case-based lists share one fetch of
+    the open cases (OpenCases), so the page costs a fixed number of queries."""
+
+    def __init__(self, user: User, today: date) -> None:
+        self.user = user
+        self.today = today
+        self._cases: selectors.OpenCases | None = None
+        self._built: dict[str, _Rows] = {}
+
+    def cases(self) -> selectors.OpenCases:
+        if self._cases is None:
+            self._cases = selectors.open_cases(user=self.user, today=self.today)
+        return self._cases
+
+    def rows(self, key: str) -> _Rows:
+        if key not in self._built:
+            self._built[key] = self._build(key)
+        return self._built[key]
+
+    def _build(self, key: str) -> _Rows:
+        user, today = self.user, self.today
+        if key == "unsigned":
+            return selectors.unsigned_notes_query(user=user)
+        if key == "cosign":
+            return selectors.cosign_needed_query(user=user)
+        if key == "progress":
+            return selectors.progress_reports_due(user=user, today=today, cases=self.cases())
+        if key == "recerts":
+            return selectors.recertifications_due(user=user, today=today, cases=self.cases())
+        if key == "authorizations":
+            return selectors.authorizations_running_out(user=user, today=today, cases=self.cases())
+        if key == "threshold":
+            return selectors.threshold_nearing(user=user, today=today)
+        raise KeyError(key)
+
+    def count(self, key: str) -> int:
+        rows = self.rows(key)
+        # A query is counted in the database, never fetched for its length.
+        return rows.count() if isinstance(rows, QuerySet) else len(rows)
 
 
 def _visible(user: User) -> tuple[str, ...]:
@@ -66,13 +100,34 @@ def kind_view(request: HttpRequest, kind: str) -> HttpResponse:
     return _page(request, kind)
 
 
+def _paged(rows: _Rows, number: str | None, size: int) -> Page[Any]:
+    # An out-of-range or malformed page number shows the nearest page, never an error.
+    return Paginator(rows, size).get_page(number)
+
+
 def _page(request: HttpRequest, kind: str | None) -> HttpResponse:
     user = current_user(request)
     visible = _visible(user)
     if kind is not None and kind not in visible:
         raise PermissionDenied("Your role cannot see clinical worklists.")
-    # Every visible list is computed for the tab counts; a clinic's lists are short.
-    lists = _lists(user, visible)
+    today = timezone.localdate()
+    lists = _Lists(user, today)
+    shown = (kind,) if kind else visible
+    size = PAGE_SIZE if kind else PREVIEW_SIZE
+    pages: dict[str, Page[Any]] = {}
+    for shown_kind in shown:
+        key = LIST_KEY[shown_kind]
+        pages[key] = _paged(lists.rows(key), request.GET.get("page") if kind else None, size)
+        if key == "unsigned":
+            pages["cosign"] = _paged(
+                lists.rows("cosign"), request.GET.get("cosign_page") if kind else None, size
+            )
+    counts = {LIST_KEY[k]: pages[LIST_KEY[k]].paginator.count for k in shown}
+    for k in visible:
+        if LIST_KEY[k] not in counts:
+            counts[LIST_KEY[k]] = lists.count(LIST_KEY[k])
+    if "cosign" in pages:
+        counts["cosign"] = pages["cosign"].paginator.count
     return render(
         request,
         "worklists/index.html",
@@ -80,10 +135,12 @@ def _page(request: HttpRequest, kind: str | None) -> HttpResponse:
             "nav": "worklists",
             "kind": kind,
             "title": KINDS[kind] if kind else "Worklists",
-            "tabs": [(k, KINDS[k], len(lists[LIST_KEY[k]])) for k in visible],
-            "shown": (kind,) if kind else visible,
-            "today": timezone.localdate(),
+            "tabs": [(k, KINDS[k], counts[LIST_KEY[k]]) for k in visible],
+            "shown": shown,
+            "today": today,
             "mine": user.is_clinician,
-            **lists,
+            "counts": counts,
+            "pages": pages,
+            **{key: page.object_list for key, page in pages.items()},
         },
     )
