@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('visits', '0004_sign_reason'),
+        ('visits', '0005_worklist_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
