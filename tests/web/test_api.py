@@ -4,7 +4,7 @@ schemathesis run against /api/openapi.json (no 5xx, every response matches the s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -78,7 +78,7 @@ class VisitApiTests:
         )
         assert line.status_code == 201
         line_id = line.json()["id"]
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(world.today - timedelta(days=1), time(14, 0), tzinfo=UTC)
         segment = client.post(
             f"/api/visits/{visit_id}/lines/{line_id}/segments",
             {
@@ -148,7 +148,7 @@ class VisitApiTests:
         line_id = client.post(
             f"/api/visits/{visit_id}/lines", {"code": "97530"}, content_type="application/json"
         ).json()["id"]
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(world.today, time(14, 0), tzinfo=UTC)  # the visit's day
         url = f"/api/visits/{visit_id}/lines/{line_id}/segments"
         first = {
             "started_at": start.isoformat(),

@@ -1,6 +1,7 @@
 """Edits through the JSON API under concurrency, on PostgreSQL: clients that read the same
 version of a line or header and change it at once. Whatever the interleaving, exactly one
 change is saved and each other answers 409 naming who saved first; none is lost silently.
+Two devices starting one line's timer at once give one running run and one 409.
 
 SQLite's in-memory test database is one connection, so threads cannot race there: these
 tests skip without HANDRAIL_TEST_DATABASE_URL (`make test-postgres` sets it).
@@ -17,7 +18,7 @@ from django.db import connection
 from django.test import Client
 
 from handrail.web.clinic.models import User
-from handrail.web.visits.models import ServiceLine, Visit
+from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
 from handrail.web.visits.services import service_line_add, visit_create
 from tests.web.conftest import World
 
@@ -112,3 +113,24 @@ class ApiEditRaceTests:
             assert stored.version == version + 1
             winner = next(a for a in answers if a.status_code == 200)
             assert stored.narrative == winner.json()["narrative"]
+
+
+class TimerStartRaceTests:
+    def test_it_runs_one_timer_when_two_devices_start_it_at_once(self, world: World) -> None:
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        line = service_line_add(user=world.ot, visit=visit, code="97535")
+        url = f"/api/visits/{visit.pk}/lines/{line.pk}/timer/start"
+        for _ in range(ROUNDS):
+            phone, desk = _client(world.ot), _client(world.ot)
+            answers = _race(
+                [
+                    lambda c=phone: c.post(url),  # type: ignore[misc]
+                    lambda c=desk: c.post(url),  # type: ignore[misc]
+                ]
+            )
+            assert sorted(a.status_code for a in answers) == [201, 409], [
+                a.content for a in answers
+            ]
+            assert TimerSegment.objects.filter(line=line, ended_at__isnull=True).count() == 1
+            stop = _client(world.ot).post(f"/api/visits/{visit.pk}/lines/{line.pk}/timer/stop")
+            assert stop.status_code == 200

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -130,7 +130,7 @@ class TimerSegmentTests:
 
     def test_it_recomputes_minutes_from_segments(self, world: World) -> None:
         line = self._line(world)
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(line.visit.date, time(14, 0), tzinfo=UTC)  # the visit's day
         timer_segment_add(
             user=world.ot,
             line=line,
@@ -148,7 +148,7 @@ class TimerSegmentTests:
 
     def test_it_counts_an_assistants_segment_as_assistant_minutes(self, world: World) -> None:
         line = self._line(world)
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(line.visit.date, time(14, 0), tzinfo=UTC)  # the visit's day
         timer_segment_add(
             user=world.ota, line=line, started_at=start, ended_at=start + timedelta(minutes=9)
         )
@@ -157,7 +157,7 @@ class TimerSegmentTests:
 
     def test_it_refuses_a_negative_segment(self, world: World) -> None:
         line = self._line(world)
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(line.visit.date, time(14, 0), tzinfo=UTC)  # the visit's day
         with pytest.raises(ValidationError) as caught:
             timer_segment_add(
                 user=world.ot, line=line, started_at=start, ended_at=start - timedelta(minutes=1)
@@ -168,7 +168,7 @@ class TimerSegmentTests:
     def test_it_refuses_an_overlapping_segment(self, world: World) -> None:
         line = self._line(world)
         other = service_line_add(user=world.ot, visit=line.visit, code="97530")
-        start = datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+        start = datetime.combine(line.visit.date, time(14, 0), tzinfo=UTC)  # the visit's day
         timer_segment_add(
             user=world.ot, line=line, started_at=start, ended_at=start + timedelta(minutes=10)
         )
@@ -572,7 +572,7 @@ class TimerAndTypedMinutesTests:
     def test_it_adds_a_timer_run_to_typed_minutes(self, world: World) -> None:
         line = service_line_add(user=world.ot, visit=_ot_visit(world), code="97535")
         service_line_set_minutes(user=world.ot, line=line, therapist_minutes=25)
-        start = datetime.now(UTC) - timedelta(minutes=30)
+        start = datetime.combine(line.visit.date, time(14, 0), tzinfo=UTC)  # the visit's day
         timer_segment_add(
             user=world.ot, line=line, started_at=start, ended_at=start + timedelta(seconds=1)
         )

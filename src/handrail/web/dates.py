@@ -9,9 +9,10 @@ raising OverflowError.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 # Nobody treated today was born, nor any record of theirs dated, before 1900.
 EARLIEST = date(1900, 1, 1)
@@ -41,3 +42,14 @@ def check_window(
     if value > latest:
         message = f"{value.isoformat()} is after {latest.isoformat()}{after}"
         raise ValidationError({field: f"{message}; check the year."})
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The day's first instant and the next day's, in the clinic's time zone (the current
+    one, settings.TIME_ZONE): a day of 23 or 25 hours on a daylight-saving change."""
+    zone = timezone.get_current_timezone()
+    # In UTC: Python compares and subtracts two datetimes of one zone by their wall clocks,
+    # which would make a daylight-saving day 24 hours long.
+    start = datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(days_after(day, 1), time.min, tzinfo=zone).astimezone(UTC)
+    return start, end

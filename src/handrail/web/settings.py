@@ -30,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -177,7 +178,16 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 0, minimum=
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The clinic's time zone: "today" for visit dates, and the day a timer run must fall on
+# (a note's timers run on its day, midnight to midnight here). An IANA name.
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE={TIME_ZONE!r} is not a time zone name; use an IANA name such as "
+        "America/Chicago"
+    ) from None
 USE_I18N = False
 USE_TZ = True
 

@@ -47,7 +47,7 @@ def _run_timer(page: Page, code: str, line_id: str, seconds: float, reload: bool
     button = page.locator(f"#timer-{code} .timer-btn")
     button.click()
     expect(button).to_have_text("Stop")
-    if reload:  # a running timer survives a reload of the page (sessionStorage)
+    if reload:  # a running timer survives a reload of the page (it runs on the server)
         page.reload()
         expect(button).to_have_text("Stop")
     page.wait_for_timeout(seconds * 1000)
@@ -106,6 +106,14 @@ class NoteFlowTests:
 
         page.once("dialog", lambda dialog: dialog.accept())  # "Sign and lock this note?"
         page.click("#sign-button")
+        # The typed minutes differ from the seconds the timers ran: reconcile before signing.
+        reconcile = page.locator("#reconcile")
+        expect(reconcile).to_be_visible(timeout=TIMEOUT)
+        expect(reconcile.locator("#reconcile-97535")).to_contain_text("25 min more billed")
+        for code, line_id in (("97535", line_535), ("97530", line_530)):
+            page.check(f"input[name='reconcile-{line_id}'][value='keep']")
+            page.fill(f"#keep-reason-{code}", "Timer only tried out; session timed on paper")
+        page.click("#reconcile-sign")
         expect(page.locator("#visit-status")).to_have_text("Signed · locked", timeout=TIMEOUT)
         expect(page.locator("#locked-banner")).to_be_visible()
         expect(page.locator("textarea[name$='-skilled']")).to_have_count(0)

@@ -42,6 +42,9 @@ from handrail.web.api.schemas import (
     SegmentOut,
     ShortText,
     SignIn,
+    TimerOut,
+    TimerStartOut,
+    TimerStopOut,
     ValidationErrorOut,
     VisitCreatedOut,
     VisitCreateIn,
@@ -66,7 +69,7 @@ from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, req
 from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
 from handrail.web.visits import services as visit_services
 from handrail.web.visits.engine import EngineUnavailableError
-from handrail.web.visits.models import ServiceLine, Visit
+from handrail.web.visits.models import ServiceLine, TimerSegment, Visit
 from handrail.web.visits.selectors import case_counters, visit_get, visit_needs_cosign
 
 MAX_ID = 2_147_483_647
@@ -85,7 +88,8 @@ api = NinjaAPI(
     title="Handrail clinic API",
     version="1",
     description="Patients, cases, authorizations, visits, service lines, timers, evaluation "
-    "and signing. "
+    "and signing. Timers run on the server: start and stop them per line; "
+    "GET .../timers shows running ones on every device. "
     "Session authentication: sign in at /login/ and send the csrftoken cookie's value in "
     "the X-CSRFToken header on POST, PATCH and DELETE.",
     auth=django_auth,
@@ -128,6 +132,28 @@ def _stale_edit(request: HttpRequest, exc: visit_services.StaleEditError) -> Htt
     # The change was based on an older version than the stored one: someone else saved in
     # between. Nothing was saved; the message names who and when, as the note page does.
     return _error(request, 409, f"version: {exc.messages[0]}", {"version": exc.messages})
+
+
+@api.exception_handler(visit_services.TimerConflictError)
+def _timer_conflict(request: HttpRequest, exc: visit_services.TimerConflictError) -> HttpResponse:
+    # The line's timer already runs, or a sign came while one runs: the server's state
+    # disagrees with the request, a conflict.
+    return _error(request, 409, f"timer: {exc.messages[0]}", {"timer": exc.messages})
+
+
+@api.exception_handler(visit_services.ReconcileNeededError)
+def _reconcile_needed(
+    request: HttpRequest, exc: visit_services.ReconcileNeededError
+) -> HttpResponse:
+    lines = "; ".join(exc.messages)
+    return _error(
+        request,
+        409,
+        f"reconcile: billed minutes and timers disagree on {lines}. Sign with a reconcile "
+        'choice per line: {"line_id": N, "choice": "timer"} or {"line_id": N, "choice": '
+        '"keep", "reason": "..."}, or change the minutes first.',
+        {"reconcile": exc.messages},
+    )
 
 
 @api.exception_handler(PermissionDenied)
@@ -336,12 +362,25 @@ def visits_sign(request: HttpRequest, visit_id: IdPath) -> Any:
     """Sign and lock the note. Signing again as its signer answers the signed note and records
     nothing; a note someone else signed is a 409. A note whose evaluation has error findings
     is signed only with a `reason` in the body, {"reason": "..."} (400 naming `reason` and
-    the errors' rules otherwise); the reason is stored with the signature and audited."""
+    the errors' rules otherwise); the reason is stored with the signature and audited.
+    A note with a running timer is a 409 naming it. A note whose lines' billed minutes and
+    timer totals disagree (beyond rounding to the minute) is a 409 naming each line, unless
+    the body gives a `reconcile` choice for each: "timer" bills the timer's minutes, "keep"
+    keeps the typed ones with a `reason`; choices are stored and audited, then the note is
+    signed."""
     user = _user(request)
     body = _sign_in(request)
-    visit = visit_services.visit_sign(
-        user=user, visit=visit_get(user=user, visit_id=visit_id), reason=body.reason
-    )
+    visit = visit_get(user=user, visit_id=visit_id)
+    if body.reconcile:
+        visit_services.visit_reconcile_minutes(
+            user=user,
+            visit=visit,
+            choices=[
+                visit_services.ReconcileChoice(c.line_id, c.choice, c.reason)
+                for c in body.reconcile
+            ],
+        )
+    visit = visit_services.visit_sign(user=user, visit=visit, reason=body.reason)
     return _visit_out(visit)
 
 
@@ -432,8 +471,9 @@ def lines_delete(request: HttpRequest, visit_id: IdPath, line_id: IdPath) -> Any
 def segments_create(
     request: HttpRequest, payload: SegmentIn, visit_id: IdPath, line_id: IdPath
 ) -> Any:
-    """Add one timer run (start and stop, with time zone) to a line; returns the line's
-    recomputed minutes."""
+    """Add one finished timer run (start and stop, with time zone) to a line, e.g. a run timed
+    elsewhere; both fall on the visit's day in the clinic's time zone. Returns the line's
+    recomputed minutes. Live timers: .../timer/start and .../timer/stop."""
     line = _line_get(request, visit_id, line_id)
     segment = visit_services.timer_segment_add(
         user=_user(request), line=line, started_at=payload.started_at, ended_at=payload.ended_at
@@ -443,12 +483,75 @@ def segments_create(
         id=segment.pk,
         line_id=line.pk,
         started_at=segment.started_at,
-        ended_at=segment.ended_at,
+        ended_at=segment.ended_at or payload.ended_at,
         by_assistant=segment.by_assistant,
         line_therapist_minutes=line.therapist_minutes,
         line_assistant_minutes=line.assistant_minutes,
     )
     return Status(201, out)
+
+
+def _timer_out(segment: TimerSegment, code: str) -> TimerOut:
+    return TimerOut(
+        id=segment.pk,
+        line_id=segment.line_id,
+        code=code,
+        started_at=segment.started_at,
+        ended_at=segment.ended_at,
+        running=segment.running,
+        capped=segment.capped,
+        seconds=segment.seconds,
+        by=str(segment.by),
+        by_assistant=segment.by_assistant,
+    )
+
+
+@api.get("/visits/{visit_id}/timers", response={200: list[TimerOut], **ERRORS}, tags=["timers"])
+def timers_list(request: HttpRequest, visit_id: IdPath) -> Any:
+    """Every timer run of the note, running ones included (`ended_at` null), in start order:
+    what another tab or device shows."""
+    visit = visit_get(user=_user(request), visit_id=visit_id)
+    segments = TimerSegment.objects.filter(line__visit=visit).select_related("by", "line")
+    return [_timer_out(s, s.line.code) for s in segments.order_by("started_at", "pk")]
+
+
+@api.post(
+    "/visits/{visit_id}/lines/{line_id}/timer/start",
+    response={201: TimerStartOut, **EDIT_ERRORS},
+    tags=["timers"],
+)
+def timers_start(request: HttpRequest, visit_id: IdPath, line_id: IdPath) -> Any:
+    """Start the line's timer now, on the server. 409 when it already runs (naming who
+    started it and when); 400 naming `timer` on a note not dated today. Your timer on another
+    line of the note stops at the same instant (`stopped`)."""
+    line = _line_get(request, visit_id, line_id)
+    started = visit_services.timer_start(user=_user(request), line=line)
+    codes = dict(ServiceLine.objects.filter(visit_id=visit_id).values_list("pk", "code"))
+    line = ServiceLine.objects.select_related("updated_by").get(pk=line.pk)
+    return Status(
+        201,
+        TimerStartOut(
+            timer=_timer_out(started.segment, line.code),
+            stopped=[_timer_out(s, codes[s.line_id]) for s in started.stopped],
+            line=_line_out(line),
+        ),
+    )
+
+
+@api.post(
+    "/visits/{visit_id}/lines/{line_id}/timer/stop",
+    response={200: TimerStopOut, **ERRORS},
+    tags=["timers"],
+)
+def timers_stop(request: HttpRequest, visit_id: IdPath, line_id: IdPath) -> Any:
+    """Stop the line's running timer (whoever started it) and recompute its minutes. Stopping
+    a timer that is not running changes nothing and answers `timer: null`. A run that went
+    past midnight ends at midnight of the visit's day (`capped`)."""
+    line = _line_get(request, visit_id, line_id)
+    stopped = visit_services.timer_stop(user=_user(request), line=line)
+    line = ServiceLine.objects.select_related("updated_by").get(pk=line.pk)
+    timer = _timer_out(stopped.segment, line.code) if stopped.segment is not None else None
+    return TimerStopOut(timer=timer, capped=stopped.capped, line=_line_out(line))
 
 
 # Cases --------------------------------------------------------------------------------------

@@ -242,13 +242,59 @@ class AddendumIn(Schema):
     text: Text
 
 
+class TimerOut(Schema):
+    """One timer run of a line; a running one has `ended_at` null."""
+
+    id: int
+    line_id: int
+    code: str
+    started_at: datetime
+    ended_at: datetime | None
+    running: bool
+    capped: bool = Field(description="Stopped at the end of the visit's day (midnight)")
+    seconds: int = Field(description="Length of a finished run; 0 while running")
+    by: str
+    by_assistant: bool
+
+
+class TimerStartOut(Schema):
+    timer: TimerOut
+    stopped: list[TimerOut] = Field(
+        description="Your runs on other lines of the note, stopped as this one started"
+    )
+    line: LineOut
+
+
+class TimerStopOut(Schema):
+    timer: TimerOut | None = Field(
+        description="The run stopped now; null when no timer was running (nothing changed)"
+    )
+    capped: bool = Field(description="The run went past midnight and ends at midnight")
+    line: LineOut
+
+
+class ReconcileIn(Schema):
+    """What to bill for a line whose billed minutes and timer total disagree."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line_id: Id
+    choice: Literal["timer", "keep"] = Field(
+        description="timer: bill the timer's minutes; keep: keep the typed minutes, say why"
+    )
+    reason: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] = ""
+
+
 class SignIn(Schema):
     """Optional body of a sign: a note whose evaluation has error findings is signed only
-    with `reason` (why sign anyway), stored with the signature and audited."""
+    with `reason` (why sign anyway), stored with the signature and audited. A note whose
+    lines' billed minutes and timer totals disagree is signed only with a `reconcile`
+    choice for each of those lines (applied, stored and audited before signing)."""
 
     model_config = ConfigDict(extra="forbid")
 
     reason: Annotated[str, Field(max_length=300), AfterValidator(_no_nul)] = ""
+    reconcile: list[ReconcileIn] = Field(default=[], max_length=100)
 
 
 class AddendumOut(Schema):

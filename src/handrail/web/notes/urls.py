@@ -24,6 +24,17 @@ urlpatterns = [
         views.segment_add_view,
         name="segment-add",
     ),
+    path("<int:visit_id>/note/timers/", views.timers_view, name="timers"),
+    path(
+        "<int:visit_id>/note/lines/<int:line_id>/timer/start/",
+        views.timer_start_view,
+        name="timer-start",
+    ),
+    path(
+        "<int:visit_id>/note/lines/<int:line_id>/timer/stop/",
+        views.timer_stop_view,
+        name="timer-stop",
+    ),
     path("<int:visit_id>/note/sign/", views.sign_view, name="sign"),
     path("<int:visit_id>/note/cosign/", views.cosign_view, name="cosign"),
     path("<int:visit_id>/note/addenda/", views.addendum_view, name="addendum"),

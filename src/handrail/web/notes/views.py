@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,14 +38,22 @@ from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.selectors import visit_get
 from handrail.web.visits.services import (
+    RECONCILE_CHOICES,
+    ReconcileChoice,
+    ReconcileNeededError,
     SignNeedsReasonError,
     StaleEditError,
+    TimerConflictError,
     service_line_add,
     service_line_change,
     service_line_delete,
     timer_segment_add,
+    timer_start,
+    timer_stop,
     visit_add_addendum,
     visit_cosign,
+    visit_minutes_mismatches,
+    visit_reconcile_minutes,
     visit_sign,
     visit_update,
 )
@@ -68,8 +77,11 @@ def _is_htmx(request: HttpRequest) -> bool:
 
 
 def _status_for(exc: ValidationError) -> int:
-    """409 when the note is locked (the services key that error "status") or the edit is
-    based on an older version than the stored one ("version"), else 422."""
+    """409 when the note is locked (the services key that error "status"), the edit is
+    based on an older version than the stored one ("version"), or a timer conflicts with
+    the server's (already running, or running at a sign); else 422."""
+    if isinstance(exc, TimerConflictError):
+        return LOCKED_STATUS
     if hasattr(exc, "error_dict") and ("status" in exc.error_dict or "version" in exc.error_dict):
         return LOCKED_STATUS
     return INVALID_STATUS
@@ -114,6 +126,7 @@ def _render_note(
     add_form: LineAddForm | None = None,
     addendum_form: AddendumForm | None = None,
     sign_confirm: dict[str, Any] | None = None,
+    reconcile_confirm: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     user = current_user(request)
@@ -136,6 +149,7 @@ def _render_note(
             "addendum_form": addendum_form or AddendumForm(),
             "panel": note_panel(visit=visit),
             "sign_confirm": sign_confirm,
+            "reconcile_confirm": reconcile_confirm,
         },
         status=status,
     )
@@ -367,6 +381,117 @@ def segment_add_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpR
     )
 
 
+def _render_timers(
+    request: HttpRequest,
+    visit: Visit,
+    *,
+    changed: set[int],
+    slot: int | None = None,
+    message: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """Out-of-band fragments after a timer start or stop, or for the page's poll: every
+    line's timer as the server has it (running or not, on whichever device it was started)
+    and its runs; for `changed` lines (a run stopped) their minutes, saved version and the
+    live panel. Minutes of unchanged lines are left alone, so nothing being typed is
+    replaced."""
+    lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    return render(
+        request,
+        "notes/_timer_live.html",
+        {
+            "visit": visit,
+            "lines": lines,
+            "changed": changed,
+            "slot": slot,
+            "message": message,
+            "access": note_access(user=current_user(request), visit=visit),
+            "panel": note_panel(visit=visit) if changed else None,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def timers_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    """What the page polls (and asks again when it gets the focus): the timers as the server
+    has them, so a timer started on another tab or device shows running here."""
+    visit = visit_get(user=current_user(request), visit_id=visit_id)
+    return _render_timers(request, visit, changed=set())
+
+
+@require_POST
+def timer_start_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = _line_get(visit, line_id)
+    status, message, changed = 200, "", set()
+    try:
+        started = timer_start(user=user, line=line)
+        changed = {segment.line_id for segment in started.stopped}
+    except ValidationError as exc:
+        status, message = _status_for(exc), " ".join(exc.messages)
+    if not _is_htmx(request):
+        return _after_post(request, visit, status == 200, message or f"{line.code} timer started.")
+    return _render_timers(
+        request, visit, changed=changed, slot=line.pk, message=message, status=status
+    )
+
+
+@require_POST
+def timer_stop_view(request: HttpRequest, visit_id: int, line_id: int) -> HttpResponse:
+    """Stop the line's timer; stopping one that no longer runs (stopped on another tab)
+    changes nothing and says so."""
+    user = current_user(request)
+    visit = visit_get(user=user, visit_id=visit_id)
+    line = _line_get(visit, line_id)
+    status, message, changed = 200, "", set()
+    try:
+        stopped = timer_stop(user=user, line=line)
+        if stopped.segment is None:
+            message = (
+                f"The {line.code} timer was not running (stopped elsewhere); nothing changed."
+            )
+        else:
+            changed = {line.pk}
+            if stopped.capped:
+                message = (
+                    f"The {line.code} timer ran past midnight: it stopped at the end of the "
+                    "visit's day, and only that day's time counts."
+                )
+    except ValidationError as exc:
+        status, message = _status_for(exc), " ".join(exc.messages)
+    if not _is_htmx(request):
+        ok = status == 200
+        return _after_post(request, visit, ok, message or f"{line.code} timer stopped.")
+    return _render_timers(
+        request, visit, changed=changed, slot=line.pk, message=message, status=status
+    )
+
+
+def _reconcile_choices(data: Any) -> tuple[list[ReconcileChoice], list[int]]:
+    """The reconcile form's choices ("reconcile-<line id>": timer, keep or edit, with
+    "keep_reason-<line id>"), and the lines the therapist chose to edit instead."""
+    choices: list[ReconcileChoice] = []
+    edit: list[int] = []
+    for key, value in data.items():
+        prefix, _, line_id = key.partition("-")
+        if prefix != "reconcile" or not line_id.isdigit():
+            continue
+        if value == "edit":
+            edit.append(int(line_id))
+        elif value in RECONCILE_CHOICES:
+            reason = data.get(f"keep_reason-{line_id}", "")
+            choices.append(ReconcileChoice(int(line_id), value, reason))
+        else:
+            raise ValidationError({"reconcile": f"Choose timer, keep or edit, not {value!r}."})
+    return choices, edit
+
+
+def _reconcile_confirm(visit: Visit, error: str = "") -> dict[str, Any]:
+    return {"mismatches": visit_minutes_mismatches(visit=visit), "error": error}
+
+
 def _sign_confirm(exc: SignNeedsReasonError, visit: Visit, form: SignForm) -> dict[str, Any]:
     """The confirmation that lists the error findings and asks why to sign anyway."""
     codes = [line.code for line in visit.lines.all()]
@@ -397,6 +522,11 @@ def _sign_checked(
         fresh = visit_get(user=user, visit_id=visit.pk)
         confirm = _sign_confirm(exc, fresh, SignForm(request.POST))
         return _render_note(request, fresh, sign_confirm=confirm, status=INVALID_STATUS)
+    except ReconcileNeededError:
+        fresh = visit_get(user=user, visit_id=visit.pk)
+        return _render_note(
+            request, fresh, reconcile_confirm=_reconcile_confirm(fresh), status=LOCKED_STATUS
+        )
     except ValidationError as exc:
         for text in exc.messages:
             messages.error(request, text)
@@ -426,6 +556,24 @@ def sign_view(request: HttpRequest, visit_id: int) -> HttpResponse:
             request, " ".join(str(e) for e in form.errors.get("reason", ["Not signed."]))
         )
         return _render_note(request, visit, status=INVALID_STATUS)
+    try:
+        choices, edit = _reconcile_choices(request.POST)
+        if choices:
+            visit_reconcile_minutes(user=user, visit=visit, choices=choices)
+    except ValidationError as exc:
+        fresh = visit_get(user=user, visit_id=visit.pk)
+        confirm = _reconcile_confirm(fresh, " ".join(exc.messages))
+        return _render_note(request, fresh, reconcile_confirm=confirm, status=_status_for(exc))
+    if edit:
+        codes = dict(visit.lines.filter(pk__in=edit).values_list("pk", "code"))
+        messages.info(
+            request,
+            f"Not signed: change the minutes of {', '.join(codes.values())}, then sign again.",
+        )
+        first = next(iter(codes.values()), "")
+        return redirect(
+            reverse("notes:note", args=[visit.pk]) + (f"#line-{first}" if first else "")
+        )
     return _sign_checked(request, visit, user, cosign=False, reason=form.cleaned_data["reason"])
 
 

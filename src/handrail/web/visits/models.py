@@ -186,6 +186,9 @@ class ServiceLine(models.Model):
         related_name="+",
     )
     updated_at = models.DateTimeField(null=True, blank=True)
+    # Why the clinician bills typed minutes that differ from the line's timer total (the
+    # reconcile step before signing); emptied whenever the minutes or the timer runs change.
+    kept_minutes_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["position", "id"]
@@ -204,6 +207,11 @@ class ServiceLine(models.Model):
     def total_minutes(self) -> int:
         return self.therapist_minutes + self.assistant_minutes
 
+    @property
+    def running_segment(self) -> TimerSegment | None:
+        """The line's running timer run, if any (from prefetched segments when there)."""
+        return next((s for s in self.segments.all() if s.ended_at is None), None)
+
     def note_dict(self) -> dict[str, str]:
         return {
             "baseline": self.baseline,
@@ -219,27 +227,46 @@ class ServiceLine(models.Model):
 
 
 class TimerSegment(models.Model):
-    """One start/stop of a per-code timer. Segments of one line never overlap; the line's
-    minutes are recomputed from its segments (handrail.web.visits.services)."""
+    """One run of a per-code timer, kept on the server so it shows on every tab and device
+    and survives a closed tab. A running segment has a start and no end; a line has at most
+    one running segment. Segments of one user on one visit never overlap, and every segment
+    falls on the visit's day in the clinic's time zone (a run left going past midnight is
+    stopped at midnight, `capped`). The line's minutes are recomputed from its finished
+    segments (handrail.web.visits.services)."""
 
     line = models.ForeignKey(ServiceLine, on_delete=models.CASCADE, related_name="segments")
     started_at = models.DateTimeField()
-    ended_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     by_assistant = models.BooleanField(default=False)
+    # Stopped at the end of the visit's day rather than when someone pressed Stop.
+    capped = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["started_at"]
         constraints = [
             models.CheckConstraint(
                 name="segment_ends_after_start",
-                condition=Q(ended_at__gt=F("started_at")),
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
                 violation_error_message="A timer segment must end after it starts.",
+            ),
+            models.UniqueConstraint(
+                fields=["line"],
+                condition=Q(ended_at__isnull=True),
+                name="segment_one_running_per_line",
+                violation_error_message="This line's timer is already running.",
             ),
         ]
 
     @property
+    def running(self) -> bool:
+        return self.ended_at is None
+
+    @property
     def seconds(self) -> int:
+        """Length of a finished run; a running one counts nothing until it stops."""
+        if self.ended_at is None:
+            return 0
         return int((self.ended_at - self.started_at).total_seconds())
 
 

@@ -11,13 +11,14 @@ Bad input raises ValidationError keyed by field; nothing is saved in part (one t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -30,6 +31,7 @@ from handrail.web.care.selectors import plan_in_effect
 from handrail.web.clinic.models import Patient, Role, User
 from handrail.web.clinic.permissions import can_document, can_sign, require
 from handrail.web.clinic.selectors import coverage_primary
+from handrail.web.dates import day_bounds
 from handrail.web.visits.engine import evaluate_record
 from handrail.web.visits.models import (
     MAX_DAY_MINUTES,
@@ -410,12 +412,14 @@ def service_line_change(
         timed_therapist, timed_assistant = _timer_minutes(line)
         line.therapist_typed_offset = minutes[0] - timed_therapist
         line.assistant_typed_offset = minutes[1] - timed_assistant
+        line.kept_minutes_reason = ""  # a reason to keep typed minutes was for the old ones
         _clean_minutes(visit, line)
         written += [
             "therapist_minutes",
             "assistant_minutes",
             "therapist_typed_offset",
             "assistant_typed_offset",
+            "kept_minutes_reason",
         ]
     if not written:
         return line
@@ -473,18 +477,214 @@ def _minutes(seconds: int) -> int:
     return (seconds + 30) // 60  # nearest whole minute, halves up
 
 
+class TimerConflictError(ValidationError):
+    """A timer that is already running started again, or a note signed while one runs: a
+    conflict with the server's state (the web and the API answer 409), keyed "timer"."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__({"timer": message})
+
+
+def _clock(at: datetime) -> str:
+    return f"{timezone.localtime(at):%H:%M:%S}"
+
+
+def _require_on_visit_day(visit: Visit, field: str, at: datetime) -> None:
+    """Timer runs fall on the visit's day in the clinic's time zone (issue 10: a segment
+    dated on another day would bill another day's time on this note)."""
+    start, end = day_bounds(visit.date)
+    if not start <= at <= end:
+        local = timezone.localtime(at)
+        raise ValidationError(
+            {
+                field: f"{local:%Y-%m-%d %H:%M} is not on this note's day "
+                f"({visit.date.isoformat()}, clinic time {local.tzname()}); a timer run "
+                "falls on the day of its visit."
+            }
+        )
+
+
+def _lock_visit_lines(line: ServiceLine) -> tuple[Visit, dict[int, ServiceLine]]:
+    """Lock every line of the line's visit (in id order), then the visit, and read them
+    fresh. Timer changes may touch two lines (starting one stops the user's other run), so
+    they lock all lines first, in one order, before the visit: an edit locks its line then
+    the visit (_locked_line), a sign only the visit, so none of them waits in a cycle."""
+    visit_id = ServiceLine.objects.filter(pk=line.pk).values_list("visit_id", flat=True).first()
+    if visit_id is None:
+        raise ValidationError({"line": "This line is no longer on the note; reload the page."})
+    lines = {
+        row.pk: row
+        for row in ServiceLine.objects.select_for_update(no_key=True)
+        .filter(visit_id=visit_id)
+        .order_by("pk")
+    }
+    visit = _locked_visit(Visit(pk=visit_id))
+    for row in lines.values():
+        row.visit = visit
+    if line.pk not in lines:
+        raise ValidationError({"line": "This line is no longer on the note; reload the page."})
+    return visit, lines
+
+
+def _save_minutes(user: User, line: ServiceLine) -> None:
+    """The line's minutes recomputed from its timer runs, as a new version of the line; a
+    kept-minutes reason from the reconcile step no longer applies to the new minutes."""
+    _recompute_line_minutes(line)
+    _clean_minutes(line.visit, line)
+    line.kept_minutes_reason = ""
+    line.version += 1
+    line.updated_by = user
+    line.updated_at = timezone.now()
+    line.save(
+        update_fields=[
+            "therapist_minutes",
+            "assistant_minutes",
+            "kept_minutes_reason",
+            "version",
+            "updated_by",
+            "updated_at",
+        ]
+    )
+
+
+def _stop_segment(user: User, line: ServiceLine, segment: TimerSegment, at: datetime) -> bool:
+    """Finish a running segment at `at`, or at the end of the visit's day when `at` is later
+    (a timer left running past midnight is capped there: the run belongs to the visit's
+    day). True when capped. The line's minutes are recomputed and audited."""
+    _, day_end = day_bounds(line.visit.date)
+    capped = at > day_end
+    ended = day_end if capped else at
+    if ended <= segment.started_at:  # stopped within the clock's resolution: no time
+        segment.delete()
+        _audit_visit(user, line.visit, AuditAction.UPDATE, f"{line.code}: timer run of 0 s")
+        return False
+    segment.ended_at = ended
+    segment.capped = capped
+    segment.full_clean()
+    segment.save(update_fields=["ended_at", "capped"])
+    _save_minutes(user, line)
+    started_by = "" if segment.by_id == user.pk else f" (started by {segment.by})"
+    _audit_visit(
+        user,
+        line.visit,
+        AuditAction.UPDATE,
+        f"{line.code}: timer stopped{started_by}, run of {segment.seconds} s"
+        + (" capped at midnight" if capped else "")
+        + f"; minutes {line.therapist_minutes}+{line.assistant_minutes}",
+    )
+    return capped
+
+
+def _running(visit: Visit) -> list[TimerSegment]:
+    return list(
+        TimerSegment.objects.filter(line__visit=visit, ended_at__isnull=True).select_related(
+            "by", "line"
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class TimerStarted:
+    segment: TimerSegment
+    # The user's runs on other lines of the visit, stopped at the same instant.
+    stopped: list[TimerSegment]
+
+
+@transaction.atomic
+def timer_start(*, user: User, line: ServiceLine) -> TimerStarted:
+    """Start the line's timer on the server, now (a running segment: a start, no end).
+
+    Refused while the line's timer already runs (TimerConflictError, whoever started it),
+    and on a note not dated today (a live timer runs on the visit's day; earlier runs are
+    added with their times, timer_segment_add). The user's own timer on another line of the
+    note stops at the same instant: one-on-one time is one code at a time. Starting does not
+    change the line's minutes, so it is not a new version of the line."""
+    visit, lines = _lock_visit_lines(line)
+    line = lines[line.pk]
+    _require_author(user, visit)
+    _require_draft_locked(visit)
+    now = timezone.now()
+    start, end = day_bounds(visit.date)
+    if not start <= now < end:
+        raise ValidationError(
+            {
+                "timer": f"This note is dated {visit.date.isoformat()}; a live timer runs only "
+                f"on the visit's day (today is {timezone.localdate().isoformat()}). Type the "
+                "minutes, or add the run with its start and stop times."
+            }
+        )
+    running = _running(visit)
+    for segment in running:
+        if segment.line_id == line.pk:
+            raise TimerConflictError(
+                f"The {line.code} timer is already running (started by {segment.by} at "
+                f"{_clock(segment.started_at)}); stop it before starting it again."
+            )
+    stopped = [s for s in running if s.by_id == user.pk]
+    for segment in stopped:
+        _stop_segment(user, lines[segment.line_id], segment, now)
+    clash = (
+        TimerSegment.objects.filter(line__visit=visit, ended_at__gt=now)
+        .filter(Q(by=user) | Q(line=line))
+        .select_related("line")
+        .first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            {
+                "timer": f"A {clash.line.code} timer run recorded until "
+                f"{_clock(clash.ended_at or now)} overlaps now; start after it ends."
+            }
+        )
+    segment = TimerSegment(
+        line=line, started_at=now, by=user, by_assistant=user.role == Role.ASSISTANT
+    )
+    segment.full_clean(validate_constraints=False)
+    segment.save()
+    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: timer started")
+    return TimerStarted(segment=segment, stopped=stopped)
+
+
+@dataclass(frozen=True, slots=True)
+class TimerStopped:
+    line: ServiceLine
+    segment: TimerSegment | None  # the run stopped now; None when none was running
+    capped: bool  # stopped at the end of the visit's day, not now
+
+
+@transaction.atomic
+def timer_stop(*, user: User, line: ServiceLine) -> TimerStopped:
+    """Stop the line's running timer, whoever started it and on whichever device; its minutes
+    are recomputed. Idempotent: with no timer running (stopped already, from another tab)
+    nothing changes and nothing is recorded. A run that went past the end of the visit's day
+    ends at midnight (`capped`): the visit's time is that day's time."""
+    visit, lines = _lock_visit_lines(line)
+    line = lines[line.pk]
+    _require_author(user, visit)
+    _require_draft_locked(visit)
+    segment = next((s for s in _running(visit) if s.line_id == line.pk), None)
+    if segment is None:
+        return TimerStopped(line=line, segment=None, capped=False)
+    capped = _stop_segment(user, line, segment, timezone.now())
+    if segment.pk is None:  # a run of no time was dropped
+        return TimerStopped(line=line, segment=None, capped=False)
+    return TimerStopped(line=line, segment=segment, capped=capped)
+
+
 @transaction.atomic
 def timer_segment_add(
     *, user: User, line: ServiceLine, started_at: datetime, ended_at: datetime
 ) -> TimerSegment:
-    """Record one timer run on a line and recompute the line's minutes from its segments.
+    """Record one finished timer run with its times (a run timed elsewhere, or on an earlier
+    day's note) and recompute the line's minutes from its segments.
 
-    The user's segments on one visit may not overlap (one-on-one time is one code at a
-    time); segments by an assistant count as assistant minutes. The line's new minutes are
-    a new version of the line.
+    The run falls on the visit's day in the clinic's time zone. The user's segments on one
+    visit may not overlap (one-on-one time is one code at a time), nor any two on one line;
+    a running segment counts as running until now. Segments by an assistant count as
+    assistant minutes. The line's new minutes are a new version of the line.
     """
-    line = _locked_line(line)
-    visit = line.visit
+    visit, lines = _lock_visit_lines(line)
+    line = lines[line.pk]
     _require_author(user, visit)
     _require_draft_locked(visit)
     if ended_at <= started_at:
@@ -493,18 +693,22 @@ def timer_segment_add(
         raise ValidationError({"ended_at": "A timer segment cannot run longer than 24 hours."})
     if ended_at > timezone.now() + MAX_TIMER_FUTURE:
         raise ValidationError({"ended_at": "The timer cannot stop in the future."})
-    overlapping = TimerSegment.objects.filter(
-        line__visit=visit, started_at__lt=ended_at, ended_at__gt=started_at
-    ).filter(by=user) | TimerSegment.objects.filter(
-        line=line, started_at__lt=ended_at, ended_at__gt=started_at
+    _require_on_visit_day(visit, "started_at", started_at)
+    _require_on_visit_day(visit, "ended_at", ended_at)
+    clash = (
+        TimerSegment.objects.filter(line__visit=visit, started_at__lt=ended_at)
+        .filter(Q(ended_at__gt=started_at) | Q(ended_at__isnull=True))
+        .filter(Q(by=user) | Q(line=line))
+        .select_related("line")
+        .first()
     )
-    clash = overlapping.select_related("line").first()
     if clash is not None:
+        until = "now (running)" if clash.ended_at is None else _clock(clash.ended_at)
         raise ValidationError(
             {
                 "started_at": (
                     f"This overlaps the {clash.line.code} timer from "
-                    f"{clash.started_at:%H:%M:%S} to {clash.ended_at:%H:%M:%S}."
+                    f"{_clock(clash.started_at)} to {until}."
                 )
             }
         )
@@ -517,20 +721,7 @@ def timer_segment_add(
     )
     segment.full_clean()
     segment.save()
-    _recompute_line_minutes(line)
-    _clean_minutes(visit, line)
-    line.version += 1
-    line.updated_by = user
-    line.updated_at = timezone.now()
-    line.save(
-        update_fields=[
-            "therapist_minutes",
-            "assistant_minutes",
-            "version",
-            "updated_by",
-            "updated_at",
-        ]
-    )
+    _save_minutes(user, line)
     _audit_visit(
         user,
         visit,
@@ -542,8 +733,9 @@ def timer_segment_add(
 
 
 def _timer_minutes(line: ServiceLine) -> tuple[int, int]:
-    """(therapist, assistant) minutes of the line's timer runs, each total rounded once."""
-    segments = list(line.segments.all())
+    """(therapist, assistant) minutes of the line's finished timer runs, each total rounded
+    once (a running run counts when it stops)."""
+    segments = [s for s in line.segments.all() if s.ended_at is not None]
     therapist = sum(s.seconds for s in segments if not s.by_assistant)
     assistant = sum(s.seconds for s in segments if s.by_assistant)
     return _minutes(therapist), _minutes(assistant)
@@ -554,6 +746,161 @@ def _recompute_line_minutes(line: ServiceLine) -> None:
     therapist, assistant = _timer_minutes(line)
     line.therapist_minutes = max(0, therapist + line.therapist_typed_offset)
     line.assistant_minutes = max(0, assistant + line.assistant_typed_offset)
+
+
+# Reconcile before signing ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MinutesMismatch:
+    """A line whose billed minutes differ from its timer total (each rounded to the whole
+    minute) and whose clinician has not said why to keep them."""
+
+    line_id: int
+    code: str
+    billed: tuple[int, int]  # (therapist, assistant) minutes on the line
+    timed: tuple[int, int]  # (therapist, assistant) minutes of its finished timer runs
+
+    @property
+    def billed_total(self) -> int:
+        return sum(self.billed)
+
+    @property
+    def timed_total(self) -> int:
+        return sum(self.timed)
+
+    @property
+    def difference(self) -> int:
+        return sum(self.billed) - sum(self.timed)
+
+    @property
+    def difference_text(self) -> str:
+        more = self.difference
+        if not more:
+            return "same total, split differs"
+        return f"{abs(more)} min {'more' if more > 0 else 'less'} billed"
+
+    def describe(self) -> str:
+        def shown(minutes: tuple[int, int]) -> str:
+            total = f"{sum(minutes)} min"
+            return (
+                f"{total} ({minutes[0]} therapist, {minutes[1]} assistant)"
+                if minutes[1]
+                else total
+            )
+
+        return (
+            f"{self.code}: {shown(self.billed)} billed, {shown(self.timed)} timed "
+            f"({self.difference_text})"
+        )
+
+
+def visit_minutes_mismatches(*, visit: Visit) -> list[MinutesMismatch]:
+    """Lines with timer runs whose billed minutes disagree with the timer beyond rounding to
+    a whole minute, and no kept-minutes reason: the therapist reconciles them before
+    signing (issue 7: a signed note's minutes match its timers or say why not)."""
+    out = []
+    for line in visit.lines.prefetch_related("segments"):
+        if not any(s.ended_at is not None for s in line.segments.all()):
+            continue
+        timed = _timer_minutes(line)
+        billed = (line.therapist_minutes, line.assistant_minutes)
+        if billed != timed and not line.kept_minutes_reason:
+            out.append(MinutesMismatch(line.pk, line.code, billed, timed))
+    return out
+
+
+class ReconcileNeededError(ValidationError):
+    """Signing a note whose lines' billed minutes and timer totals disagree: the therapist
+    chooses per line (bill the timer's minutes, keep the typed ones with a reason, or edit
+    them). Keyed "reconcile", one message per line; `mismatches` for the page."""
+
+    def __init__(self, mismatches: list[MinutesMismatch]) -> None:
+        super().__init__({"reconcile": [m.describe() for m in mismatches]})
+        self.mismatches = mismatches
+
+
+RECONCILE_CHOICES = ("timer", "keep")
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileChoice:
+    line_id: int
+    choice: str  # "timer": bill the timer's minutes; "keep": keep the typed ones, `reason`
+    reason: str = ""
+
+
+@transaction.atomic
+def visit_reconcile_minutes(
+    *, user: User, visit: Visit, choices: list[ReconcileChoice]
+) -> list[MinutesMismatch]:
+    """Apply the therapist's choice for lines whose billed and timed minutes disagree:
+    "timer" sets the billed minutes to the timer's (typed additions dropped), "keep" keeps
+    the typed minutes and stores why (up to 300 characters). Each is a new version of the
+    line, audited with both figures. A choice for a line that agrees already changes
+    nothing. Returns the mismatches still left."""
+    line = visit.lines.order_by("pk").first()
+    if line is None:
+        raise ValidationError({"lines": "Add at least one service line before signing."})
+    visit, lines = _lock_visit_lines(line)
+    _require_author(user, visit)
+    _require_draft_locked(visit)
+    pending = {m.line_id: m for m in visit_minutes_mismatches(visit=visit)}
+    seen: set[int] = set()
+    for choice in choices:
+        if choice.line_id not in lines:
+            raise ValidationError({"reconcile": f"Line {choice.line_id} is not on this note."})
+        if choice.line_id in seen:
+            raise ValidationError({"reconcile": f"Line {choice.line_id} is given twice."})
+        seen.add(choice.line_id)
+        target = lines[choice.line_id]
+        if choice.choice not in RECONCILE_CHOICES:
+            raise ValidationError(
+                {"reconcile": f"{target.code}: choose timer or keep, not {choice.choice!r}."}
+            )
+        mismatch = pending.get(choice.line_id)
+        if mismatch is None:
+            continue
+        if choice.choice == "timer":
+            target.therapist_typed_offset = 0
+            target.assistant_typed_offset = 0
+            _save_minutes(user, target)
+            target.save(update_fields=["therapist_typed_offset", "assistant_typed_offset"])
+            detail = (
+                f"{target.code}: reconciled to the timer's {mismatch.timed[0]}+"
+                f"{mismatch.timed[1]} min (was {mismatch.billed[0]}+{mismatch.billed[1]})"
+            )
+        else:
+            reason = choice.reason.strip()
+            if not reason:
+                raise ValidationError(
+                    {"reconcile": f"{target.code}: say why you keep the typed minutes."}
+                )
+            if len(reason) > KEEP_REASON_MAX:
+                raise ValidationError(
+                    {
+                        "reconcile": f"{target.code}: keep the reason to {KEEP_REASON_MAX} "
+                        f"characters (it has {len(reason)})."
+                    }
+                )
+            target.kept_minutes_reason = reason
+            target.version += 1
+            target.updated_by = user
+            target.updated_at = timezone.now()
+            target.full_clean(exclude=["visit"], validate_constraints=False)
+            target.save(
+                update_fields=["kept_minutes_reason", "version", "updated_by", "updated_at"]
+            )
+            detail = (
+                f"{target.code}: kept {mismatch.billed[0]}+{mismatch.billed[1]} min typed "
+                f"against the timer's {mismatch.timed[0]}+{mismatch.timed[1]}; reason: {reason}"
+            )
+        del pending[choice.line_id]
+        _audit_visit(user, visit, AuditAction.UPDATE, detail)
+    return list(pending.values())
+
+
+KEEP_REASON_MAX = 300
 
 
 def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
@@ -771,6 +1118,9 @@ def visit_sign(*, user: User, visit: Visit, reason: str = "") -> Visit:
 
     Therapists sign notes of their discipline; an assistant signs only their own note.
     Billers, front desk and admins cannot sign.
+    Refused while a timer runs on the note (TimerConflictError), and while a line's billed
+    minutes and timer total disagree without a kept-minutes reason (ReconcileNeededError
+    naming the lines; visit_reconcile_minutes applies the therapist's choice).
     When the evaluation has error findings the note is signed only with a `reason`
     (SignNeedsReasonError lists the errors otherwise); the reason is stored on the visit and
     in the sign's audit event, with the errors' rules. Without errors `reason` is not used.
@@ -800,6 +1150,18 @@ def visit_sign(*, user: User, visit: Visit, reason: str = "") -> Visit:
         )
     if not current.lines.exists():
         raise ValidationError({"lines": "Add at least one service line before signing."})
+    running = _running(current)
+    if running:
+        raise TimerConflictError(
+            "Stop the running timer before signing: "
+            + "; ".join(
+                f"{s.line.code} (started by {s.by} at {_clock(s.started_at)})" for s in running
+            )
+            + "."
+        )
+    mismatches = visit_minutes_mismatches(visit=current)
+    if mismatches:
+        raise ReconcileNeededError(mismatches)
     result = None
     if coverage_primary(patient=current.case.patient) is not None:
         result = visit_evaluate(visit=current)

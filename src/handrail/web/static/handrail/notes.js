@@ -1,28 +1,25 @@
 /* Handrail visit note page: per-code START/STOP timers (plain JS, no framework).
  *
- * A timer form per service line holds hidden started_at/ended_at inputs. START stamps the
- * start (kept in sessionStorage so a reload does not lose a running timer); STOP stamps the
- * end and submits the form through htmx, whose answer updates the line's minutes, its
- * segments and the live panel out of band. Starting a timer stops any other running timer
- * at the same instant (one-on-one time is one code at a time).
+ * Timers live on the server: Start and Stop post to it (htmx), and its answer replaces
+ * every line's timer out of band (a start may stop the user's timer on another line), with
+ * the stopped line's minutes, runs and the live panel. A running timer carries its start
+ * (data-started, seconds since the epoch); this file only ticks the elapsed time. The page
+ * asks the server for the timers every 10 s and whenever it gets the focus or becomes
+ * visible, so a timer started or stopped on another tab or device shows here, and one left
+ * running survives a closed tab.
  * The Content Security Policy forbids inline scripts: everything lives in this file.
  */
 (function () {
   "use strict";
 
-  var STORE = "handrail.timer.";
   var tick = null;
 
   function forms() {
     return Array.prototype.slice.call(document.querySelectorAll("form.timer"));
   }
 
-  function key(form) {
-    return STORE + form.dataset.line;
-  }
-
   function running(form) {
-    return form.querySelector(".timer-start").value !== "";
+    return Boolean(form.dataset.started);
   }
 
   function pad(n) {
@@ -31,25 +28,16 @@
 
   function show(form) {
     var out = form.querySelector(".elapsed");
-    var button = form.querySelector(".timer-btn");
-    var start = form.querySelector(".timer-start").value;
-    if (!start) {
+    if (!running(form)) {
       out.textContent = "0:00";
-      button.textContent = "Start";
-      button.classList.remove("running");
-      button.setAttribute("aria-pressed", "false");
-      form.classList.remove("is-running");
       return;
     }
-    var seconds = Math.max(0, Math.floor((Date.now() - Date.parse(start)) / 1000));
+    var started = parseInt(form.dataset.started, 10) * 1000;
+    var seconds = Math.max(0, Math.floor((Date.now() - started) / 1000));
     var h = Math.floor(seconds / 3600);
     var m = Math.floor((seconds % 3600) / 60);
     var s = seconds % 60;
     out.textContent = (h ? h + ":" + pad(m) : String(m)) + ":" + pad(s);
-    button.textContent = "Stop";
-    button.classList.add("running");
-    button.setAttribute("aria-pressed", "true");
-    form.classList.add("is-running");
   }
 
   function showAll() {
@@ -63,49 +51,11 @@
     }
   }
 
-  function start(form, at) {
-    form.querySelector(".timer-start").value = at;
-    form.querySelector(".timer-end").value = "";
-    window.sessionStorage.setItem(key(form), at);
-    showAll();
-  }
-
-  function stop(form, at) {
-    form.querySelector(".timer-end").value = at;
-    window.sessionStorage.removeItem(key(form));
-    if (window.htmx) {
-      form.requestSubmit();
-    } else {
-      form.submit();
-    }
-  }
-
-  function onClick(event) {
-    var button = event.target.closest(".timer-btn");
-    if (!button) {
-      return;
-    }
-    var form = button.closest("form.timer");
-    var now = new Date().toISOString();
-    if (running(form)) {
-      stop(form, now);
-      return;
-    }
-    forms().forEach(function (other) {
-      if (other !== form && running(other)) {
-        stop(other, now);
-      }
-    });
-    start(form, now);
-  }
-
-  // After htmx sent a timer segment, clear that timer (the answer shows the minutes).
-  function onAfterRequest(event) {
-    var form = event.detail.elt;
-    if (form && form.matches && form.matches("form.timer")) {
-      form.querySelector(".timer-start").value = "";
-      form.querySelector(".timer-end").value = "";
-      showAll();
+  // Back on a tab that was hidden: ask the server for the timers now, not in 10 s.
+  function onVisible() {
+    var poll = document.getElementById("timer-poll");
+    if (document.visibilityState === "visible" && poll && window.htmx) {
+      window.htmx.trigger(poll, "refresh");
     }
   }
 
@@ -114,16 +64,6 @@
     if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
       event.preventDefault();
     }
-  }
-
-  function restore() {
-    forms().forEach(function (form) {
-      var saved = window.sessionStorage.getItem(key(form));
-      if (saved) {
-        form.querySelector(".timer-start").value = saved;
-      }
-    });
-    showAll();
   }
 
   // Character counters: a note field shows its count near its limit and says plainly when
@@ -206,16 +146,17 @@
     }
   }
 
-  document.addEventListener("click", onClick);
   document.addEventListener("submit", onSubmit, true);
-  document.addEventListener("htmx:afterRequest", onAfterRequest);
+  document.addEventListener("htmx:afterSettle", showAll);
+  document.addEventListener("htmx:oobAfterSwap", showAll);
+  document.addEventListener("visibilitychange", onVisible);
   document.addEventListener("htmx:beforeRequest", onBeforeRequest);
   document.addEventListener("htmx:responseError", onResponseError);
   document.addEventListener("htmx:sendError", onSendError);
   document.addEventListener("input", onInput);
   document.addEventListener("DOMContentLoaded", function () {
     configure();
-    restore();
+    showAll();
     Array.prototype.forEach.call(document.querySelectorAll("[data-maxlength]"), count);
   });
 })();
