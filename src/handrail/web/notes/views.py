@@ -37,7 +37,7 @@ from handrail.web.notes.forms import (
 from handrail.web.notes.selectors import code_choices, note_access, note_panel
 from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
-from handrail.web.visits.selectors import visit_get
+from handrail.web.visits.selectors import visit_facts, visit_get
 from handrail.web.visits.services import (
     RECONCILE_CHOICES,
     ReconcileChoice,
@@ -132,6 +132,7 @@ def _render_note(
 ) -> HttpResponse:
     user = current_user(request)
     lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    facts = visit_facts(visit=visit)
     return render(
         request,
         "notes/note.html",
@@ -139,7 +140,7 @@ def _render_note(
             "visit": visit,
             "case": visit.case,
             "patient": visit.case.patient,
-            "access": note_access(user=user, visit=visit),
+            "access": note_access(user=user, visit=visit, facts=facts),
             "header_form": VisitHeaderForm(initial=_header_initial(visit), prefix="v"),
             "lines": [(line, _line_form(line)) for line in lines],
             "add_form": add_form or LineAddForm(),
@@ -148,7 +149,7 @@ def _render_note(
             ),
             "addenda": visit.addenda.select_related("author"),
             "addendum_form": addendum_form or AddendumForm(),
-            "panel": note_panel(visit=visit),
+            "panel": note_panel(visit=visit, facts=facts),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
             # Issue 7: a draft someone else edited shows who changed what before it is signed.
@@ -179,6 +180,7 @@ def _render_live(
     saved version (of the header, or of `state`, the line saved) and, for timer stops
     (`line`), the line's minutes and segments. `stale`: the edit was refused as based on an
     older version; the status offers a reload."""
+    facts = visit_facts(visit=visit)
     return render(
         request,
         "notes/_live.html",
@@ -192,8 +194,8 @@ def _render_live(
             "line": line,
             "state": state or line,
             "stale": stale,
-            "access": note_access(user=current_user(request), visit=visit),
-            "panel": note_panel(visit=visit),
+            "access": note_access(user=current_user(request), visit=visit, facts=facts),
+            "panel": note_panel(visit=visit, facts=facts),
         },
         status=status,
     )
@@ -403,6 +405,7 @@ def _render_timers(
     live panel. Minutes of unchanged lines are left alone, so nothing being typed is
     replaced."""
     lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    facts = visit_facts(visit=visit) if changed else None
     return render(
         request,
         "notes/_timer_live.html",
@@ -412,8 +415,8 @@ def _render_timers(
             "changed": changed,
             "slot": slot,
             "message": message,
-            "access": note_access(user=current_user(request), visit=visit),
-            "panel": note_panel(visit=visit) if changed else None,
+            "access": note_access(user=current_user(request), visit=visit, facts=facts),
+            "panel": note_panel(visit=visit, facts=facts) if facts else None,
         },
         status=status,
     )
