@@ -833,6 +833,6 @@ class NoteTextAuditTests:
         )
         events = list(AuditEvent.objects.order_by("pk")[before:])
         assert [(e.user, e.action, e.detail) for e in events] == [
-            (world.ot, AuditAction.UPDATE, "97535: changed performance")
+            (world.ot, AuditAction.UPDATE, "97535: changed performance (0 -> 6 chars)")
         ]
         assert line.version == 2

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from handrail.web.audit.models import AuditAction
+from handrail.web.audit.selectors import audit_changes_by_others
 from handrail.web.audit.services import audit_record
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
@@ -151,6 +152,12 @@ def _render_note(
             "panel": note_panel(visit=visit, facts=facts),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
+            # Issue 7: a draft someone else edited shows who changed what before it is signed.
+            "changes_by_others": []
+            if visit.is_signed
+            else audit_changes_by_others(
+                obj=visit, patient=visit.case.patient, author_id=visit.clinician_id
+            ),
         },
         status=status,
     )

@@ -25,7 +25,7 @@ from django.utils import timezone
 from handrail.rules.catalog import code_spec
 from handrail.rules.model import RuleInputError
 from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.services import audit_change, audit_record
 from handrail.web.care.models import Case
 from handrail.web.clinic.models import Patient, Role, User
 from handrail.web.clinic.permissions import can_document, can_sign, require
@@ -262,14 +262,14 @@ def visit_update(*, user: User, visit: Visit, version: int | None = None, **fiel
     _require_draft_locked(visit)
     _check_version(version, visit.version, "the visit header", visit)
     changed = sorted(name for name, value in fields.items() if getattr(visit, name) != value)
+    old = {name: getattr(visit, name) for name in (*changed, "place_of_service")}
     for name in changed:
         setattr(visit, name, fields[name])
-    place = visit.place_of_service
     _apply_telehealth(visit)
     if "place_of_service" in fields and visit.place_of_service != fields["place_of_service"]:
         raise ValidationError({"place_of_service": _place_mismatch(visit)})
     written = set(changed)
-    if visit.place_of_service != place:
+    if visit.place_of_service != old["place_of_service"]:
         written.add("place_of_service")
     if not written:
         return visit
@@ -281,7 +281,11 @@ def visit_update(*, user: User, visit: Visit, version: int | None = None, **fiel
     visit.version += 1
     visit.updated_by = user
     visit.save(update_fields=[*sorted(written), "version", "updated_by", "updated_at"])
-    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + ", ".join(sorted(written)))
+    changes = [
+        audit_change(name, old[name], getattr(visit, name), text=name == "narrative")
+        for name in sorted(written)
+    ]
+    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + "; ".join(changes))
     return visit
 
 
@@ -391,12 +395,17 @@ def service_line_change(
         for name in LINE_NOTE_FIELDS
         if name in note and getattr(line, name) != note[name].strip()
     ]
+    changes = [
+        audit_change(name, getattr(line, name), note[name].strip(), text=True) for name in changed
+    ]
     for name in changed:
         setattr(line, name, note[name].strip())
     written = list(changed)
     if requested_units is not UNSET and requested_units != line.requested_units:
+        changes.append(audit_change("requested units", line.requested_units, requested_units))
         line.requested_units = requested_units
         written.append("requested_units")
+    was = f"{line.therapist_minutes}+{line.assistant_minutes}"
     minutes = (
         line.therapist_minutes if therapist_minutes is None else therapist_minutes,
         line.assistant_minutes if assistant_minutes is None else assistant_minutes,
@@ -427,14 +436,9 @@ def service_line_change(
     line.updated_by = user
     line.updated_at = timezone.now()
     line.save(update_fields=[*written, "version", "updated_by", "updated_at"])
-    parts = []
-    if changed:
-        parts.append("changed " + ", ".join(changed))
     if minutes_changed:
-        parts.append(f"minutes {minutes[0]}+{minutes[1]}")
-    if "requested_units" in written:
-        parts.append(f"requested units {line.requested_units}")
-    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: " + "; ".join(parts))
+        changes.append(audit_change("minutes", was, f"{minutes[0]}+{minutes[1]}"))
+    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: changed " + "; ".join(changes))
     return line
 
 
