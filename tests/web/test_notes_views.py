@@ -700,6 +700,27 @@ class LineFieldByFieldTests:
         assert (line.therapist_minutes, line.task) == (10, "")
 
 
+    def test_a_line_of_another_note_is_not_found_through_this_notes_address(
+        self, world: World
+    ) -> None:
+        """The line's address names its note: a line id from another note is a 404, and
+        that other note's line is left as it was."""
+        visit = _visit(world)
+        _line(world, visit, therapist_minutes=10)
+        other_visit = visit_create(
+            user=world.ot, case=world.ot_case, date=world.today - timedelta(days=1)
+        )
+        other_line = _line(world, other_visit, therapist_minutes=10)
+        response = world.client_for(world.ot).post(
+            _url("line-save", visit, other_line),
+            _line_form(other_line, "25", task="Through the wrong note"),
+            **HTMX,
+        )
+        assert response.status_code == 404
+        other_line.refresh_from_db()
+        assert (other_line.therapist_minutes, other_line.task, other_line.version) == (10, "", 1)
+
+
 class StaleEditTests:
     def test_it_answers_409_naming_who_changed_the_line_and_offers_a_reload(
         self, world: World

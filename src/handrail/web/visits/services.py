@@ -352,11 +352,13 @@ def service_line_add(
 
 def _locked_line(line: ServiceLine) -> ServiceLine:
     """The line and its visit, both rows locked until the transaction ends (one query) and
-    read fresh: the visit's state and the line's version are checked on this copy."""
+    read fresh: the visit's state and the line's version are checked on this copy. The line
+    must belong to the visit it was addressed through (a URL pairs a note with a line id),
+    else ServiceLine.DoesNotExist."""
     return (
         ServiceLine.objects.select_for_update(of=("self", "visit"), no_key=True)
         .select_related("visit", "visit__case", "visit__case__patient", "updated_by")
-        .get(pk=line.pk)
+        .get(pk=line.pk, visit_id=line.visit_id)
     )
 
 
