@@ -1,0 +1,319 @@
+"""The 835 remittance advice (ASC X12 005010X221A1): read it into plain values and check that
+it balances before anything is posted.
+
+pyx12 checks the grammar (`x12_validation.x12_errors`); it does not check the money. The
+balancing rules are the 835 implementation guide's (005010X221A1, section 1.10.2 "Balancing"):
+- a service line: SVC02 charge - the line's CAS adjustments = SVC03 paid;
+- a claim: CLP03 charge - the claim's and its lines' CAS adjustments = CLP04 paid;
+- the transaction: BPR02 total paid = the sum of CLP04 - the sum of PLB provider adjustments
+  (a PLB amount is positive when it reduces the payment).
+A remittance that does not balance is refused whole, so a posting never starts from money
+that does not add up.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+import pyx12.error_handler
+import pyx12.params
+import pyx12.x12context
+
+from handrail.claims.x12_validation import x12_errors
+
+ZERO: Final = Decimal("0")
+# CAS carries up to six reason/amount/quantity triplets after its group code.
+_CAS_TRIPLETS: Final = 6
+# PLB carries up to six reason/amount pairs after the provider id and fiscal period date.
+_PLB_PAIRS: Final = 6
+
+
+class RemittanceError(ValueError):
+    """An 835 that cannot be read or does not balance: every problem, each with where it is."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    """One CAS triplet: the group (CO contractual, PR patient responsibility, OI other
+    insurance, PI payer initiated), the claim adjustment reason code and the amount."""
+
+    group: str
+    reason: str
+    amount: Decimal
+    quantity: Decimal | None = None
+
+
+@dataclass
+class LinePayment:
+    """One SVC loop (2110): the code and modifiers as billed, charge, payment, units, the
+    date of service, the line item control number Handrail sent (REF*6R), allowed amount
+    (AMT*B6), adjustments and remark codes (LQ*HE)."""
+
+    code: str
+    modifiers: tuple[str, ...]
+    charge: Decimal
+    paid: Decimal
+    units: Decimal
+    segment_number: int
+    service_date: date | None = None
+    control_number: str = ""
+    allowed: Decimal | None = None
+    adjustments: list[Adjustment] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClaimPayment:
+    """One CLP loop (2100): the patient control number Handrail sent (CLM01), the status code,
+    charge, payment, patient responsibility, the payer's claim number (for a corrected claim
+    later), claim-level adjustments and the lines."""
+
+    control_number: str
+    status: str
+    charge: Decimal
+    paid: Decimal
+    patient_responsibility: Decimal
+    payer_claim_number: str
+    segment_number: int
+    adjustments: list[Adjustment] = field(default_factory=list)
+    lines: list[LinePayment] = field(default_factory=list)
+
+    @property
+    def all_adjustments(self) -> list[Adjustment]:
+        return [*self.adjustments, *(a for line in self.lines for a in line.adjustments)]
+
+
+@dataclass(frozen=True)
+class ProviderAdjustment:
+    """One PLB reason/amount pair: e.g. WO overpayment recovery, L6 interest (negative)."""
+
+    reason: str
+    reference: str
+    amount: Decimal
+
+
+@dataclass
+class Remittance:
+    """One 835 transaction set: the payment (BPR), its trace number (TRN02, the check or EFT
+    number), who paid and who was paid, the claims and provider-level adjustments."""
+
+    total_paid: Decimal
+    payment_method: str
+    trace_number: str
+    payment_date: date | None
+    payer_name: str = ""
+    payee_name: str = ""
+    payee_npi: str = ""
+    claims: list[ClaimPayment] = field(default_factory=list)
+    provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+
+
+def read_835(text: str) -> list[Remittance]:
+    """Every transaction set of the file, or RemittanceError naming every grammar error,
+    unreadable amount and imbalance. Nothing is returned in part."""
+    grammar = x12_errors(text)
+    if grammar:
+        raise RemittanceError([f"X12 {error}" for error in grammar])
+    problems: list[str] = []
+    remittances = list(_remittances(text, problems))
+    if not problems:
+        for remittance in remittances:
+            problems.extend(balance_problems(remittance))
+    if problems:
+        raise RemittanceError(problems)
+    return remittances
+
+
+def balance_problems(remittance: Remittance) -> list[str]:
+    """What does not add up, each naming the claim (and line) and the figures."""
+    problems: list[str] = []
+    for claim in remittance.claims:
+        where = f"claim {claim.control_number} (segment {claim.segment_number})"
+        for line in claim.lines:
+            adjusted = sum((a.amount for a in line.adjustments), ZERO)
+            if line.charge - adjusted != line.paid:
+                problems.append(
+                    f"{where} line {line.code} (segment {line.segment_number}): charge "
+                    f"{line.charge} - adjustments {adjusted} = {line.charge - adjusted}, "
+                    f"but the payer says it paid {line.paid}"
+                )
+        adjusted = sum((a.amount for a in claim.all_adjustments), ZERO)
+        if claim.charge - adjusted != claim.paid:
+            problems.append(
+                f"{where}: charge {claim.charge} - adjustments {adjusted} = "
+                f"{claim.charge - adjusted}, but the payer says it paid {claim.paid}"
+            )
+    paid = sum((claim.paid for claim in remittance.claims), ZERO)
+    withheld = sum((a.amount for a in remittance.provider_adjustments), ZERO)
+    if paid - withheld != remittance.total_paid:
+        problems.append(
+            f"payment {remittance.trace_number or '(no trace number)'}: claims paid {paid} - "
+            f"provider adjustments {withheld} = {paid - withheld}, but BPR02 says "
+            f"{remittance.total_paid}"
+        )
+    return problems
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Walks the segments in order, keeping the remittance, claim and line being read."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        self.done: list[Remittance] = []
+        self.remittance: Remittance | None = None
+        self.claim: ClaimPayment | None = None
+        self.line: LinePayment | None = None
+        self.number = 0
+
+    def money(self, node: pyx12.x12context.X12SegmentDataNode, ref: str) -> Decimal:
+        raw = node.get_value(ref) or ""
+        try:
+            return Decimal(raw) if raw else ZERO
+        except InvalidOperation:
+            self.problems.append(f"segment {self.number} {ref}: {raw!r} is not an amount")
+            return ZERO
+
+    def read(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        self.number += 1
+        handler = getattr(self, f"on_{node.id.lower()}", None)
+        if handler is not None:
+            handler(node)
+
+    def on_bpr(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        self.remittance = Remittance(
+            total_paid=self.money(node, "BPR02"),
+            payment_method=node.get_value("BPR04") or "",
+            trace_number="",
+            payment_date=_date(node.get_value("BPR16")),
+        )
+        self.done.append(self.remittance)
+        self.claim = self.line = None
+
+    def on_trn(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.remittance is not None:
+            self.remittance.trace_number = node.get_value("TRN02") or ""
+
+    def on_n1(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.remittance is None:
+            return
+        if node.get_value("N101") == "PR":
+            self.remittance.payer_name = node.get_value("N102") or ""
+        elif node.get_value("N101") == "PE":
+            self.remittance.payee_name = node.get_value("N102") or ""
+            if node.get_value("N103") == "XX":
+                self.remittance.payee_npi = node.get_value("N104") or ""
+
+    def on_clp(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.remittance is None:
+            return
+        self.claim = ClaimPayment(
+            control_number=node.get_value("CLP01") or "",
+            status=node.get_value("CLP02") or "",
+            charge=self.money(node, "CLP03"),
+            paid=self.money(node, "CLP04"),
+            patient_responsibility=self.money(node, "CLP05"),
+            payer_claim_number=node.get_value("CLP07") or "",
+            segment_number=self.number,
+        )
+        self.remittance.claims.append(self.claim)
+        self.line = None
+
+    def on_svc(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.claim is None:
+            return
+        composite = (node.get_value("SVC01") or "").split(":")
+        units = node.get_value("SVC05")
+        self.line = LinePayment(
+            code=composite[1] if len(composite) > 1 else "",
+            modifiers=tuple(m for m in composite[2:6] if m),
+            charge=self.money(node, "SVC02"),
+            paid=self.money(node, "SVC03"),
+            units=Decimal(units) if units else Decimal("1"),
+            segment_number=self.number,
+        )
+        self.claim.lines.append(self.line)
+
+    def on_dtm(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.line is not None and node.get_value("DTM01") == "472":
+            self.line.service_date = _date(node.get_value("DTM02"))
+
+    def on_cas(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        target = self.line if self.line is not None else self.claim
+        if target is None:
+            return
+        group = node.get_value("CAS01") or ""
+        for index in range(_CAS_TRIPLETS):
+            base = 2 + index * 3
+            reason = node.get_value(f"CAS{base:02d}")
+            if not reason:
+                continue
+            quantity = node.get_value(f"CAS{base + 2:02d}")
+            target.adjustments.append(
+                Adjustment(
+                    group,
+                    reason,
+                    self.money(node, f"CAS{base + 1:02d}"),
+                    Decimal(quantity) if quantity else None,
+                )
+            )
+
+    def on_ref(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.line is not None and node.get_value("REF01") == "6R":
+            self.line.control_number = node.get_value("REF02") or ""
+
+    def on_amt(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.line is not None and node.get_value("AMT01") == "B6":
+            self.line.allowed = self.money(node, "AMT02")
+
+    def on_lq(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.line is not None and node.get_value("LQ01") == "HE":
+            self.line.remarks.append(node.get_value("LQ02") or "")
+
+    def on_plb(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.remittance is None:
+            return
+        self.claim = self.line = None
+        for index in range(_PLB_PAIRS):
+            position = 3 + index * 2
+            composite = node.get_value(f"PLB{position:02d}")
+            if not composite:
+                continue
+            reason, _, reference = composite.partition(":")
+            amount = self.money(node, f"PLB{position + 1:02d}")
+            self.remittance.provider_adjustments.append(
+                ProviderAdjustment(reason, reference, amount)
+            )
+
+    def on_se(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        self.remittance = self.claim = None
+        self.line = None
+
+
+def _remittances(text: str, problems: list[str]) -> Iterator[Remittance]:
+    reader = _Reader(problems)
+    source = io.StringIO(text)
+    param = pyx12.params.params()
+    with pyx12.x12context.X12ContextReader(
+        param, pyx12.error_handler.errh_null(), source
+    ) as segments:
+        for node in segments.iter_segments():
+            reader.read(node)
+    yield from reader.done
+
+
+def _date(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    return datetime.strptime(raw, "%Y%m%d").date()
