@@ -12,6 +12,7 @@ LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
 LOGIN_ADDRESS_FAILURE_LIMIT    failed logins per client address, default 4x the above
 TRUSTED_PROXIES                reverse proxies whose X-Forwarded-For is believed, default none
+OTP_REQUIRED_ROLES             roles that must use two-factor sign-in, default admin,biller
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
 STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
@@ -71,6 +72,10 @@ INSTALLED_APPS = [
     "handrail.web.worklists",
     "handrail.web.ops",
     "handrail.web.messaging",
+    # Two-factor sign-in (handrail.web.clinic.two_factor): TOTP and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +184,20 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 0, minimum=
 # Reverse proxies (addresses or networks) whose X-Forwarded-For names the client; from any
 # other peer the header is ignored, so a client cannot choose the address it is counted as.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
+# --- Sign-in: second factor and sessions (docs/signin.md) ----------------------------
+# Roles that must sign in with a second factor (TOTP app + recovery codes); others may.
+# OTP_REQUIRED_ROLES=none (or empty) requires it of nobody.
+ROLE_NAMES = ("admin", "therapist", "assistant", "biller", "front_desk")  # clinic.Role
+OTP_REQUIRED_ROLES = [
+    role for role in env_list("OTP_REQUIRED_ROLES", ["admin", "biller"]) if role != "none"
+]
+if unknown_roles := sorted(set(OTP_REQUIRED_ROLES) - set(ROLE_NAMES)):
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES: unknown role {', '.join(unknown_roles)}; "
+        f"write some of {', '.join(ROLE_NAMES)} (comma-separated) or none"
+    )
+OTP_TOTP_ISSUER = "Handrail"  # the name authenticator apps show next to the code
 
 LANGUAGE_CODE = "en-us"
 # The clinic's time zone: "today" for visit dates, and the day a timer run must fall on
