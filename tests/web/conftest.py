@@ -4,19 +4,24 @@ every role in clinic A, a therapist in clinic B, and one patient with a PT and a
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handrail.web.audit.models import AuditEvent
 from handrail.web.care.models import Case, PlanOfCare
 from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
+from handrail.web.clinic import two_factor
 from handrail.web.clinic.models import Clinic, Patient, Payer, User
 from handrail.web.clinic.services import (
     clinic_create,
@@ -39,6 +44,52 @@ TEST_NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # a Monday, in the data's 
 def _fixed_today() -> Iterator[None]:
     with time_machine.travel(TEST_NOW, tick=True):
         yield
+
+
+_force_login = Client.force_login
+
+
+def _force_full_login(self: Client, user: Any, backend: str | None = None) -> None:
+    """`force_login` stands for a finished sign-in: the password *and* the second factor
+    (two-factor sign-in is required of admins and billers). The sign-in steps themselves
+    are tested through the real pages (test_two_factor, the browser test)."""
+    _force_login(self, user, backend)
+    session = self.session
+    session[two_factor.SESSION_KEY] = two_factor.VERIFIED
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_is_a_full_sign_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Client, "force_login", _force_full_login)
+
+
+def totp_device(user: User) -> TOTPDevice:
+    """A confirmed authenticator for `user`, as the enrolment page leaves it."""
+    return TOTPDevice.objects.create(user=user, name=two_factor.AUTHENTICATOR, confirmed=True)
+
+
+def totp_code(device: TOTPDevice, *, steps_ahead: int = 0) -> str:
+    """The code the user's app shows now (RFC 6238, django-otp's own implementation).
+    `steps_ahead=1`: the next 30-second step's, for a second sign-in within one step (a
+    code is accepted once; the device allows one step of clock drift)."""
+    device.refresh_from_db()
+    app = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    app.time = time.time() + steps_ahead * device.step
+    return f"{app.token():0{device.digits}d}"
+
+
+def sign_in(client: Client, username: str, password: str = PASSWORD, **code: int) -> Any:
+    """Sign in through the real pages: the password, then, for an enrolled user, the code
+    from their authenticator. The last response."""
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302, response.content
+    device = TOTPDevice.objects.filter(user__username=username, confirmed=True).first()
+    if device is not None:
+        token = totp_code(device, **code)
+        response = client.post("/account/two-factor/verify/", {"token": token})
+        assert response.status_code == 302, response.content
+    return response
 
 
 # The migration that makes the audit table append-only (its triggers' SQL, per database).

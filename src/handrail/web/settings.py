@@ -12,6 +12,9 @@ LOGIN_FAILURE_LIMIT            failed logins before a lock-out, default 5
 LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
 LOGIN_ADDRESS_FAILURE_LIMIT    failed logins per client address, default 4x the above
 TRUSTED_PROXIES                reverse proxies whose X-Forwarded-For is believed, default none
+OTP_REQUIRED_ROLES             roles that must use two-factor sign-in, default admin,biller
+SESSION_IDLE_MINUTES           sign a session out after this long without activity, default 15
+SESSION_ABSOLUTE_HOURS         and this long after its sign-in, default 12
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
 STATIC_ROOT                    where collectstatic writes, default var/static
 METRICS_ALLOWED_IPS            who may read /metrics, default 127.0.0.1,::1 (CIDR allowed)
@@ -75,6 +78,10 @@ INSTALLED_APPS = [
     # Background tasks (django-tasks; the database backend's queue table and worker).
     "django_tasks",
     "django_tasks_db",
+    # Two-factor sign-in (handrail.web.clinic.two_factor): TOTP and recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
 ]
 
 MIDDLEWARE = [
@@ -89,7 +96,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "handrail.web.middleware.LoginRequiredMiddleware",
-    # Steps a signed-in user finishes before anything else (handrail.web.clinic.gate).
+    # Idle timeout and absolute limit, then the steps a signed-in user finishes before
+    # anything else (handrail.web.clinic.session_limits, handrail.web.clinic.gate).
+    "handrail.web.clinic.session_limits.SessionLimitsMiddleware",
     "handrail.web.clinic.gate.SignInGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -186,6 +195,24 @@ LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 0, minimum=
 # other peer the header is ignored, so a client cannot choose the address it is counted as.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
 
+# --- Sign-in: second factor and sessions (docs/signin.md) ----------------------------
+# Roles that must sign in with a second factor (TOTP app + recovery codes); others may.
+# OTP_REQUIRED_ROLES=none (or empty) requires it of nobody.
+ROLE_NAMES = ("admin", "therapist", "assistant", "biller", "front_desk")  # clinic.Role
+OTP_REQUIRED_ROLES = [
+    role for role in env_list("OTP_REQUIRED_ROLES", ["admin", "biller"]) if role != "none"
+]
+if unknown_roles := sorted(set(OTP_REQUIRED_ROLES) - set(ROLE_NAMES)):
+    raise ImproperlyConfigured(
+        f"OTP_REQUIRED_ROLES: unknown role {', '.join(unknown_roles)}; "
+        f"write some of {', '.join(ROLE_NAMES)} (comma-separated) or none"
+    )
+OTP_TOTP_ISSUER = "Handrail"  # the name authenticator apps show next to the code
+# A session ends after this long without activity, and this long after its sign-in
+# (handrail.web.clinic.session_limits; the note page's timer poll is not activity).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 15, minimum=1)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12, minimum=1)
+
 LANGUAGE_CODE = "en-us"
 # The clinic's time zone: "today" for visit dates, and the day a timer run must fall on
 # (a note's timers run on its day, midnight to midnight here). An IANA name.
@@ -207,7 +234,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]  # app.css and the vendored htmx.min.js
 # Sessions and cookies. CSRF stays on everywhere (the API included, through session auth).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 60 * 60 * 10  # one clinic day
+SESSION_COOKIE_AGE = 60 * 60 * SESSION_ABSOLUTE_HOURS  # never outlives the absolute limit
 CSRF_COOKIE_SAMESITE = "Lax"
 # An expired or missing CSRF token gets the app's own page, not Django's debug-style one.
 CSRF_FAILURE_VIEW = "handrail.web.ops.errors.csrf_failure"

@@ -7,21 +7,31 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
+from handrail.web.clinic.models import User
+from handrail.web.clinic.two_factor import two_factor_required
 from handrail.web.visits.models import TimerSegment, Visit, VisitStatus
 from handrail.web.visits.services import service_line_add, visit_create
-from tests.web.conftest import PASSWORD, World
+from tests.web.conftest import PASSWORD, World, totp_code, totp_device
 from tests.web.notes_seed import GOOD_NOTE, seed_worklists
 
 TIMEOUT = 10_000  # ms; the first engine run loads the official tables
 
 
 def _log_in(page: Page, base: str, username: str) -> None:
+    user = User.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None and two_factor_required(user):  # admins and billers: set up already
+        device = totp_device(user)
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-form button[type=submit]")
+    if device is not None:  # the code step after the password
+        page.fill("#verify-form input[name=token]", totp_code(device))
+        page.click("#verify-form button[type=submit]")
     expect(page.locator(".who")).to_contain_text(username.capitalize(), timeout=TIMEOUT)
 
 

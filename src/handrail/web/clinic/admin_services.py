@@ -26,6 +26,7 @@ from handrail.web.clinic.account_services import password_check
 from handrail.web.clinic.models import Coverage, Discipline, Payer, Role, User
 from handrail.web.clinic.permissions import can_administer, clinic_id_of, require
 from handrail.web.clinic.throttle import sign_in_lock_clear
+from handrail.web.clinic.two_factor import audit_two_factor, two_factor_devices_delete
 from handrail.web.visits.models import Visit
 
 STAFF_FIELDS = ("first_name", "last_name", "email", "role", "discipline", "npi")
@@ -219,8 +220,13 @@ def staff_set_active(*, user: User, staff: User, active: bool) -> User:
         raise ValidationError({"user": "The clinic needs at least one active admin."})
     if staff.is_active == active:
         return staff
-    staff.is_active = active
-    staff.save(update_fields=["is_active"])
+    locked = User.objects.select_for_update().get(pk=staff.pk)
+    locked.is_active = active
+    if not active:
+        # Their sessions end for good: reactivating the account does not bring them back.
+        locked.session_epoch += 1
+    locked.save()  # the whole row, read under the lock just now
+    staff.is_active, staff.session_epoch = locked.is_active, locked.session_epoch
     audit_record(
         user=user,
         action=AuditAction.UPDATE,
@@ -260,6 +266,25 @@ def staff_password_set(*, user: User, staff: User, password: str) -> User:
         detail=f"{locked.username}: password set by an admin, to be changed at sign-in",
     )
     return locked
+
+
+@transaction.atomic
+def staff_two_factor_reset(*, user: User, staff: User) -> bool:
+    """Remove a colleague's second factor (a lost phone): their authenticator and recovery
+    codes are deleted and all their sessions end; a role that requires two-factor sign-in
+    sets it up again at the next sign-in. Audited. False when there was nothing to remove.
+    Your own is reset by another admin, so nobody removes a factor without a witness."""
+    require(can_administer(user), NOT_ADMIN)
+    _require_same_clinic(user, staff)
+    if staff.pk == user.pk:
+        raise ValidationError({"user": "Another admin resets your own two-factor sign-in."})
+    locked = User.objects.select_for_update().get(pk=staff.pk)
+    if not two_factor_devices_delete(user=locked):
+        return False
+    locked.session_epoch += 1
+    locked.save()
+    audit_two_factor(user, locked, f"{locked.username}: two-factor sign-in reset by an admin")
+    return True
 
 
 @transaction.atomic

@@ -28,6 +28,7 @@ from handrail.web.clinic.admin_services import (
     staff_password_set,
     staff_set_active,
     staff_sign_in_unlock,
+    staff_two_factor_reset,
     staff_update,
 )
 from handrail.web.clinic.forms import (
@@ -38,6 +39,7 @@ from handrail.web.clinic.forms import (
 )
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_administer, require
+from handrail.web.clinic.two_factor import two_factor_enrolled, two_factor_required
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
 
@@ -126,6 +128,8 @@ def _staff_page(
             "password_form": password_form or StaffPasswordForm(staff=staff),
             "staff": staff,
             "is_self": staff.pk == user.pk,
+            "two_factor_on": two_factor_enrolled(staff),
+            "two_factor_required": two_factor_required(staff),
             "locked_until": staff_sign_in_locked_until(user=user, staff=staff),
             "events": admin_event_list(user=user, object_type="user", object_id=staff.pk)[:50],
             "nav": "staff",
@@ -170,6 +174,27 @@ def staff_password_view(request: HttpRequest, staff_id: int) -> HttpResponse:
     return _staff_page(
         request, user, staff, StaffEditForm(initial=initial), status=422, password_form=form
     )
+
+
+@require_POST
+def staff_two_factor_reset_view(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """Remove a colleague's second factor (a lost phone); their sessions end."""
+    user = current_user(request)
+    staff = staff_get(user=user, staff_id=staff_id)
+    try:
+        removed = staff_two_factor_reset(user=user, staff=staff)
+    except ValidationError as exc:
+        _messages_from(request, exc)
+    else:
+        if removed:
+            messages.success(
+                request,
+                f"Two-factor sign-in removed for {staff.username}; they are signed out "
+                "and set it up again when they next sign in.",
+            )
+        else:
+            messages.info(request, f"{staff.username} had no two-factor sign-in to remove.")
+    return redirect("clinic_admin:staff-edit", staff_id=staff.pk)
 
 
 @require_POST

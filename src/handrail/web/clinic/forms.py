@@ -77,6 +77,25 @@ class AccountPasswordForm(PasswordChangeForm):
         return old
 
 
+class TokenForm(forms.Form):
+    """A sign-in code: 6 digits from the authenticator app, or (`numeric=False`) a
+    recovery code."""
+
+    token = forms.CharField(label="Code", max_length=32, strip=True)
+
+    def __init__(self, *args: Any, numeric: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        attrs = {"autocomplete": "one-time-code", "autofocus": "autofocus", "spellcheck": "false"}
+        if numeric:
+            attrs["inputmode"] = "numeric"
+        self.fields["token"].widget.attrs.update(attrs)
+        self.fields["token"].help_text = (
+            "The 6 digits your app shows now"
+            if numeric
+            else "The 6 digits your app shows now, or one of your recovery codes"
+        )
+
+
 class StaffPasswordForm(forms.Form):
     """A new password an admin sets for a colleague (checked against that colleague)."""
 

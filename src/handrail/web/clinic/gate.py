@@ -1,10 +1,15 @@
-"""The sign-in gate: steps a signed-in user must finish before anything else.
+"""The sign-in gate: steps a signed-in user must finish before anything else, in order:
 
-Today one step: a password set by a clinic admin must be replaced by the user's own
-(`User.must_change_password`). Until it is, every page redirects to the step's page (with
-`next` back to where they were going), the JSON API answers 403 with a message saying what
-to do, and only the step's page, signing out and the open pages (`login_not_required`:
-sign-in, health probes) answer as usual.
+1. the code from their authenticator app (or a recovery code), when they have set up
+   two-factor sign-in (`two_factor`): the password alone is not a sign-in;
+2. their own password, when a clinic admin set the current one (`must_change_password`);
+3. setting up two-factor sign-in, when their role requires it (OTP_REQUIRED_ROLES).
+
+Until a step is done, every page redirects to the step's page (with `next` back to where
+they were going), the JSON API answers 403 with a message saying what to do, and only the
+step's page, signing out and the open pages (`login_not_required`: sign-in, health probes)
+answer as usual. The checks read the user row and the session only: no query is added to
+a request of a user who is through.
 """
 
 from __future__ import annotations
@@ -19,6 +24,15 @@ from django.urls import reverse
 from django.utils.http import urlencode
 
 from handrail.web.clinic.models import User
+from handrail.web.clinic.two_factor import (
+    NONE,
+    PENDING,
+    SESSION_KEY,
+    VERIFIED,
+    session_state,
+    two_factor_enrolled,
+    two_factor_required,
+)
 
 API_PREFIX = "/api/"
 
@@ -35,11 +49,31 @@ CHANGE_PASSWORD = Step(
 )
 
 
+GIVE_CODE = Step(
+    "two-factor-verify",
+    "Sign-in is not finished: give the code from your authenticator app at "
+    "/account/two-factor/verify/ first.",
+)
+SET_UP_TWO_FACTOR = Step(
+    "two-factor",
+    "Your role must sign in with a second factor: set it up at /account/two-factor/ first.",
+)
+
+
 def pending_step(request: HttpRequest) -> Step | None:
     """The first step this request's user still has to finish, if any."""
     user = cast(User, request.user)
+    state = session_state(request)
+    required = two_factor_required(user)
+    if state == NONE and required and two_factor_enrolled(user):
+        # A session that started before the user's devices were known (rare: one query).
+        state = request.session[SESSION_KEY] = PENDING
+    if state == PENDING:
+        return GIVE_CODE
     if user.must_change_password:
         return CHANGE_PASSWORD
+    if required and state != VERIFIED:
+        return SET_UP_TWO_FACTOR
     return None
 
 

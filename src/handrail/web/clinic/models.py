@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 
 
 class Role(models.TextChoices):
@@ -54,6 +55,10 @@ class User(AbstractUser):
     # Set when a clinic admin chose the password (a new account, a reset): the admin knows
     # it, so the user must replace it before doing anything else (handrail.web.clinic.gate).
     must_change_password = models.BooleanField(default=False)
+    # Raised to end every session of the user at once (deactivation, a reset of the second
+    # factor): it is part of the session hash checked on every request, so it holds with
+    # any session store (database, cache, Redis).
+    session_epoch = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
@@ -63,6 +68,19 @@ class User(AbstractUser):
                 violation_error_message="Therapists and assistants need a discipline.",
             ),
         ]
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's session hash (an HMAC of the password hash, checked on every request by
+        `django.contrib.auth.get_user`) extended with `session_epoch`, so raising the epoch
+        ends every session as a password change does. Epoch 0 keeps Django's value, so
+        sessions from before the epoch existed stay valid."""
+        if not self.session_epoch:  # Django 5.2's AbstractBaseUser._get_session_auth_hash
+            salt = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
+            value = self.password
+        else:
+            salt = "handrail.clinic.User.session_epoch"
+            value = f"{self.password}\x00{self.session_epoch}"
+        return salted_hmac(salt, value, secret=secret, algorithm="sha256").hexdigest()
 
     @property
     def is_clinician(self) -> bool:

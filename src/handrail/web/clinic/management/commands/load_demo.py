@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -164,6 +165,11 @@ def demo_logins_text() -> str:
     for username, role, discipline, first, last in DEMO_USERS:
         label = f"{role} {discipline}".strip()
         lines.append(f"  {username:<10} {label:<14} {first} {last}")
+    required = ", ".join(settings.OTP_REQUIRED_ROLES) or "no role"
+    lines.append(
+        f"Two-factor sign-in is required of: {required}. Without a phone app, "
+        "`manage.py demo_totp USERNAME` prints the code to type."
+    )
     return "\n".join(lines)
 
 
