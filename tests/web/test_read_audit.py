@@ -11,6 +11,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -21,11 +22,14 @@ from ninja.operation import PathView
 
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.audit.reads import MARKER
+from handrail.web.care.models import Authorization
+from handrail.web.care.services import authorization_create
 from handrail.web.clinic.models import User
 from handrail.web.clinic.services import user_create
+from handrail.web.visits.models import Visit
+from handrail.web.visits.services import service_line_add, visit_create
 from handrail.web.worklists.views import KINDS
 from tests.web.conftest import PASSWORD, World
-from tests.web.notes_seed import Seeded, seed_worklists
 
 # Answers with no patient data: sign-in, the clinic's own settings, the code reference,
 # probes, and the API's schema.
@@ -159,6 +163,30 @@ def test_it_classifies_every_url() -> None:
 
 def _roles(world: World) -> list[User]:
     return [world.admin, world.pt, world.ot, world.ota, world.biller, world.front_desk]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    draft: Visit
+    authorization: Authorization
+
+
+def seed_worklists(world: World) -> Seeded:
+    """A draft OT note with a line and an authorization: one of every object a URL names
+    (kept small: every audited endpoint is read by every role)."""
+    draft = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+    service_line_add(user=world.ot, visit=draft, code="97535", therapist_minutes=25)
+    authorization = authorization_create(
+        user=world.biller,
+        case=world.ot_case,
+        payer=world.medicare,
+        visits_authorized=12,
+        units_authorized=30,
+        start_date=world.today - timedelta(days=20),
+        end_date=world.today + timedelta(days=40),
+        number="AUTH-77120",
+    )
+    return Seeded(draft, authorization)
 
 
 def _ids(world: World, seeded: Seeded) -> dict[str, Any]:
