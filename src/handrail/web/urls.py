@@ -21,6 +21,11 @@ urlpatterns = [
     path("patients/<int:patient_id>/", clinic.patient_detail_view, name="patient-detail"),
     path("patients/<int:patient_id>/edit/", clinic.patient_edit_view, name="patient-edit"),
     path("patients/<int:patient_id>/audit/", clinic.patient_audit_view, name="patient-audit"),
+    path(
+        "patients/<int:patient_id>/audit/export/",
+        clinic.patient_audit_export_view,
+        name="patient-audit-export",
+    ),
     path("patients/<int:patient_id>/coverage/", clinic.coverage_set_view, name="coverage-set"),
     path("patients/<int:patient_id>/cases/new/", care.case_create_view, name="case-create"),
     path("cases/<int:case_id>/", care.case_detail_view, name="case-detail"),

@@ -15,6 +15,7 @@ from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI
+from ninja.decorators import decorate_view
 from ninja.params.functions import Path, Query
 from ninja.responses import Status
 from ninja.security import django_auth
@@ -51,8 +52,7 @@ from handrail.web.api.schemas import (
     VisitOut,
     VisitUpdateIn,
 )
-from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.reads import audit_read
 from handrail.web.care import services as care_services
 from handrail.web.care.models import Authorization
 from handrail.web.care.selectors import (
@@ -181,6 +181,7 @@ def _engine_unavailable(request: HttpRequest, exc: EngineUnavailableError) -> Ht
 
 
 @api.get("/patients", response={200: list[PatientOut], **ERRORS}, tags=["patients"])
+@decorate_view(audit_read("api patient list"))
 def patients_list(
     request: HttpRequest,
     q: ShortText = "",
@@ -192,10 +193,10 @@ def patients_list(
 
 
 @api.get("/patients/{patient_id}", response={200: PatientDetailOut, **ERRORS}, tags=["patients"])
+@decorate_view(audit_read("api patient"))
 def patients_detail(request: HttpRequest, patient_id: IdPath) -> Any:
     user = _user(request)
     patient = patient_get(user=user, patient_id=patient_id)
-    audit_record(user=user, action=AuditAction.VIEW, obj=patient, patient=patient, detail="api")
     coverages = [
         CoverageOut(
             order=c.order,
@@ -296,12 +297,10 @@ def visits_create(request: HttpRequest, payload: VisitCreateIn) -> Any:
 
 
 @api.get("/visits/{visit_id}", response={200: VisitOut, **ERRORS}, tags=["visits"])
+@decorate_view(audit_read("api visit"))
 def visits_detail(request: HttpRequest, visit_id: IdPath) -> Any:
     user = _user(request)
     visit = visit_get(user=user, visit_id=visit_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=visit, patient=visit.case.patient, detail="api"
-    )
     return _visit_out(visit)
 
 
@@ -321,6 +320,7 @@ def visits_update(request: HttpRequest, payload: VisitUpdateIn, visit_id: IdPath
 @api.post(
     "/visits/{visit_id}/evaluate", response={200: EvaluationOut, **ENGINE_ERRORS}, tags=["visits"]
 )
+@decorate_view(audit_read("api evaluation"))
 def visits_evaluate(request: HttpRequest, visit_id: IdPath) -> Any:
     """Units, modifiers, edits, payment, threshold and documentation findings, as the note
     stands now (nothing is saved)."""
@@ -507,6 +507,7 @@ def _timer_out(segment: TimerSegment, code: str) -> TimerOut:
 
 
 @api.get("/visits/{visit_id}/timers", response={200: list[TimerOut], **ERRORS}, tags=["timers"])
+@decorate_view(audit_read("api timers"))
 def timers_list(request: HttpRequest, visit_id: IdPath) -> Any:
     """Every timer run of the note, running ones included (`ended_at` null), in start order:
     what another tab or device shows."""
@@ -558,6 +559,7 @@ def timers_stop(request: HttpRequest, visit_id: IdPath, line_id: IdPath) -> Any:
 
 
 @api.get("/cases/{case_id}/counters", response={200: CountersOut, **ERRORS}, tags=["cases"])
+@decorate_view(audit_read("api case counters"))
 def cases_counters(request: HttpRequest, case_id: IdPath) -> Any:
     """Treatment days since the last progress report, and (re)certification dates, today."""
     user = _user(request)
@@ -621,18 +623,12 @@ def _payer(user: User, payer_id: int) -> Payer:
     response={200: list[AuthorizationOut], **ERRORS},
     tags=["authorizations"],
 )
+@decorate_view(audit_read("api authorizations"))
 def authorizations_list(request: HttpRequest, case_id: IdPath) -> Any:
     """The case's authorizations, latest first, with visits and units used and their status
     today."""
     user = _user(request)
     case = case_get(user=user, case_id=case_id)
-    audit_record(
-        user=user,
-        action=AuditAction.VIEW,
-        obj=case,
-        patient=case.patient,
-        detail="api authorizations",
-    )
     today = timezone.localdate()
     return [
         _authorization_out(authorization_usage(authorization=a, on=today))

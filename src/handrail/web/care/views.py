@@ -9,8 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.reads import audit_read
 from handrail.web.care.forms import (
     AuthorizationEndForm,
     AuthorizationForm,
@@ -46,11 +45,11 @@ from handrail.web.forms import form_apply_errors
 from handrail.web.visits.selectors import case_counters, visit_list
 
 
+@audit_read("case page")
 def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
     user = current_user(request)
     require(can_view_clinical(user), "Your role cannot see clinical records.")
     case = case_get(user=user, case_id=case_id)
-    audit_record(user=user, action=AuditAction.VIEW, obj=case, patient=case.patient)
     plan = plan_latest(case=case)
     return render(
         request,
@@ -79,6 +78,7 @@ def case_detail_view(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@audit_read("new case form")
 @require_http_methods(["GET", "POST"])
 def case_create_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = current_user(request)
@@ -95,6 +95,7 @@ def case_create_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     return render(request, "handrail/case_form.html", {"form": form, "patient": patient})
 
 
+@audit_read("plan of care form")
 @require_http_methods(["GET", "POST"])
 def plan_create_view(request: HttpRequest, case_id: int) -> HttpResponse:
     user = current_user(request)
@@ -163,6 +164,7 @@ def _can_change_authorizations(user: User) -> bool:
     return user.role in AUTHORIZATION_ROLES
 
 
+@audit_read("authorizations")
 @require_http_methods(["GET", "POST"])
 def authorization_list_view(request: HttpRequest, case_id: int) -> HttpResponse:
     """A case's authorizations with what each has used, and a form to add one. Front desk
@@ -181,14 +183,6 @@ def authorization_list_view(request: HttpRequest, case_id: int) -> HttpResponse:
             else:
                 messages.success(request, "Authorization added.")
                 return redirect("authorization-list", case_id=case.pk)
-    else:
-        audit_record(
-            user=user,
-            action=AuditAction.VIEW,
-            obj=case,
-            patient=case.patient,
-            detail="authorizations",
-        )
     today = timezone.localdate()
     return render(
         request,
@@ -209,6 +203,7 @@ def authorization_list_view(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
+@audit_read("authorization edit form")
 @require_http_methods(["GET", "POST"])
 def authorization_edit_view(request: HttpRequest, authorization_id: int) -> HttpResponse:
     user = current_user(request)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+from datetime import UTC
 from typing import cast
 
 from django.contrib import messages
@@ -13,11 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.decorators import method_decorator
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handrail.web.audit.models import AuditAction
+from handrail.web.audit.reads import audit_read
 from handrail.web.audit.selectors import audit_event_list
-from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_list, plan_latest
 from handrail.web.clinic.forms import CoverageForm, PatientForm, ThrottledLoginForm
 from handrail.web.clinic.models import Patient, Role, User
@@ -62,6 +63,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("patient-list")
 
 
+@audit_read("patient list")
 def patient_list_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     query = request.GET.get("q", "").replace("\x00", "")[:100]
@@ -111,10 +113,10 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@audit_read("patient page")
 def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = current_user(request)
     patient = patient_get(user=user, patient_id=patient_id)
-    audit_record(user=user, action=AuditAction.VIEW, obj=patient, patient=patient)
     clinical = can_view_clinical(user)
     cases = [(case, plan_latest(case=case)) for case in case_list(user=user, patient=patient)]
     today = timezone.localdate()
@@ -139,6 +141,7 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
+@audit_read("patient edit form")
 @require_http_methods(["GET", "POST"])
 def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     user = current_user(request)
@@ -170,6 +173,7 @@ def patient_edit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     )
 
 
+@audit_read("patient audit log")
 def patient_audit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Who viewed and changed this patient's records (clinic admins only)."""
     user = current_user(request)
@@ -177,6 +181,45 @@ def patient_audit_view(request: HttpRequest, patient_id: int) -> HttpResponse:
     patient = patient_get(user=user, patient_id=patient_id)
     events = audit_event_list(user=user, patient=patient)[:500]
     return render(request, "handrail/patient_audit.html", {"patient": patient, "events": events})
+
+
+# Cells a spreadsheet would run as a formula (OWASP, "CSV Injection"): such a cell is
+# written with a leading apostrophe so it shows as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+AUDIT_CSV_HEADER = ("when_utc", "user", "username", "action", "record", "record_id", "detail")
+
+
+def _csv_cell(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+@audit_read("access history export")
+@require_GET
+def patient_audit_export_view(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """The patient's access history as CSV: who saw or changed what, when (clinic admins
+    only). The export itself is audited (by the decorator, after it is built)."""
+    user = current_user(request)
+    require(user.role == Role.ADMIN, "Only a clinic admin can export the audit log.")
+    patient = patient_get(user=user, patient_id=patient_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="access-history-patient-{patient.pk}.csv"'
+    )
+    writer = csv.writer(response)
+    writer.writerow(AUDIT_CSV_HEADER)
+    for event in audit_event_list(user=user, patient=patient).order_by("at", "id").iterator():
+        writer.writerow(
+            [
+                event.at.astimezone(UTC).isoformat(timespec="seconds"),
+                _csv_cell(str(event.user)),
+                event.user.username,
+                event.action,
+                event.object_type,
+                event.object_id,
+                _csv_cell(event.detail),
+            ]
+        )
+    return response
 
 
 @require_POST

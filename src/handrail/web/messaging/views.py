@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from handrail.web.audit.reads import audit_read
 from handrail.web.clinic.models import Role, User
 from handrail.web.clinic.views import current_user
 from handrail.web.messaging import selectors
@@ -25,6 +26,7 @@ def _require_outbox(user: User) -> None:
         raise PermissionDenied("The outbox is for clinic admins and clinicians.")
 
 
+@audit_read("message outbox")
 @require_GET
 def outbox_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)

@@ -20,9 +20,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from handrail.web.audit.models import AuditAction
+from handrail.web.audit.reads import audit_read
 from handrail.web.audit.selectors import audit_changes_by_others
-from handrail.web.audit.services import audit_record
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
@@ -207,14 +206,15 @@ def _after_post(request: HttpRequest, visit: Visit, ok: bool, text: str) -> Http
     return redirect("notes:note", visit_id=visit.pk)
 
 
+@audit_read("note")
 @require_GET
 def note_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     user = current_user(request)
     visit = visit_get(user=user, visit_id=visit_id)
-    audit_record(user=user, action=AuditAction.VIEW, obj=visit, patient=visit.case.patient)
     return _render_note(request, visit)
 
 
+@audit_read("live panel")
 @require_GET
 def panel_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     visit = visit_get(user=current_user(request), visit_id=visit_id)
@@ -422,6 +422,7 @@ def _render_timers(
     )
 
 
+@audit_read("note timers")
 @require_GET
 def timers_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     """What the page polls (and asks again when it gets the focus): the timers as the server

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from handrail.web.audit.reads import audit_read
 from handrail.web.care.selectors import authorization_warnings, case_get
 from handrail.web.clinic.permissions import can_document, require
 from handrail.web.clinic.views import current_user
@@ -19,6 +20,7 @@ from handrail.web.visits.forms import VisitStartForm
 from handrail.web.visits.services import visit_create
 
 
+@audit_read("new visit form")
 @require_http_methods(["GET", "POST"])
 def visit_start_view(request: HttpRequest, case_id: int) -> HttpResponse:
     """Start a note. An expired or used-up authorization (or none where the payer requires

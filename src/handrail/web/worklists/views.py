@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from handrail.web.audit.reads import audit_read
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_view_clinical
 from handrail.web.clinic.views import current_user
@@ -88,11 +89,13 @@ def _visible(user: User) -> tuple[str, ...]:
     return ("authorizations",)
 
 
+@audit_read("worklists")
 @require_GET
 def index_view(request: HttpRequest) -> HttpResponse:
     return _page(request, None)
 
 
+@audit_read("worklist")
 @require_GET
 def kind_view(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in KINDS:
