@@ -27,6 +27,8 @@ MEDIA_ROOT                     uploaded files on this machine, default var/media
 AWS_STORAGE_BUCKET_NAME        media in this S3-compatible bucket instead; with
                                AWS_S3_ENDPOINT_URL (non-AWS), AWS_S3_REGION_NAME,
                                AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY(_FILE), AWS_LOCATION
+REDIS_URL                      redis://host:6379/0: the cache lives in Redis, shared by
+                               every web node; default a cache per process
 WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
                                written its heartbeat for this long, default 60
 """
@@ -370,3 +372,22 @@ TASKS = {
 # calls the worker degraded when the newest heartbeat is older than WORKER_STALE_SECONDS.
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60, minimum=WORKER_HEARTBEAT_SECONDS * 2)
+
+# --- Past one machine (docs/deploy.md "Several web nodes") ------------------------------
+# With REDIS_URL the cache is one Redis shared by every web node; without it each process
+# keeps its own (enough for one machine: only /readyz uses the cache today).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL!r}: write redis://host:6379/0 (rediss:// for TLS)"
+    )
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "handrail",
+        "TIMEOUT": 300,
+    }
