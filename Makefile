@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale benchmark-load benchmark-handout snapshots clean
+.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -31,6 +31,11 @@ test: $(STAMP)
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 test-postgres: $(STAMP)
 	HANDRAIL_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest -n 2 tests/web
+
+# The cache tests against a real Redis (REDIS_URL); database 15 of the local server.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+test-redis: $(STAMP)
+	HANDRAIL_TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/python -m pytest tests/web/test_redis.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -26,6 +26,12 @@ EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD(_FILE) / EMAIL_U
                                the mail server; without EMAIL_HOST mail is written to files
                                in var/mail (the demo clinic's mail never leaves the machine)
 DEFAULT_FROM_EMAIL             sender of patients' emails
+MEDIA_ROOT                     uploaded files on this machine, default var/media
+AWS_STORAGE_BUCKET_NAME        media in this S3-compatible bucket instead; with
+                               AWS_S3_ENDPOINT_URL (non-AWS), AWS_S3_REGION_NAME,
+                               AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY(_FILE), AWS_LOCATION
+REDIS_URL                      redis://host:6379/0: the cache lives in Redis, shared by
+                               every web node; default a cache per process
 WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
                                written its heartbeat for this long, default 60
 """
@@ -272,10 +278,36 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # Static files: WhiteNoise serves them from the app (compressed copies made by
 # collectstatic). Before `collectstatic` has filled STATIC_ROOT (make run, the tests) it
 # serves them straight from the source folders.
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+# Media (uploaded files): a folder under var/ on one machine (MEDIA_ROOT), an S3-compatible
+# bucket when AWS_STORAGE_BUCKET_NAME is set. Never served as public static files.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME", "")
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(MEDIA_ROOT)},
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+if AWS_STORAGE_BUCKET_NAME:
+    # Several web nodes: media in one S3-compatible bucket (django-storages), private, each
+    # download through a short-lived signed URL; names are never overwritten.
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME", "") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID", "") or None,
+            "secret_key": env_secret("AWS_SECRET_ACCESS_KEY") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+            "file_overwrite": False,
+            "location": env_str("AWS_LOCATION", ""),
+        },
+    }
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 
@@ -368,3 +400,22 @@ TASKS = {
 # calls the worker degraded when the newest heartbeat is older than WORKER_STALE_SECONDS.
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60, minimum=WORKER_HEARTBEAT_SECONDS * 2)
+
+# --- Past one machine (docs/deploy.md "Several web nodes") ------------------------------
+# With REDIS_URL the cache is one Redis shared by every web node; without it each process
+# keeps its own (enough for one machine: only /readyz uses the cache today).
+REDIS_URL = env_str("REDIS_URL", "")
+if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"REDIS_URL={REDIS_URL!r}: write redis://host:6379/0 (rediss:// for TLS)"
+    )
+CACHES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "handrail",
+        "TIMEOUT": 300,
+    }
