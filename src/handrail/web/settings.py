@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "handrail.web.worklists",
     "handrail.web.ops",
     "handrail.web.messaging",
+    "handrail.web.programs",
 ]
 
 MIDDLEWARE = [
