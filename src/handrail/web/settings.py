@@ -23,6 +23,8 @@ EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD(_FILE) / EMAIL_U
                                the mail server; without EMAIL_HOST mail is written to files
                                in var/mail (the demo clinic's mail never leaves the machine)
 DEFAULT_FROM_EMAIL             sender of patients' emails
+WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
+                               written its heartbeat for this long, default 60
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ INSTALLED_APPS = [
     "handrail.web.ops",
     "handrail.web.messaging",
     "handrail.web.programs",
+    # Background tasks (django-tasks; the database backend's queue table and worker).
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "handrail.web.middleware.LoginRequiredMiddleware",
+    # Steps a signed-in user finishes before anything else (handrail.web.clinic.gate).
+    "handrail.web.clinic.gate.SignInGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -166,6 +173,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "handrail.web.clinic.passwords.UsernameInPasswordValidator"},
 ]
 
 # Login throttling (handrail.web.clinic.throttle): lock a username (and the client address)
@@ -295,7 +303,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"handrail": {"level": LOG_LEVEL}},
+    "loggers": {
+        "handrail": {"level": LOG_LEVEL},
+        # The background worker's own lines (task started, finished, failed).
+        "django_tasks": {"level": LOG_LEVEL},
+        "django_tasks_db": {"level": LOG_LEVEL},
+    },
 }
 
 # --- Email to patients (handrail.web.messaging) ----------------------------------------
@@ -315,3 +328,16 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+# --- Background tasks (docs/deploy.md "Background worker") -----------------------------
+# Tasks go to a queue table in the app's own database (django-tasks-db) and `manage.py
+# worker` runs them; every queue a task names must be listed here (django-tasks refuses the
+# others when the task is defined).
+TASK_QUEUES = ["default", "email"]
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES},
+}
+# The worker writes a heartbeat row this often while it waits or between tasks; /readyz
+# calls the worker degraded when the newest heartbeat is older than WORKER_STALE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = 10
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60, minimum=WORKER_HEARTBEAT_SECONDS * 2)
