@@ -295,6 +295,7 @@ class ProgramPageTests:
         page = client.get(
             reverse("programs:builder", args=[program.pk]), {"q": "tub bench", "kind": "self_care"}
         ).content.decode()
+        assert "{#" not in page and "{% comment" not in page
         results = page.split('id="results"')[1].split("</ul>")[0]
         assert "Getting in and out of the tub with a transfer bench" in results
         assert "Bridge</a>" not in results
