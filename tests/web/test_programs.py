@@ -149,6 +149,8 @@ class ProgramIssueTests:
         lines = {line.code: line for line in ServiceLine.objects.filter(visit=note)}
         assert set(lines) == {"97535", "97110"}
         assert version.billable and version.billing_code == "97535"
+        assert self_care.title in version.billing_reason  # titles, not entry keys
+        assert self_care.key not in version.billing_reason
         assert self_care.title in lines["97535"].task
         assert exercise.title not in lines["97535"].task  # exercise is never 97535
         assert exercise.title in lines["97110"].task
