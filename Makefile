@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale benchmark-handout benchmark-library snapshots clean
+.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -49,6 +49,11 @@ benchmark: $(STAMP)
 # (SQLite in benchmarks/out/; DATA_SCALE_ARGS="--database-url postgresql://..." for PostgreSQL).
 benchmark-data-scale: $(STAMP)
 	$(BIN)/python benchmarks/data_scale.py $(DATA_SCALE_ARGS)
+
+# 50 clinicians autosaving notes and a biller reloading the worklists against gunicorn on
+# PostgreSQL (LOAD_ARGS="--database-url postgresql://..." for another database; it is emptied).
+benchmark-load: $(STAMP)
+	$(BIN)/python benchmarks/load_clinicians.py $(LOAD_ARGS)
 
 # The handout PDF of a 12-item program with pictures, against a plain reportlab floor.
 benchmark-handout: $(STAMP)

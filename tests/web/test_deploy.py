@@ -146,6 +146,28 @@ class DatabasePoolTests:
         assert (pool["min_size"], pool["max_size"], pool["timeout"]) == (1, 6, 10)
         assert config["CONN_MAX_AGE"] == 0
 
+    def test_django_builds_the_pool_with_its_health_check(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """The settings as Django's PostgreSQL backend reads them make a pool (not opened
+        here) that checks each connection it hands out."""
+        from django.db.backends.postgresql.base import DatabaseWrapper
+        from psycopg_pool import ConnectionPool
+
+        monkeypatch.setenv("DATABASE_POOL_MAX", "6")
+        config = _postgres_or_url("postgresql://handrail@db:5432/handrail")
+        config.setdefault("TIME_ZONE", None)
+        config.setdefault("AUTOCOMMIT", True)
+        config.setdefault("ATOMIC_REQUESTS", False)
+        wrapper = DatabaseWrapper(config, alias="pool-check")
+        try:
+            pool = wrapper.pool
+            assert isinstance(pool, ConnectionPool)
+            assert (pool.min_size, pool.max_size, pool.timeout) == (1, 6, 10)
+            assert pool._check is ConnectionPool.check_connection
+        finally:
+            wrapper.close_pool()
+
     def test_it_falls_back_to_checked_persistent_connections_without_a_pool(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -36,7 +36,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from psycopg_pool import ConnectionPool
 
 from handrail.web.env import (
     env_bool,
@@ -140,11 +139,13 @@ def _postgres_or_url(url: str) -> dict[str, Any]:
         pool_min = min(env_int("DATABASE_POOL_MIN", 1, minimum=0), pool_max)
         timeout = env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1)
         config["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+        # Django gives the pool its check (ConnectionPool.check_connection) when health
+        # checks are on; a "check" in the pool options too made every pool fail to build.
+        config["CONN_HEALTH_CHECKS"] = True
         config.setdefault("OPTIONS", {})["pool"] = {
             "min_size": pool_min,
             "max_size": pool_max,
             "timeout": timeout,
-            "check": ConnectionPool.check_connection,
         }
     else:
         config["CONN_MAX_AGE"] = 60
