@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout snapshots clean
+.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -63,6 +63,11 @@ benchmark-load: $(STAMP)
 # The handout PDF of a 12-item program with pictures, against a plain reportlab floor.
 benchmark-handout: $(STAMP)
 	$(BIN)/python benchmarks/handout_pdf.py
+
+# The builder's library search over 5,000 entries, against a floor of the same page of rows
+# read with no condition.
+benchmark-library: $(STAMP)
+	$(BIN)/python benchmarks/library_search.py
 
 snapshots: $(STAMP)
 	$(BIN)/python -m tests.rules.generate_snapshots

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "handrail.web.worklists",
     "handrail.web.ops",
     "handrail.web.messaging",
+    "handrail.web.programs",
     # Background tasks (django-tasks; the database backend's queue table and worker).
     "django_tasks",
     "django_tasks_db",
@@ -308,6 +309,10 @@ if AWS_STORAGE_BUCKET_NAME:
             "location": env_str("AWS_LOCATION", ""),
         },
     }
+# Home-program pictures and videos go through the default storage above; they are never
+# served as static files: handrail.web.programs.views checks who asks first.
+PROGRAM_IMAGE_MAX_BYTES = env_int("PROGRAM_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+PROGRAM_VIDEO_MAX_BYTES = env_int("PROGRAM_VIDEO_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 

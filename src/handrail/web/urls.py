@@ -54,6 +54,7 @@ urlpatterns = [
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
     path("messages/", include("handrail.web.messaging.urls")),
+    path("programs/", include("handrail.web.programs.urls")),
     path("unsubscribe/<str:token>/", messaging.unsubscribe_view, name="unsubscribe"),
     path("api/", api.urls),
     path("", include("handrail.web.ops.urls")),

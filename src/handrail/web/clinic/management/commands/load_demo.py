@@ -35,6 +35,7 @@ from handrail.web.clinic.services import (
     payer_create,
     user_create,
 )
+from handrail.web.programs.demo import load_demo_programs
 from handrail.web.visits.models import Visit, VisitType
 from handrail.web.visits.services import (
     service_line_add,
@@ -155,7 +156,8 @@ class Command(BaseCommand):
             counts = load_demo()
             self.stdout.write(
                 f"Loaded {DEMO_CLINIC}: {counts['patients']} patients, {counts['cases']} cases, "
-                f"{counts['visits']} visits ({counts['signed']} signed)."
+                f"{counts['visits']} visits ({counts['signed']} signed), "
+                f"{counts['programs']} home programs, {counts['templates']} templates."
             )
         self.stdout.write(demo_logins_text())
 
@@ -268,6 +270,7 @@ def load_demo() -> dict[str, int]:
             counts["visits"] += len(visits)
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
     _threshold_episode(rng, users, today, counts)
+    counts.update(load_demo_programs(users))
     return counts
 
 
