@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "handrail.web.ops",
     "handrail.web.messaging",
     "handrail.web.programs",
+    "handrail.web.portal",
 ]
 
 MIDDLEWARE = [
@@ -315,3 +316,11 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+
+# --- The patient's program pages (handrail.web.portal) ---------------------------------
+# A patient link works until this many days after the program's plan of care ends.
+PORTAL_LINK_DAYS_AFTER_PLAN = env_int("PORTAL_LINK_DAYS_AFTER_PLAN", 30, minimum=0)
+# Requests to the patient pages per link token and per client address, per window.
+PORTAL_RATE_LIMIT = env_int("PORTAL_RATE_LIMIT", 120, minimum=1)
+PORTAL_ADDRESS_RATE_LIMIT = env_int("PORTAL_ADDRESS_RATE_LIMIT", 600, minimum=1)
+PORTAL_RATE_WINDOW_SECONDS = env_int("PORTAL_RATE_WINDOW_SECONDS", 600, minimum=1)
