@@ -118,6 +118,7 @@ class AccessAction(models.TextChoices):
     PRINT = "print", "Opened the print view"
     PDF = "pdf", "Downloaded the handout"
     LOG = "log", "Logged a session"
+    REMINDERS = "remind", "Changed the reminders"
     REFUSED = "refused", "Refused (revoked or expired link)"
 
 
@@ -157,3 +158,32 @@ class LinkCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key[:8]}: {self.hits}"
+
+
+class ChangedVia(models.TextChoices):
+    STAFF = "staff", "Staff"
+    PATIENT = "patient", "The patient, through the link"
+
+
+class ReminderPlan(models.Model):
+    """When the patient wants reminders for a program: weekdays (Monday 0) and a time on
+    their clock in their time zone, until the program ends. `next_at` (UTC) is the next one
+    due; the reminder task queues it and moves it on (handrail.web.portal.reminders)."""
+
+    program = models.OneToOneField(Program, on_delete=models.CASCADE, related_name="reminders")
+    weekdays = models.JSONField(default=list)
+    at = models.TimeField()
+    time_zone = models.CharField(max_length=64)
+    next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    updated_at = models.DateTimeField()
+    updated_via = models.CharField(max_length=8, choices=ChangedVia.choices)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    def __str__(self) -> str:
+        return f"reminders for {self.program}"

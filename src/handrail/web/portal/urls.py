@@ -13,6 +13,7 @@ urlpatterns = [
     path("p/<str:token>/", views.patient_program_view, name="program"),
     path("p/<str:token>/print/", views.patient_print_view, name="print"),
     path("p/<str:token>/handout.pdf", views.patient_handout_view, name="handout"),
+    path("p/<str:token>/reminders/", views.patient_reminders_view, name="reminders"),
     path("programs/flags/", views.flags_view, name="flags"),
     path(
         "programs/<int:program_id>/patient/",
@@ -24,4 +25,10 @@ urlpatterns = [
         "programs/<int:program_id>/patient/revoke/", views.links_revoke_view, name="links-revoke"
     ),
     path("programs/<int:program_id>/patient/notes/", views.note_add_view, name="note-add"),
+    path(
+        "programs/<int:program_id>/patient/reminders/",
+        views.reminders_set_view,
+        name="reminders-set",
+    ),
+    path("programs/<int:program_id>/patient/consent/", views.consent_view, name="consent"),
 ]

@@ -13,11 +13,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,7 +29,10 @@ from handrail.web.audit.services import audit_record
 from handrail.web.clinic.permissions import can_view_clinical, require
 from handrail.web.clinic.throttle import client_address
 from handrail.web.clinic.views import current_user
-from handrail.web.portal import selectors, services
+from handrail.web.messaging.models import WithdrawnVia
+from handrail.web.messaging.schedule import WEEKDAY_NAMES
+from handrail.web.messaging.services import active_consent, consent_record, consent_withdraw
+from handrail.web.portal import reminders, selectors, services
 from handrail.web.portal.models import AccessAction, Difficulty, PatientLink
 from handrail.web.portal.throttle import link_hit
 from handrail.web.programs.models import Program, ProgramVersion
@@ -62,11 +67,23 @@ def _items(version: ProgramVersion) -> list[dict[str, Any]]:
     return [{**row, "dose": dose_text(row)} for row in version.items]
 
 
+def reminder_context(program: Program) -> dict[str, Any]:
+    plan = getattr(program, "reminders", None)
+    return {
+        "reminder_plan": plan,
+        "weekday_names": list(enumerate(WEEKDAY_NAMES)),
+        "reminder_days": [WEEKDAY_NAMES[d] for d in plan.weekdays] if plan else [],
+        "reminder_at": plan.at.strftime("%H:%M") if plan else "08:00",
+        "reminder_zone": plan.time_zone if plan else settings.TIME_ZONE,
+    }
+
+
 def _page_context(link: PatientLink) -> dict[str, Any]:
     program = link.program
     version = services.latest_version(program)
     assert version is not None  # a link is made only for an issued program
     return {
+        **reminder_context(program),
         "clinic": program.clinic,
         "program": program,
         "first_name": program.patient.first_name,
@@ -116,6 +133,34 @@ def patient_program_view(request: HttpRequest, token: str) -> HttpResponse:
         }
     )
     return render(request, "portal/program.html", context, status=status)
+
+
+def _reminders_set(request: HttpRequest, program: Program, via: str, by: Any = None) -> None:
+    try:
+        plan = reminders.reminder_plan_set(
+            program=program,
+            weekdays=request.POST.getlist("weekdays"),
+            at=request.POST.get("at", ""),
+            time_zone=request.POST.get("time_zone", ""),
+            via=via,
+            by=by,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            flash.error(request, message)
+    else:
+        flash.success(request, "Reminders saved." if plan is not None else "Reminders stopped.")
+
+
+@login_not_required
+@require_POST
+def patient_reminders_view(request: HttpRequest, token: str) -> HttpResponse:
+    """The patient chooses the days and time of their reminders (CSRF-checked form)."""
+    opened = _open(request, token, AccessAction.REMINDERS)
+    if isinstance(opened, HttpResponse):
+        return opened
+    _reminders_set(request, opened.program, reminders.via_patient())
+    return redirect(reverse("portal:program", kwargs={"token": token}) + "#reminders")
 
 
 @login_not_required
@@ -194,6 +239,8 @@ def program_patient_side_view(request: HttpRequest, program_id: int) -> HttpResp
             "issued": services.latest_version(program) is not None,
             "can_edit": can_edit_programs(user),
             "new_link": request.session.pop(f"portal-new-link-{program.pk}", ""),
+            "consent": active_consent(program.patient),
+            **reminder_context(program),
         },
     )
 
@@ -244,3 +291,39 @@ def flags_view(request: HttpRequest) -> HttpResponse:
     today: date = timezone.localdate()
     rows = selectors.flagged_programs(user=user, today=today)
     return render(request, "portal/flags.html", {"nav": "worklists", "rows": rows, "today": today})
+
+
+@require_POST
+def reminders_set_view(request: HttpRequest, program_id: int) -> HttpResponse:
+    user = current_user(request)
+    program = selectors.program_for_staff(user=user, program_id=program_id)
+    require(can_edit_programs(user), "Your role cannot set a patient's reminders.")
+    _reminders_set(request, program, reminders.via_staff(), by=user)
+    return redirect("portal:staff-program", program_id=program.pk)
+
+
+@require_POST
+def consent_view(request: HttpRequest, program_id: int) -> HttpResponse:
+    """Record the patient's consent to emails (address, how), or withdraw it."""
+    user = current_user(request)
+    program = selectors.program_for_staff(user=user, program_id=program_id)
+    require(can_edit_programs(user), "Your role cannot record consent here.")
+    if request.POST.get("withdraw") == "1":
+        consent = active_consent(program.patient)
+        if consent is not None:
+            consent_withdraw(consent=consent, via=WithdrawnVia.STAFF, by=user)
+        flash.success(request, "Consent withdrawn: no more emails.")
+        return redirect("portal:staff-program", program_id=program.pk)
+    try:
+        consent_record(
+            patient=program.patient,
+            address=request.POST.get("address", ""),
+            how=request.POST.get("how", ""),
+            recorded_by=user,
+        )
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            flash.error(request, f"{name}: " + " ".join(messages))
+    else:
+        flash.success(request, "Consent to emails recorded.")
+    return redirect("portal:staff-program", program_id=program.pk)
