@@ -14,7 +14,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from handrail.web.audit.models import AuditEvent
+from handrail.web.portal.demo import portal_demo_load
 from handrail.web.portal.models import AccessAction, LinkAccess, PatientLink, SessionLog
+from handrail.web.portal.selectors import program_progress
 from handrail.web.portal.services import (
     link_create,
     link_resolve,
@@ -323,3 +325,25 @@ class AdherenceApiTests:
     def test_other_clinics_get_404(self, world: World, program: Program) -> None:
         response = world.client_for(world.outsider).get(f"/api/programs/{program.pk}/adherence")
         assert response.status_code == 404
+
+
+class PatientPageTests:
+    def test_it_shows_each_issued_programs_progress(
+        self, world: World, program: Program, token: str
+    ) -> None:
+        link = PatientLink.objects.get()
+        session_log_create(link=link, data={"pain_after": "6"}, items=item_ids(program))
+        page = world.client_for(world.ot).get(f"/patients/{world.patient.pk}/").content.decode()
+        assert 'id="home-programs"' in page and program.title in page
+        assert f'id="adherence-{program.pk}"' in page and f'id="pain-{program.pk}"' in page
+        front = world.client_for(world.front_desk).get(f"/patients/{world.patient.pk}/")
+        assert program.title not in front.content.decode()
+
+
+class DemoTests:
+    def test_it_logs_weeks_for_issued_programs_once(self, world: World, program: Program) -> None:
+        logged = portal_demo_load(clinic=world.clinic, today=world.today)
+        assert logged > 10
+        progress = program_progress(program=program, today=world.today)
+        assert len(progress.weeks) >= 3 and progress.pain
+        assert portal_demo_load(clinic=world.clinic, today=world.today) == 0
