@@ -23,6 +23,10 @@ EMAIL_HOST / EMAIL_PORT / EMAIL_HOST_USER / EMAIL_HOST_PASSWORD(_FILE) / EMAIL_U
                                the mail server; without EMAIL_HOST mail is written to files
                                in var/mail (the demo clinic's mail never leaves the machine)
 DEFAULT_FROM_EMAIL             sender of patients' emails
+PORTAL_LINK_DAYS_AFTER_PLAN    patient links work this many days after the plan ends, default 30
+PORTAL_RATE_LIMIT / PORTAL_ADDRESS_RATE_LIMIT / PORTAL_RATE_WINDOW_SECONDS
+                               patient-link requests per token / per address per window,
+                               default 120 / 600 / 600 s
 """
 
 from __future__ import annotations
