@@ -165,8 +165,13 @@ class StaffCreateTests:
         assert _events("user") == [
             ("admin", "create", "added user nina as Therapy assistant (PT)")
         ]
-        login = Client().post("/login/", {"username": "nina", "password": NEW_PASSWORD})
+        nina_client = Client()
+        login = nina_client.post("/login/", {"username": "nina", "password": NEW_PASSWORD})
         assert (login.status_code, login["Location"]) == (302, "/patients/")
+        # The admin chose that password: Nina replaces it before anything else.
+        assert nina.must_change_password
+        response = nina_client.get("/patients/")
+        assert response["Location"] == "/account/password/?next=%2Fpatients%2F"
 
     def test_it_hashes_the_initial_password_with_argon2(self, world: World) -> None:
         from handrail.web import settings as production
@@ -199,7 +204,12 @@ class StaffCreateTests:
             ),
             (
                 {"password": "ninanewhire1", "password_confirm": "ninanewhire1"},
-                {"password": ["The password is too similar to the last name."]},
+                {
+                    "password": [
+                        "The password is too similar to the last name.",
+                        "The password contains the username; choose one without it.",
+                    ]
+                },
             ),
             (
                 {"password_confirm": "something-else-entirely"},

@@ -10,6 +10,8 @@ from handrail.web.visits.selectors import (
     case_counters,
     case_treatment_days_since_report,
     threshold_accrual,
+    threshold_accrued,
+    visit_facts,
 )
 from tests.web.conftest import World
 
@@ -87,3 +89,40 @@ class ThresholdAccrualTests:
             "PT+SLP": Decimal("0.00"),
             "OT": Decimal("0.00"),
         }
+
+
+class VisitFactsTests:
+    """visit_facts reads the treatment days and the threshold accrual in one aggregate: the
+    same figures as the selectors that read them one by one, on every day of an episode."""
+
+    def test_it_gives_the_same_figures_as_the_one_by_one_selectors(self, world: World) -> None:
+        start = world.today - timedelta(days=15)
+        kinds = {0: "evaluation", 5: "progress_report", 11: "re_evaluation"}
+        visits = [
+            _visit(world, world.ot_case, start + timedelta(days=day), kinds.get(day, "treatment"))
+            for day in range(0, 15)
+        ]
+        pt = _visit(world, world.pt_case, start + timedelta(days=3))
+        for number, visit in enumerate([*visits[::2], pt]):
+            visit.allowed_amount = Decimal("40.10") + number
+            visit.status = "signed"
+            visit.signed_by = world.ot
+            visit.signed_at = visit.created_at
+            visit.save()
+        seen = set()
+        for visit in visits:
+            facts = visit_facts(visit=visit)
+            expected = (
+                case_treatment_days_since_report(case=world.ot_case, on=visit.date),
+                threshold_accrued(
+                    patient=world.patient,
+                    year=visit.date.year,
+                    discipline="OT",
+                    exclude_visit=visit,
+                    up_to=visit.date,
+                ),
+            )
+            assert (facts.treatment_days, facts.accrued_before) == expected
+            assert facts.counters == case_counters(case=world.ot_case, on=visit.date)
+            seen.add(expected[0])
+        assert seen == {1, 2, 3, 4, 5, 6}  # the count restarts at each report

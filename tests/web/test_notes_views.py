@@ -16,9 +16,14 @@ from tests.web.conftest import PASSWORD, World
 from tests.web.notes_seed import GOOD_NOTE
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-# The line autosave with the live panel it answers with (was 29-40 before the line was
-# validated and saved once, under one lock).
-QUERIES_PER_AUTOSAVE = 26
+# The line autosave with the live panel it answers with, each lookup read once (was 29-40,
+# then 26). Text typed: the session, the user, the visit; the line read under its lock, its
+# update and its audit event, inside a savepoint and its release; the panel's four lookups
+# (the lines with the previous signed note's, one aggregate of the treatment days and the
+# threshold accrual, the coverage, the plan) and the day's other signed lines.
+QUERIES_PER_TEXT_AUTOSAVE = 13
+# Minutes typed add the line's timer runs and the visit's other minutes (the 24-hour limit).
+QUERIES_PER_AUTOSAVE = QUERIES_PER_TEXT_AUTOSAVE + 2
 
 
 def _visit(world: World) -> Visit:
@@ -754,6 +759,42 @@ class StaleEditTests:
         with django_assert_num_queries(QUERIES_PER_AUTOSAVE):
             response = client.post(_url("line-save", visit, line), data, **HTMX)
         assert response.status_code == 200
+        line.refresh_from_db()
+        data = _line_form(line, "25", task="Dressing, then undressing")
+        with django_assert_num_queries(QUERIES_PER_TEXT_AUTOSAVE):
+            response = client.post(_url("line-save", visit, line), data, **HTMX)
+        assert response.status_code == 200
+        assert "Saved " in response.content.decode()
+
+    def test_it_saves_a_line_in_as_many_queries_after_a_long_history(
+        self, world: World, django_assert_num_queries: Any
+    ) -> None:
+        """Signed visits before the note (a previous note to compare, a year's accrual, a
+        same-day note of another discipline) do not add queries to the autosave."""
+        for days_ago in range(15, 3, -1):
+            earlier = visit_create(
+                user=world.ot, case=world.ot_case, date=world.today - timedelta(days=days_ago)
+            )
+            _line(world, earlier, therapist_minutes=30, **GOOD_NOTE)
+            _line(world, earlier, code="97530", therapist_minutes=15, **GOOD_NOTE)
+            visit_sign(user=world.ot, visit=earlier, reason="Synthetic test note.")
+        pt_today = visit_create(user=world.pt, case=world.pt_case, date=world.today)
+        service_line_add(user=world.pt, visit=pt_today, code="97110", therapist_minutes=30)
+        visit_sign(user=world.pt, visit=pt_today, reason="Synthetic test note.")
+        visit = _visit(world)
+        line = _line(world, visit, therapist_minutes=10)
+        _line(world, visit, code="97530", therapist_minutes=10)
+        client = world.client_for(world.ot)
+        client.get(_url("panel", visit))
+        with django_assert_num_queries(QUERIES_PER_AUTOSAVE):
+            response = client.post(
+                _url("line-save", visit, line), _line_form(line, "25", **GOOD_NOTE), **HTMX
+            )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Saved " in html
+        # The previous signed note was read: the same text copied forward is flagged.
+        assert 'data-rule="doc.97535.repeated-note"' in html
 
 
 class PlaceOfServiceTests:
@@ -792,6 +833,6 @@ class NoteTextAuditTests:
         )
         events = list(AuditEvent.objects.order_by("pk")[before:])
         assert [(e.user, e.action, e.detail) for e in events] == [
-            (world.ot, AuditAction.UPDATE, "97535: changed performance")
+            (world.ot, AuditAction.UPDATE, "97535: changed performance (0 -> 6 chars)")
         ]
         assert line.version == 2

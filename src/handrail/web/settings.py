@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "handrail.web.middleware.LoginRequiredMiddleware",
+    # Steps a signed-in user finishes before anything else (handrail.web.clinic.gate).
+    "handrail.web.clinic.gate.SignInGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -171,6 +173,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "handrail.web.clinic.passwords.UsernameInPasswordValidator"},
 ]
 
 # Login throttling (handrail.web.clinic.throttle): lock a username (and the client address)

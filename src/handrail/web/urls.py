@@ -16,6 +16,7 @@ urlpatterns = [
     path("", clinic.home, name="home"),
     path("login/", clinic.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("handrail.web.clinic.account_urls")),
     path("patients/", clinic.patient_list_view, name="patient-list"),
     path("patients/new/", clinic.patient_create_view, name="patient-create"),
     path("patients/<int:patient_id>/", clinic.patient_detail_view, name="patient-detail"),

@@ -32,3 +32,21 @@ def audit_record(
         patient=patient,
         detail=detail[:300],
     )
+
+
+def audit_shown(value: object) -> str:
+    """A value as the audit shows it: empty as "(none)", booleans as yes/no."""
+    if value is None or value == "":
+        return "(none)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def audit_change(name: str, old: object, new: object, *, text: bool = False) -> str:
+    """One changed field for an event's detail: "name old -> new", or for free text (a
+    note's narrative or a line's task) only its length before and after, since the whole
+    texts would not fit the detail and the note itself keeps the new one."""
+    if text:
+        return f"{name} ({len(str(old))} -> {len(str(new))} chars)"
+    return f"{name} {audit_shown(old)} -> {audit_shown(new)}"

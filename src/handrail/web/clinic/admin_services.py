@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -23,6 +22,7 @@ from django.db.models import Q
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
 from handrail.web.care.models import Authorization, PlanOfCare
+from handrail.web.clinic.account_services import password_check
 from handrail.web.clinic.models import Coverage, Discipline, Payer, Role, User
 from handrail.web.clinic.permissions import can_administer, clinic_id_of, require
 from handrail.web.clinic.throttle import sign_in_lock_clear
@@ -133,7 +133,8 @@ def staff_create(
 ) -> User:
     """A clinic admin adds an account to their clinic with an initial password, checked by
     the project's AUTH_PASSWORD_VALIDATORS (hashed with the first PASSWORD_HASHERS entry:
-    argon2 in production)."""
+    argon2 in production). The admin knows that password, so the new user must change it
+    at their first sign-in (`must_change_password`)."""
     _lock_active_admins(user)
     data = _staff_clean(
         {
@@ -149,12 +150,10 @@ def staff_create(
     _check_npi(data["npi"])
     staff = User(clinic_id=clinic_id_of(user), username=username.strip(), **data)
     staff.full_clean(exclude=["password"])
-    try:
-        # After full_clean, so the similarity validator compares with the cleaned names.
-        password_validation.validate_password(password, user=staff)
-    except ValidationError as exc:
-        raise ValidationError({"password": exc.messages}) from None
+    # After full_clean, so the similarity validator compares with the cleaned names.
+    password_check(user=staff, password=password)
     staff.set_password(password)
+    staff.must_change_password = True
     staff.save()
     audit_record(
         user=user,
@@ -230,6 +229,37 @@ def staff_set_active(*, user: User, staff: User, active: bool) -> User:
         detail=f"{staff.username}: {'reactivated' if active else 'deactivated'}",
     )
     return staff
+
+
+@transaction.atomic
+def staff_password_set(*, user: User, staff: User, password: str) -> User:
+    """A clinic admin sets a colleague's password (a forgotten one): checked by the
+    validators, to be changed at their next sign-in, audited. Their sessions end (Django's
+    session hash follows the password). Your own password is changed on your account page,
+    with the current one."""
+    require(can_administer(user), NOT_ADMIN)
+    _require_same_clinic(user, staff)
+    if staff.pk == user.pk:
+        raise ValidationError(
+            {
+                "password": "Change your own password on your account page "
+                "(it asks for the current one)."
+            }
+        )
+    locked = User.objects.select_for_update().get(pk=staff.pk)
+    password_check(user=locked, password=password)
+    locked.set_password(password)
+    locked.must_change_password = True
+    # The whole row: it was just read under the lock, so nothing stale is written back.
+    locked.save()
+    audit_record(
+        user=user,
+        action=AuditAction.UPDATE,
+        obj=locked,
+        patient=None,
+        detail=f"{locked.username}: password set by an admin, to be changed at sign-in",
+    )
+    return locked
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("staff/new/", views.staff_create_view, name="staff-create"),
     path("staff/<int:staff_id>/", views.staff_edit_view, name="staff-edit"),
     path("staff/<int:staff_id>/active/", views.staff_active_view, name="staff-active"),
+    path("staff/<int:staff_id>/password/", views.staff_password_view, name="staff-password"),
     path("staff/<int:staff_id>/unlock/", views.staff_unlock_view, name="staff-unlock"),
     path("payers/", views.payer_list_view, name="payer-list"),
     path("payers/new/", views.payer_create_view, name="payer-create"),

@@ -25,11 +25,18 @@ from handrail.web.clinic.admin_services import (
     payer_delete,
     payer_update,
     staff_create,
+    staff_password_set,
     staff_set_active,
     staff_sign_in_unlock,
     staff_update,
 )
-from handrail.web.clinic.forms import PayerForm, StaffCreateForm, StaffEditForm
+from handrail.web.clinic.forms import (
+    PayerForm,
+    StaffCreateForm,
+    StaffEditForm,
+    StaffPasswordForm,
+)
+from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_administer, require
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
@@ -99,11 +106,24 @@ def staff_edit_view(request: HttpRequest, staff_id: int) -> HttpResponse:
                 messages.success(request, f"Saved {staff.username}.")
                 return redirect("clinic_admin:staff-list")
         status = INVALID_STATUS
+    return _staff_page(request, user, staff, form, status=status)
+
+
+def _staff_page(
+    request: HttpRequest,
+    user: User,
+    staff: User,
+    form: StaffEditForm,
+    *,
+    status: int,
+    password_form: StaffPasswordForm | None = None,
+) -> HttpResponse:
     return render(
         request,
         "clinic_admin/staff_form.html",
         {
             "form": form,
+            "password_form": password_form or StaffPasswordForm(staff=staff),
             "staff": staff,
             "is_self": staff.pk == user.pk,
             "locked_until": staff_sign_in_locked_until(user=user, staff=staff),
@@ -128,6 +148,28 @@ def staff_active_view(request: HttpRequest, staff_id: int) -> HttpResponse:
         done = "Reactivated" if active else "Deactivated; they can no longer sign in"
         messages.success(request, f"{done}: {staff.username}.")
     return redirect("clinic_admin:staff-list")
+
+
+@require_POST
+def staff_password_view(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """Set a colleague's password (they change it at their next sign-in)."""
+    user = current_user(request)
+    staff = staff_get(user=user, staff_id=staff_id)
+    form = StaffPasswordForm(request.POST, staff=staff)
+    if form.is_valid():
+        try:
+            staff_password_set(user=user, staff=staff, password=form.cleaned_data["password"])
+        except ValidationError as exc:
+            form_apply_errors(form, exc)
+        else:
+            messages.success(
+                request, f"New password set for {staff.username}; they change it at sign-in."
+            )
+            return redirect("clinic_admin:staff-edit", staff_id=staff.pk)
+    initial = {name: getattr(staff, name) for name in STAFF_FIELDS}
+    return _staff_page(
+        request, user, staff, StaffEditForm(initial=initial), status=422, password_form=form
+    )
 
 
 @require_POST

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -53,6 +53,56 @@ def _lockout_message(lockout: Lockout) -> str:
         f"(about {lockout.minutes_left} min); a clinic admin can lift an account's lock "
         "sooner."
     )
+
+
+class AccountPasswordForm(PasswordChangeForm):
+    """Django's change-password form (the current password, the new one twice). Wrong
+    current passwords count against the account's sign-in throttle like wrong sign-ins, so
+    an unattended session cannot be used to guess the password."""
+
+    def __init__(self, user: User, *args: Any, address: str = "", **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.address = address
+
+    def clean_old_password(self) -> str:
+        attempt = sign_in_attempt_begin(username=self.user.get_username(), address=self.address)
+        if isinstance(attempt, Lockout):
+            raise ValidationError(_lockout_message(attempt), code="locked")
+        try:
+            old: str = super().clean_old_password()
+        except ValidationError:
+            sign_in_attempt_failed(attempt=attempt)
+            raise
+        sign_in_attempt_succeeded(attempt=attempt)
+        return old
+
+
+class StaffPasswordForm(forms.Form):
+    """A new password an admin sets for a colleague (checked against that colleague)."""
+
+    password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="They must change it when they next sign in. "
+        + " ".join(password_validation.password_validators_help_texts()),
+    )
+    password_confirm = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, staff: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.staff = staff
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password and cleaned.get("password_confirm") not in (None, password):
+            self.add_error("password_confirm", "The two passwords differ.")
+        return cleaned
 
 
 class PatientForm(forms.ModelForm):  # type: ignore[type-arg]

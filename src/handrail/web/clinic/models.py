@@ -51,6 +51,9 @@ class User(AbstractUser):
         help_text="Therapists and assistants only",
     )
     npi = models.CharField("NPI", max_length=10, blank=True)
+    # Set when a clinic admin chose the password (a new account, a reset): the admin knows
+    # it, so the user must replace it before doing anything else (handrail.web.clinic.gate).
+    must_change_password = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

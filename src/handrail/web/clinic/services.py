@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.services import audit_change, audit_record
 from handrail.web.clinic.models import Clinic, Coverage, Patient, Payer, Role, User
 from handrail.web.clinic.permissions import can_edit_patient, clinic_id_of, require
 from handrail.web.dates import EARLIEST, check_window
@@ -181,6 +181,8 @@ def patient_update(
     }
     _clean_contact(fields)
     changed = [name for name, value in fields.items() if getattr(patient, name) != value]
+    if not changed:  # a save of the unchanged form writes and audits nothing
+        return patient
     for name, value in fields.items():
         setattr(patient, name, value)
     patient.full_clean()
@@ -202,7 +204,7 @@ def patient_update(
         action=AuditAction.UPDATE,
         obj=patient,
         patient=patient,
-        detail="changed " + ", ".join(changed) if changed else "no change",
+        detail="changed " + ", ".join(changed),
     )
     return patient
 
@@ -225,14 +227,28 @@ def coverage_set(
     coverage = Coverage.objects.filter(patient=patient, order=order).first() or Coverage(
         patient=patient, order=order
     )
-    coverage.payer = payer
-    coverage.member_id = member_id.strip()
-    coverage.start_date = start_date
-    coverage.end_date = end_date
-    action = AuditAction.UPDATE if coverage.pk else AuditAction.CREATE
+    fields = {
+        "payer": payer,
+        "member_id": member_id.strip(),
+        "start_date": start_date,
+        "end_date": end_date,
+    }
+    stored = coverage.pk is not None
+    changes = [
+        audit_change(name, getattr(coverage, name) if stored else None, value)
+        for name, value in fields.items()
+        if (getattr(coverage, name) != value if stored else value not in (None, ""))
+    ]
+    if not changes:  # the same coverage saved again: nothing written, nothing audited
+        return coverage
+    for name, value in fields.items():
+        setattr(coverage, name, value)
     coverage.full_clean()
     coverage.save()
-    audit_record(user=user, action=action, obj=coverage, patient=patient)
+    action = AuditAction.UPDATE if stored else AuditAction.CREATE
+    audit_record(
+        user=user, action=action, obj=coverage, patient=patient, detail="; ".join(changes)
+    )
     return coverage
 
 

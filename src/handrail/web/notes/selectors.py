@@ -19,7 +19,12 @@ from handrail.web.clinic.permissions import can_document, can_sign
 from handrail.web.clinic.selectors import coverage_primary
 from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
-from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY, CaseCounters, case_counters
+from handrail.web.visits.selectors import (
+    PROGRESS_REPORT_EVERY,
+    CaseCounters,
+    VisitFacts,
+    visit_facts,
+)
 from handrail.web.visits.services import visit_evaluate
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -173,27 +178,29 @@ def _gauge(threshold: dict[str, Any] | None) -> Gauge | None:
     )
 
 
-def _evaluation(visit: Visit) -> tuple[dict[str, Any] | None, str]:
+def _evaluation(visit: Visit, facts: VisitFacts) -> tuple[dict[str, Any] | None, str]:
     if visit.is_signed:
         if visit.evaluation is None:
             return None, "No estimate was stored when this note was signed (no coverage)."
         return visit.evaluation, ""
     try:
-        return visit_evaluate(visit=visit), ""
+        return visit_evaluate(visit=visit, facts=facts), ""
     except ValidationError as exc:
         return None, " ".join(exc.messages)
     except EngineUnavailableError as exc:
         return None, f"The rules engine cannot read its official data: {exc}"
 
 
-def note_panel(*, visit: Visit) -> NotePanel:
+def note_panel(*, visit: Visit, facts: VisitFacts | None = None) -> NotePanel:
     """The live panel for a note: units per code, modifiers, findings, payment, threshold
-    gauge and the case's counters on the visit date."""
-    counters = case_counters(case=visit.case, on=visit.date)
-    result, error = _evaluation(visit)
+    gauge and the case's counters on the visit date. `facts`: the note's lookups when the
+    caller already read them (visit_facts), else read here."""
+    facts = facts or visit_facts(visit=visit)
+    counters = facts.counters
+    result, error = _evaluation(visit, facts)
     if result is None:
         return NotePanel(error=error, counters=counters)
-    lines: list[ServiceLine] = list(visit.lines.all())
+    lines: list[ServiceLine] = facts.lines
     codes = [line.code for line in lines]
     minutes = {line.code: line.total_minutes for line in lines}
     findings = _findings(result, codes)
@@ -246,12 +253,13 @@ class NoteAccess:
     cosign_required: bool  # an assistant's note whose primary payer needs a co-signature
 
 
-def note_access(*, user: User, visit: Visit) -> NoteAccess:
+def note_access(*, user: User, visit: Visit, facts: VisitFacts | None = None) -> NoteAccess:
+    """`facts`: the note's lookups when the caller already read them (its coverage is used)."""
     discipline = visit.case.discipline
     clinician = can_document(user) and (
         user.pk == visit.clinician_id or user.discipline == discipline
     )
-    coverage = coverage_primary(patient=visit.case.patient)
+    coverage = facts.coverage if facts else coverage_primary(patient=visit.case.patient)
     cosign_required = (
         visit.clinician.role == Role.ASSISTANT
         and coverage is not None

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from handrail.web.audit.models import AuditAction
+from handrail.web.audit.selectors import audit_changes_by_others
 from handrail.web.audit.services import audit_record
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
@@ -36,7 +37,7 @@ from handrail.web.notes.forms import (
 from handrail.web.notes.selectors import code_choices, note_access, note_panel
 from handrail.web.visits.engine import EngineUnavailableError
 from handrail.web.visits.models import ServiceLine, Visit
-from handrail.web.visits.selectors import visit_get
+from handrail.web.visits.selectors import visit_facts, visit_get
 from handrail.web.visits.services import (
     RECONCILE_CHOICES,
     ReconcileChoice,
@@ -131,6 +132,7 @@ def _render_note(
 ) -> HttpResponse:
     user = current_user(request)
     lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    facts = visit_facts(visit=visit)
     return render(
         request,
         "notes/note.html",
@@ -138,7 +140,7 @@ def _render_note(
             "visit": visit,
             "case": visit.case,
             "patient": visit.case.patient,
-            "access": note_access(user=user, visit=visit),
+            "access": note_access(user=user, visit=visit, facts=facts),
             "header_form": VisitHeaderForm(initial=_header_initial(visit), prefix="v"),
             "lines": [(line, _line_form(line)) for line in lines],
             "add_form": add_form or LineAddForm(),
@@ -147,9 +149,15 @@ def _render_note(
             ),
             "addenda": visit.addenda.select_related("author"),
             "addendum_form": addendum_form or AddendumForm(),
-            "panel": note_panel(visit=visit),
+            "panel": note_panel(visit=visit, facts=facts),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
+            # Issue 7: a draft someone else edited shows who changed what before it is signed.
+            "changes_by_others": []
+            if visit.is_signed
+            else audit_changes_by_others(
+                obj=visit, patient=visit.case.patient, author_id=visit.clinician_id
+            ),
         },
         status=status,
     )
@@ -172,6 +180,7 @@ def _render_live(
     saved version (of the header, or of `state`, the line saved) and, for timer stops
     (`line`), the line's minutes and segments. `stale`: the edit was refused as based on an
     older version; the status offers a reload."""
+    facts = visit_facts(visit=visit)
     return render(
         request,
         "notes/_live.html",
@@ -185,8 +194,8 @@ def _render_live(
             "line": line,
             "state": state or line,
             "stale": stale,
-            "access": note_access(user=current_user(request), visit=visit),
-            "panel": note_panel(visit=visit),
+            "access": note_access(user=current_user(request), visit=visit, facts=facts),
+            "panel": note_panel(visit=visit, facts=facts),
         },
         status=status,
     )
@@ -396,6 +405,7 @@ def _render_timers(
     live panel. Minutes of unchanged lines are left alone, so nothing being typed is
     replaced."""
     lines = list(visit.lines.prefetch_related("segments", "segments__by"))
+    facts = visit_facts(visit=visit) if changed else None
     return render(
         request,
         "notes/_timer_live.html",
@@ -405,8 +415,8 @@ def _render_timers(
             "changed": changed,
             "slot": slot,
             "message": message,
-            "access": note_access(user=current_user(request), visit=visit),
-            "panel": note_panel(visit=visit) if changed else None,
+            "access": note_access(user=current_user(request), visit=visit, facts=facts),
+            "panel": note_panel(visit=visit, facts=facts) if facts else None,
         },
         status=status,
     )

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, DateField, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from handrail.web.care.models import Case
+from handrail.web.care.models import Case, PlanOfCare
 from handrail.web.care.selectors import plan_in_effect
-from handrail.web.clinic.models import Patient, Role, User
+from handrail.web.clinic.models import Coverage, Patient, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.clinic.selectors import coverage_primary
-from handrail.web.visits.models import REPORT_TYPES, Visit, VisitStatus
+from handrail.web.visits.models import REPORT_TYPES, ServiceLine, Visit, VisitStatus
 
 # Pub 100-02 ch.15 §220.3.A: a progress report at least once every 10 treatment days.
 PROGRESS_REPORT_EVERY = 10
@@ -50,7 +51,13 @@ def visit_get(*, user: User, visit_id: int) -> Visit:
     visit = (
         Visit.objects.filter(clinic_id=clinic_id_of(user), pk=visit_id)
         .select_related(
-            "case", "case__patient", "clinician", "signed_by", "cosigned_by", "updated_by"
+            "case",
+            "case__patient",
+            "clinic",
+            "clinician",
+            "signed_by",
+            "cosigned_by",
+            "updated_by",
         )
         .first()
     )
@@ -91,9 +98,13 @@ def case_treatment_days_since_report(*, case: Case, on: date) -> int:
 
 
 def case_days_since_certification(*, case: Case, on: date) -> int | None:
-    plan = plan_in_effect(case=case, on=on)
+    return plan_days_since_certification(plan=plan_in_effect(case=case, on=on), on=on)
+
+
+def plan_days_since_certification(*, plan: PlanOfCare | None, on: date) -> int | None:
+    """Days from the plan's certification to `on`; None when not certified (yet) then."""
     if plan is None or plan.certified_on is None or plan.certified_on > on:
-        return None  # not certified (yet) on that date
+        return None
     return (on - plan.certified_on).days
 
 
@@ -110,13 +121,21 @@ class CaseCounters:
 def case_counters(*, case: Case, on: date | None = None) -> CaseCounters:
     """Progress-report and (re)certification counters for one case on a date (default today)."""
     day = on or timezone.localdate()
-    plan = plan_in_effect(case=case, on=day)
-    treatment_days = case_treatment_days_since_report(case=case, on=day)
-    return CaseCounters(
+    return counters_from(
         on=day,
+        plan=plan_in_effect(case=case, on=day),
+        treatment_days=case_treatment_days_since_report(case=case, on=day),
+    )
+
+
+def counters_from(*, on: date, plan: PlanOfCare | None, treatment_days: int) -> CaseCounters:
+    """The counters from the plan in effect on `on` and the treatment days since the last
+    report, already read (case_counters, or a note's VisitFacts)."""
+    return CaseCounters(
+        on=on,
         treatment_days_since_report=treatment_days,
         progress_report_due=treatment_days >= PROGRESS_REPORT_EVERY,
-        days_since_certification=case_days_since_certification(case=case, on=day),
+        days_since_certification=plan_days_since_certification(plan=plan, on=on),
         certification_due=plan.certification_due if plan and not plan.is_certified else None,
         recertification_due=plan.recertification_due if plan else None,
     )
@@ -125,6 +144,10 @@ def case_counters(*, case: Case, on: date | None = None) -> CaseCounters:
 def threshold_group(discipline: str) -> str:
     """The KX threshold's two amounts: PT and SLP combined, OT separate (SSA §1833(g))."""
     return "OT" if discipline == "OT" else "PT+SLP"
+
+
+def _threshold_disciplines(discipline: str) -> list[str]:
+    return ["OT"] if threshold_group(discipline) == "OT" else ["PT", "SLP"]
 
 
 def threshold_accrued(
@@ -138,10 +161,9 @@ def threshold_accrued(
     """Allowed amounts of the patient's signed visits in `year` (dated on or before `up_to`
     when given) for the discipline's threshold group, from the engine's payment estimate
     stored at signing."""
-    disciplines = ["OT"] if threshold_group(discipline) == "OT" else ["PT", "SLP"]
     visits = Visit.objects.filter(
         case__patient=patient,
-        case__discipline__in=disciplines,
+        case__discipline__in=_threshold_disciplines(discipline),
         status=VisitStatus.SIGNED,
         date__year=year,
     )
@@ -159,3 +181,92 @@ def threshold_accrual(*, patient: Patient, year: int) -> dict[str, Decimal]:
         "PT+SLP": threshold_accrued(patient=patient, year=year, discipline="PT"),
         "OT": threshold_accrued(patient=patient, year=year, discipline="OT"),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class VisitFacts:
+    """What a note's evaluation, its live panel and the page's access rights read, each read
+    once per request (issue 10: the autosave with its panel looked the plan up four times,
+    the coverage three times and the treatment days twice)."""
+
+    on: date  # the visit's date
+    coverage: Coverage | None  # the patient's primary coverage
+    plan: PlanOfCare | None  # the plan in effect on the visit's date
+    lines: list[ServiceLine]  # the note's lines, in order
+    # Each code's note at the case's last signed visit before this one.
+    previous_notes: dict[str, dict[str, str]]
+    treatment_days: int  # as case_treatment_days_since_report on the visit's date
+    accrued_before: Decimal  # as threshold_accrued before this visit, up to its date
+
+    @property
+    def counters(self) -> CaseCounters:
+        return counters_from(on=self.on, plan=self.plan, treatment_days=self.treatment_days)
+
+
+def visit_facts(*, visit: Visit) -> VisitFacts:
+    """The note's facts in four queries: coverage, plan, the lines with the previous signed
+    visit's lines, and one aggregate for the treatment days and the threshold accrual."""
+    lines, previous_notes = _lines_and_previous_notes(visit)
+    treatment_days, accrued = _visit_figures(visit)
+    return VisitFacts(
+        on=visit.date,
+        coverage=coverage_primary(patient=visit.case.patient),
+        plan=plan_in_effect(case=visit.case, on=visit.date),
+        lines=lines,
+        previous_notes=previous_notes,
+        treatment_days=treatment_days,
+        accrued_before=accrued,
+    )
+
+
+def _lines_and_previous_notes(
+    visit: Visit,
+) -> tuple[list[ServiceLine], dict[str, dict[str, str]]]:
+    """The note's lines and, in the same query, the lines of the case's last signed visit
+    before it (for the engine's repeated-note check: a note copied forward shows no
+    progression)."""
+    previous = (
+        Visit.objects.filter(case_id=visit.case_id, status=VisitStatus.SIGNED, date__lt=visit.date)
+        .order_by("-date", "-signed_at")
+        .values("pk")[:1]
+    )
+    lines: list[ServiceLine] = []
+    previous_notes: dict[str, dict[str, str]] = {}
+    for line in ServiceLine.objects.filter(Q(visit_id=visit.pk) | Q(visit_id=Subquery(previous))):
+        if line.visit_id == visit.pk:
+            line.visit = visit
+            lines.append(line)
+        else:
+            previous_notes.setdefault(line.code, line.note_dict())
+    return lines, previous_notes
+
+
+def _visit_figures(visit: Visit) -> tuple[int, Decimal]:
+    """(treatment days since the last report, threshold accrued before the visit) in one
+    aggregate over the visits of the case and of the patient's year; the same figures as
+    case_treatment_days_since_report and threshold_accrued(exclude_visit=visit,
+    up_to=visit.date)."""
+    on = visit.date
+    last_report = (
+        Visit.objects.filter(case_id=visit.case_id, visit_type__in=REPORT_TYPES, date__lt=on)
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    episode = Q(
+        case_id=visit.case_id,
+        date__lte=on,
+        date__gt=Coalesce(Subquery(last_report), Value(date.min), output_field=DateField()),
+    )
+    accrual = Q(
+        case__patient_id=visit.case.patient_id,
+        case__discipline__in=_threshold_disciplines(visit.case.discipline),
+        status=VisitStatus.SIGNED,
+        date__year=on.year,
+        date__lte=on,
+    ) & ~Q(pk=visit.pk)
+    row = Visit.objects.filter(episode | accrual).aggregate(
+        days=Count("date", distinct=True, filter=episode),
+        accrued=Sum("allowed_amount", filter=accrual),
+    )
+    accrued = Decimal(row["accrued"] or 0).quantize(Decimal("0.01"))
+    return int(row["days"] or 0), accrued

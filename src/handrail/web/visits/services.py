@@ -25,9 +25,8 @@ from django.utils import timezone
 from handrail.rules.catalog import code_spec
 from handrail.rules.model import RuleInputError
 from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.services import audit_change, audit_record
 from handrail.web.care.models import Case
-from handrail.web.care.selectors import plan_in_effect
 from handrail.web.clinic.models import Patient, Role, User
 from handrail.web.clinic.permissions import can_document, can_sign, require
 from handrail.web.clinic.selectors import coverage_primary
@@ -42,11 +41,7 @@ from handrail.web.visits.models import (
     Visit,
     VisitStatus,
 )
-from handrail.web.visits.selectors import (
-    case_days_since_certification,
-    case_treatment_days_since_report,
-    threshold_accrued,
-)
+from handrail.web.visits.selectors import VisitFacts, plan_days_since_certification, visit_facts
 
 VISIT_EDITABLE_FIELDS = (
     "visit_type",
@@ -267,14 +262,14 @@ def visit_update(*, user: User, visit: Visit, version: int | None = None, **fiel
     _require_draft_locked(visit)
     _check_version(version, visit.version, "the visit header", visit)
     changed = sorted(name for name, value in fields.items() if getattr(visit, name) != value)
+    old = {name: getattr(visit, name) for name in (*changed, "place_of_service")}
     for name in changed:
         setattr(visit, name, fields[name])
-    place = visit.place_of_service
     _apply_telehealth(visit)
     if "place_of_service" in fields and visit.place_of_service != fields["place_of_service"]:
         raise ValidationError({"place_of_service": _place_mismatch(visit)})
     written = set(changed)
-    if visit.place_of_service != place:
+    if visit.place_of_service != old["place_of_service"]:
         written.add("place_of_service")
     if not written:
         return visit
@@ -286,7 +281,11 @@ def visit_update(*, user: User, visit: Visit, version: int | None = None, **fiel
     visit.version += 1
     visit.updated_by = user
     visit.save(update_fields=[*sorted(written), "version", "updated_by", "updated_at"])
-    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + ", ".join(sorted(written)))
+    changes = [
+        audit_change(name, old[name], getattr(visit, name), text=name == "narrative")
+        for name in sorted(written)
+    ]
+    _audit_visit(user, visit, AuditAction.UPDATE, "changed " + "; ".join(changes))
     return visit
 
 
@@ -396,12 +395,17 @@ def service_line_change(
         for name in LINE_NOTE_FIELDS
         if name in note and getattr(line, name) != note[name].strip()
     ]
+    changes = [
+        audit_change(name, getattr(line, name), note[name].strip(), text=True) for name in changed
+    ]
     for name in changed:
         setattr(line, name, note[name].strip())
     written = list(changed)
     if requested_units is not UNSET and requested_units != line.requested_units:
+        changes.append(audit_change("requested units", line.requested_units, requested_units))
         line.requested_units = requested_units
         written.append("requested_units")
+    was = f"{line.therapist_minutes}+{line.assistant_minutes}"
     minutes = (
         line.therapist_minutes if therapist_minutes is None else therapist_minutes,
         line.assistant_minutes if assistant_minutes is None else assistant_minutes,
@@ -432,14 +436,9 @@ def service_line_change(
     line.updated_by = user
     line.updated_at = timezone.now()
     line.save(update_fields=[*written, "version", "updated_by", "updated_at"])
-    parts = []
-    if changed:
-        parts.append("changed " + ", ".join(changed))
     if minutes_changed:
-        parts.append(f"minutes {minutes[0]}+{minutes[1]}")
-    if "requested_units" in written:
-        parts.append(f"requested units {line.requested_units}")
-    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: " + "; ".join(parts))
+        changes.append(audit_change("minutes", was, f"{minutes[0]}+{minutes[1]}"))
+    _audit_visit(user, visit, AuditAction.UPDATE, f"{line.code}: changed " + "; ".join(changes))
     return line
 
 
@@ -903,21 +902,25 @@ def visit_reconcile_minutes(
 KEEP_REASON_MAX = 300
 
 
-def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
+def visit_record_dict(*, visit: Visit, facts: VisitFacts | None = None) -> dict[str, Any]:
     """The engine's visit-record dict (see handrail.rules.visit_record) for this visit:
     lines and notes, primary payer's rules, clinic ZIP, presence flags, the plan's diagnoses,
-    the year's threshold accrual before this visit and the case counters."""
-    lines = list(visit.lines.all())
+    the year's threshold accrual before this visit and the case counters.
+
+    `facts`: the note's lookups when the caller already read them (the live panel), else
+    read here."""
+    facts = facts or visit_facts(visit=visit)
+    lines = facts.lines
     if not lines:
         raise ValidationError({"lines": "Add at least one service line."})
     case = visit.case
-    coverage = coverage_primary(patient=case.patient)
+    coverage = facts.coverage
     if coverage is None:
         raise ValidationError(
             {"coverage": "The patient has no primary coverage; add one to estimate the claim."}
         )
-    plan = plan_in_effect(case=case, on=visit.date)
-    before = _previous_notes(visit)
+    plan = facts.plan
+    before = facts.previous_notes
     record: dict[str, Any] = {
         "date": visit.date.isoformat(),
         "discipline": case.discipline,
@@ -934,20 +937,12 @@ def visit_record_dict(*, visit: Visit) -> dict[str, Any]:
         "distinct_services": visit.distinct_services,
         "diagnoses": list(plan.diagnoses) if plan else [],
         "threshold": {
-            "accrued_before": str(
-                threshold_accrued(
-                    patient=case.patient,
-                    year=visit.date.year,
-                    discipline=case.discipline,
-                    exclude_visit=visit,
-                    up_to=visit.date,
-                )
-            ),
+            "accrued_before": str(facts.accrued_before),
             "medical_necessity_attested": visit.medical_necessity_attested,
         },
         "counters": {
-            "treatment_day": case_treatment_days_since_report(case=case, on=visit.date),
-            "days_since_certification": case_days_since_certification(case=case, on=visit.date),
+            "treatment_day": facts.treatment_days,
+            "days_since_certification": plan_days_since_certification(plan=plan, on=visit.date),
             # Timely initial certification counts from the plan's first day (its evaluation).
             "days_since_first_treatment": (visit.date - plan.start_date).days if plan else None,
             "plan_certified": (
@@ -1002,26 +997,10 @@ def _line_dict(line: ServiceLine, previous_note: dict[str, str] | None) -> dict[
     return out
 
 
-def _previous_notes(visit: Visit) -> dict[str, dict[str, str]]:
-    """Each code's note at the case's last signed visit before this one, for the engine's
-    repeated-note check (a 97535 note copied forward shows no progression)."""
-    previous = (
-        Visit.objects.filter(case_id=visit.case_id, status=VisitStatus.SIGNED, date__lt=visit.date)
-        .order_by("-date", "-signed_at")
-        .first()
-    )
-    if previous is None:
-        return {}
-    notes: dict[str, dict[str, str]] = {}
-    for line in previous.lines.all():
-        notes.setdefault(line.code, line.note_dict())
-    return notes
-
-
-def visit_evaluate(*, visit: Visit) -> dict[str, Any]:
+def visit_evaluate(*, visit: Visit, facts: VisitFacts | None = None) -> dict[str, Any]:
     """Run the engine on the visit as it stands (nothing is saved); returns
     VisitResult.to_dict(): units, claim lines, payment, threshold, findings, explanation."""
-    return evaluate_record(visit_record_dict(visit=visit))
+    return evaluate_record(visit_record_dict(visit=visit, facts=facts))
 
 
 # What signing writes; nothing else of the row, so no stale copy of a field is saved.
@@ -1163,8 +1142,9 @@ def visit_sign(*, user: User, visit: Visit, reason: str = "") -> Visit:
     if mismatches:
         raise ReconcileNeededError(mismatches)
     result = None
-    if coverage_primary(patient=current.case.patient) is not None:
-        result = visit_evaluate(visit=current)
+    facts = visit_facts(visit=current)  # read under the locks
+    if facts.coverage is not None:
+        result = visit_evaluate(visit=current, facts=facts)
         current.evaluation = result
         current.allowed_amount = Decimal(str(result["payment"]["allowed"])).quantize(
             Decimal("0.01")
