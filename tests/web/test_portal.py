@@ -9,13 +9,20 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
 
 from handrail.web.audit.models import AuditEvent
 from handrail.web.portal.demo import portal_demo_load
-from handrail.web.portal.models import AccessAction, LinkAccess, PatientLink, SessionLog
+from handrail.web.portal.models import (
+    AccessAction,
+    LinkAccess,
+    LinkCounter,
+    PatientLink,
+    SessionLog,
+)
 from handrail.web.portal.selectors import program_progress
 from handrail.web.portal.services import (
     link_create,
@@ -24,9 +31,11 @@ from handrail.web.portal.services import (
     session_log_create,
     token_hash,
 )
+from handrail.web.portal.throttle import link_hit
 from handrail.web.programs.models import LibraryEntry, Program, ProgramVersion
 from handrail.web.programs.services import ItemInput, program_create, program_snapshot
 from tests.web.conftest import World
+from tests.web.test_signin_throttle import _burst
 
 
 def issued_program(world: World, title: str = "Dressing at home", count: int = 2) -> Program:
@@ -347,3 +356,21 @@ class DemoTests:
         progress = program_progress(program=program, today=world.today)
         assert len(progress.weeks) >= 3 and progress.pain
         assert portal_demo_load(clinic=world.clinic, today=world.today) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+class ParallelLimitTests:
+    def test_a_burst_of_30_parallel_requests_lets_exactly_the_limit_through(
+        self, settings: Any
+    ) -> None:
+        if connection.vendor != "postgresql":
+            pytest.skip(
+                "parallel requests need PostgreSQL: set HANDRAIL_TEST_DATABASE_URL; SQLite's "
+                "in-memory test database is one connection, so threads cannot race"
+            )
+        settings.PORTAL_RATE_LIMIT = 5
+        calls = [lambda: link_hit(token_hash="a" * 64, address="203.0.113.7")] * 30
+        results = _burst(calls)
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert sum(1 for r in results if r is None) == 5
+        assert LinkCounter.objects.get(scope="token").hits == 30
