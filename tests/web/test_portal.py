@@ -23,7 +23,7 @@ from handrail.web.portal.models import (
     PatientLink,
     SessionLog,
 )
-from handrail.web.portal.selectors import program_progress
+from handrail.web.portal.selectors import flagged_programs, program_progress
 from handrail.web.portal.services import (
     link_create,
     link_resolve,
@@ -374,3 +374,14 @@ class ParallelLimitTests:
         assert not [r for r in results if isinstance(r, Exception)]
         assert sum(1 for r in results if r is None) == 5
         assert LinkCounter.objects.get(scope="token").hits == 30
+
+
+class FlagsQueryTests:
+    def test_the_worklist_reads_in_a_fixed_number_of_queries(
+        self, world: World, django_assert_max_num_queries: Any
+    ) -> None:
+        for n in range(6):
+            backdate(issued_program(world, title=f"Program {n}", count=1), 10 + n)
+        with django_assert_max_num_queries(4):
+            flags = flagged_programs(user=world.ot, today=world.today)
+        assert len(flags) == 6

@@ -4,13 +4,15 @@ activity, flags) from the patient's log, and the worklist of programs that need 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Max, Min, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from handrail.progress.adherence import (
+    PAIN_RISE_POINTS,
     LoggedSession,
     PainPoint,
     WeekAdherence,
@@ -26,7 +28,7 @@ from handrail.web.clinic.models import Patient, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of
 from handrail.web.portal.models import ClinicianNote, PatientLink, SessionLog
 from handrail.web.portal.services import latest_version, program_end_date, program_start
-from handrail.web.programs.models import Program, ProgramStatus
+from handrail.web.programs.models import Program, ProgramStatus, ProgramVersion
 
 
 def program_for_staff(*, user: User, program_id: int) -> Program:
@@ -55,7 +57,7 @@ class Progress:
 
     @property
     def pain_rising(self) -> bool:
-        return self.pain_rise is not None and self.pain_rise >= 2
+        return self.pain_rise is not None and self.pain_rise >= PAIN_RISE_POINTS
 
     def adherence_chart(self) -> str:
         return adherence_svg(
@@ -112,14 +114,59 @@ def issued_programs(*, user: User, patient: Patient | None = None) -> QuerySet[P
     return programs.order_by("patient__last_name", "patient__first_name", "id")
 
 
-def flagged_programs(*, user: User, today: date) -> list[Progress]:
+@dataclass(frozen=True)
+class Flag:
+    program: Program
+    last_activity: date | None
+    inactive: bool
+    pain_rise: float | None
+
+    @property
+    def pain_rising(self) -> bool:
+        return self.pain_rise is not None and self.pain_rise >= PAIN_RISE_POINTS
+
+
+def flagged_programs(*, user: User, today: date) -> list[Flag]:
     """Issued programs of open cases with no activity for 7 days or pain up 2 or more over
-    a week (handrail.progress.adherence holds the definitions)."""
-    flagged: list[Progress] = []
-    for program in issued_programs(user=user).filter(case__closed_on__isnull=True):
-        progress = program_progress(program=program, today=today)
-        if progress.inactive or progress.pain_rising:
-            flagged.append(progress)
+    a week (handrail.progress.adherence holds the definitions). Four queries whatever the
+    number of programs: only the last two weeks of logs decide the flags."""
+    programs = list(issued_programs(user=user).filter(case__closed_on__isnull=True))
+    ids = [p.pk for p in programs]
+    first_issued = dict(
+        ProgramVersion.objects.filter(program_id__in=ids)
+        .values("program_id")
+        .annotate(first=Min("issued_at"))
+        .values_list("program_id", "first")
+    )
+    last_day = dict(
+        SessionLog.objects.filter(program_id__in=ids)
+        .values("program_id")
+        .annotate(last=Max("day"))
+        .values_list("program_id", "last")
+    )
+    recent: dict[int, list[LoggedSession]] = {}
+    for program_id, day, before, after in SessionLog.objects.filter(
+        program_id__in=ids, day__gte=today - timedelta(days=13), day__lte=today
+    ).values_list("program_id", "day", "pain_before", "pain_after"):
+        recent.setdefault(program_id, []).append(
+            LoggedSession(day=day, pain_before=before, pain_after=after)
+        )
+    flagged: list[Flag] = []
+    for program in programs:
+        issued = first_issued.get(program.pk)
+        if issued is None:
+            continue
+        sessions = recent.get(program.pk, [])
+        flag = Flag(
+            program=program,
+            last_activity=last_day.get(program.pk),
+            inactive=no_recent_activity(
+                sessions, issued_on=timezone.localdate(issued), today=today
+            ),
+            pain_rise=pain_rise(sessions, today=today),
+        )
+        if flag.inactive or flag.pain_rising:
+            flagged.append(flag)
     return flagged
 
 
