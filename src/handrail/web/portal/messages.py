@@ -40,7 +40,9 @@ def program_email_queue(version: ProgramVersion) -> Message | None:
 
 def _on_version_saved(sender: Any, instance: ProgramVersion, created: bool, **kwargs: Any) -> None:
     if created and not kwargs.get("raw"):
-        transaction.on_commit(lambda: program_email_queue(instance))
+        # Robust: the version is committed whatever happens here; a failure to hand the email
+        # to the worker is logged, and the row stays queued for the send_messages sweep.
+        transaction.on_commit(lambda: program_email_queue(instance), robust=True)
 
 
 def _program_of(message: Message) -> Program:
