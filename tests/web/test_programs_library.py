@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from handrail.library import builtin_entries
 from handrail.web.programs.models import EntrySource, LibraryEntry
 from handrail.web.programs.services import (
-    entry_form_values,
-    library_entry_copy,
-    library_entry_create,
-    library_entry_update,
     library_sync,
 )
-from tests.web.conftest import World
 
 
 @pytest.mark.django_db

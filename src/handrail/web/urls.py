@@ -50,6 +50,8 @@ urlpatterns = [
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
     path("messages/", include("handrail.web.messaging.urls")),
+    path("programs/", include("handrail.web.programs.urls")),
+    # The patient's link pages (/p/<token>/) and a program's patient side (/programs/...).
     path("", include("handrail.web.portal.urls")),
     path("unsubscribe/<str:token>/", messaging.unsubscribe_view, name="unsubscribe"),
     path("api/", api.urls),

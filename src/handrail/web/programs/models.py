@@ -72,16 +72,16 @@ class LibraryEntry(DoseFields):
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=EntryKind.choices)
     summary = models.TextField(blank=True)
-    regions = models.JSONField(default=list)
-    disciplines = models.JSONField(default=list)
+    regions = models.JSONField(default=list, blank=True)
+    disciplines = models.JSONField(default=list, blank=True)
     position = models.CharField(max_length=200, blank=True)
-    equipment = models.JSONField(default=list)
-    steps = models.JSONField(default=list)
-    cues = models.JSONField(default=list)
-    precautions = models.JSONField(default=list)
+    equipment = models.JSONField(default=list, blank=True)
+    steps = models.JSONField(default=list, blank=True)
+    cues = models.JSONField(default=list, blank=True)
+    precautions = models.JSONField(default=list, blank=True)
     billing_code = models.CharField(max_length=5)
     adl = models.CharField(max_length=20, blank=True)
-    topics = models.JSONField(default=list)
+    topics = models.JSONField(default=list, blank=True)
     # Lower-case words of the title, summary, topics, regions, equipment and code: what the
     # library search matches each query word against (one indexed column, not six JSON ones).
     search_text = models.TextField(blank=True)
@@ -213,7 +213,7 @@ class ProgramVersion(models.Model):
     program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     items = models.JSONField()
-    changes = models.JSONField(default=list)
+    changes = models.JSONField(default=list, blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -225,13 +225,13 @@ class ProgramVersion(models.Model):
         blank=True,
         related_name="program_versions",
     )
-    teaching_methods = models.JSONField(default=list)
+    teaching_methods = models.JSONField(default=list, blank=True)
     is_new_instruction = models.BooleanField()
     billable = models.BooleanField()
     billing_code = models.CharField(max_length=5, blank=True)
     billing_reason = models.TextField()
     # {"code": minutes} put on the visit's note, for the lines this issue added or extended.
-    billed_minutes = models.JSONField(default=dict)
+    billed_minutes = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-number"]

@@ -326,7 +326,7 @@ def library_entry_update(
         raise ValidationError(
             {"entry": "Built-in entries cannot be changed; copy it to make your own."}
         )
-    if entry.clinic_id != user.clinic_id:
+    if entry.clinic_id is None or entry.clinic_id != user.clinic_id:
         raise ValidationError({"entry": "No such entry in your clinic."})
     values = _entry_values(data)
     _unique_title(entry.clinic_id, values["title"], exclude=entry.pk)
