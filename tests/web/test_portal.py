@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 from pypdf import PdfReader
 
 from handrail.web.audit.models import AuditEvent
@@ -33,7 +32,7 @@ from handrail.web.portal.services import (
 )
 from handrail.web.portal.throttle import link_hit
 from handrail.web.programs.models import LibraryEntry, Program, ProgramVersion
-from handrail.web.programs.services import ItemInput, program_create, program_snapshot
+from handrail.web.programs.services import ItemInput, program_create, program_issue
 from tests.web.conftest import World
 from tests.web.test_signin_throttle import _burst
 
@@ -52,19 +51,8 @@ def issued_program(world: World, title: str = "Dressing at home", count: int = 2
 
 
 def issue(world: World, program: Program) -> Program:
-    """A version as the programs app's issue outside a visit writes it (not billable)."""
-    number = program.version_number + 1
-    ProgramVersion.objects.create(
-        program=program,
-        number=number,
-        items=program_snapshot(program),
-        issued_by=world.ot,
-        issued_at=timezone.now(),
-        is_new_instruction=True,
-        billable=False,
-        billing_reason="Issued outside a visit.",
-    )
-    Program.objects.filter(pk=program.pk).update(status="issued", version_number=number)
+    """Issue the program outside a visit (sent, not billable), as the builder's page does."""
+    program_issue(user=world.ot, program=program)
     program.refresh_from_db()
     return program
 
