@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale benchmark-handout snapshots clean
+.PHONY: install run demo test test-postgres lint format benchmark benchmark-data-scale benchmark-handout benchmark-library snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -53,6 +53,11 @@ benchmark-data-scale: $(STAMP)
 # The handout PDF of a 12-item program with pictures, against a plain reportlab floor.
 benchmark-handout: $(STAMP)
 	$(BIN)/python benchmarks/handout_pdf.py
+
+# The builder's library search over 5,000 entries, against a floor of the same page of rows
+# read with no condition.
+benchmark-library: $(STAMP)
+	$(BIN)/python benchmarks/library_search.py
 
 snapshots: $(STAMP)
 	$(BIN)/python -m tests.rules.generate_snapshots

@@ -52,7 +52,7 @@ class DataStatusTests:
         ]
         assert not tmp_path.joinpath("official-data.sqlite3").exists()
         assert [path.name for path in tmp_path.joinpath("cache").iterdir()] == [
-            "icd10cm-packaged-1.5.0-v1.json"
+            "icd10cm-packaged-1.5.0-v2.sqlite3"
         ]
 
     def test_it_lists_an_import_next_to_the_builtin_release(self, tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ from schemathesis.checks import ignored_auth, negative_data_rejection
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.care.services import authorization_create
 from handrail.web.clinic.services import user_create
+from handrail.web.programs.models import LibraryEntry
+from handrail.web.programs.services import ItemInput, program_create
 from handrail.web.visits.models import ServiceLine, Visit
 from handrail.web.visits.services import service_line_add, visit_create
 from tests.web.conftest import PASSWORD, World
@@ -504,12 +506,22 @@ def real_ids(world: World) -> dict[str, int]:
         start_date=world.today - timedelta(days=20),
         end_date=world.today + timedelta(days=40),
     )
+    entry = LibraryEntry.objects.filter(clinic__isnull=True, kind="self_care").first()
+    assert entry is not None
+    program = program_create(
+        user=world.ot,
+        case=world.ot_case,
+        title="Home ADLs",
+        items=[ItemInput(entry_id=entry.pk, dose={})],
+    )
     return {
         "patient_id": world.patient.pk,
         "case_id": world.ot_case.pk,
         "visit_id": visit.pk,
         "line_id": line.pk,
         "authorization_id": authorization.pk,
+        "program_id": program.pk,
+        "item_id": program.items.get().pk,
     }
 
 

@@ -23,6 +23,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import Client, override_settings
 
 from handrail.web.ops.observability import RequestIdFilter
+from handrail.web.ops.worker import HeartbeatWorker
 from handrail.web.settings import _networks, _postgres_or_url
 from tests.web.conftest import World
 
@@ -38,12 +39,13 @@ class HealthzTests:
 
 
 class ReadyzTests:
-    def test_it_reports_database_migrations_and_cache(self, db: None) -> None:
+    def test_it_reports_database_migrations_cache_and_worker(self, db: None) -> None:
+        HeartbeatWorker(queue_names=["*"], worker_id="w-deploy").beat(force=True)
         response = Client().get("/readyz")
         assert response.status_code == 200
         assert response.json() == {
             "status": "ok",
-            "checks": {"database": "ok", "migrations": "ok", "cache": "ok"},
+            "checks": {"database": "ok", "migrations": "ok", "cache": "ok", "worker": "ok"},
         }
 
     def test_it_answers_503_naming_an_unapplied_migration(self, db: None) -> None:
@@ -238,6 +240,13 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Any]]:
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    # The production set: the background worker beside the web server (docs/deploy.md).
+    worker = subprocess.Popen(
+        [sys.executable, str(REPO / "manage.py"), "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -250,10 +259,15 @@ def gunicorn(tmp_path: Path) -> Iterator[tuple[str, Any]]:
                     log.seek(0)
                     pytest.fail(f"gunicorn did not start:\n{log.read()}")
                 time.sleep(0.2)
+        while json.loads(_get(f"{base}/readyz")[2])["checks"]["worker"] != "ok":
+            assert time.monotonic() < deadline and worker.poll() is None, "no worker heartbeat"
+            time.sleep(0.2)
         yield base, log
     finally:
         process.terminate()
+        worker.terminate()
         process.wait(timeout=30)
+        worker.wait(timeout=30)
         log.close()
 
 

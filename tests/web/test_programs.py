@@ -149,6 +149,8 @@ class ProgramIssueTests:
         lines = {line.code: line for line in ServiceLine.objects.filter(visit=note)}
         assert set(lines) == {"97535", "97110"}
         assert version.billable and version.billing_code == "97535"
+        assert self_care.title in version.billing_reason  # titles, not entry keys
+        assert self_care.key not in version.billing_reason
         assert self_care.title in lines["97535"].task
         assert exercise.title not in lines["97535"].task  # exercise is never 97535
         assert exercise.title in lines["97110"].task
@@ -295,6 +297,7 @@ class ProgramPageTests:
         page = client.get(
             reverse("programs:builder", args=[program.pk]), {"q": "tub bench", "kind": "self_care"}
         ).content.decode()
+        assert "{#" not in page and "{% comment" not in page
         results = page.split('id="results"')[1].split("</ul>")[0]
         assert "Getting in and out of the tub with a transfer bench" in results
         assert "Bridge</a>" not in results

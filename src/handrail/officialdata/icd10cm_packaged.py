@@ -14,9 +14,12 @@ Sources:
 Descriptions are the CDC's (public domain).
 
 The package parses its 9.7 MB XML when it is imported (about 1.5 s and 190 MB), so the codes
-are read once into a compact index (code, leaf or not, description, in tabular order) that is
-kept as a file in the data folder's `cache/`: later processes read that file instead of
-importing the package. Each answer is cached.
+of both releases are written once into a compact SQLite index (code, leaf or not,
+description, in tabular order for FY2026 and code order for FY2025) kept in the data
+folder's `cache/`. Later processes open that file read-only and memory-mapped and look up
+each code they are asked about with one indexed query: nothing is loaded whole (issue 10:
+reading the whole code set cost each process about 300 ms and 55 MB to check two codes).
+Each answer is cached.
 
 Limits of these releases:
 - Together they cover dates of service 2024-10-01 through 2026-09-30 (FY2025 and FY2026).
@@ -31,8 +34,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import hashlib
 import io
 import os
+import sqlite3
 import threading
 import warnings
 from collections.abc import Iterable
@@ -41,8 +46,6 @@ from importlib import metadata, resources
 from pathlib import Path
 from types import ModuleType
 from typing import Final, Literal
-
-import orjson
 
 from handrail.officialdata.icd10cm import CODE_SHAPE, normalize_icd
 from handrail.rules.model import Source
@@ -57,7 +60,7 @@ MAX_BILLABLE_CHILDREN: Final = 8
 # user input could grow the cache without bound, so it is cleared past this size.
 MAX_CACHE_ENTRIES: Final = 250_000
 # Bump when the cached index file's layout changes; older files are then rebuilt.
-CACHE_FORMAT: Final = 1
+CACHE_FORMAT: Final = 2
 
 SOURCE: Final = Source("CDC/CMS ICD-10-CM FY2026 (via simple-icd-10-cm)")
 
@@ -123,89 +126,198 @@ def _icd() -> ModuleType:
     return _module
 
 
-class _CodeIndex:
-    """Every category and subcategory of the release, in tabular-list order.
-
-    `codes[i]` is a dotted code, `leaf[i]` whether it has no codes under it, `descriptions[i]`
-    its CDC description. In tabular order a code's descendants are the run of codes right
-    after it that start with its (undotted) characters, so a category's billable children
-    are read off that run in the order the package's `get_descendants` gives them (a test
-    compares the two for every category of the release).
-    """
-
-    __slots__ = ("codes", "descriptions", "leaf", "position")
-
-    def __init__(self, rows: Iterable[tuple[str, bool, str]]) -> None:
-        self.codes: list[str] = []
-        self.leaf: list[bool] = []
-        self.descriptions: list[str] = []
-        self.position: dict[str, int] = {}
-        for code, leaf, description in rows:
-            if code in self.position:  # the package lists a few categories twice (e.g. B10)
-                continue
-            self.position[code] = len(self.codes)
-            self.codes.append(code)
-            self.leaf.append(leaf)
-            self.descriptions.append(description)
-
-    def billable_children(self, at: int) -> tuple[str, ...]:
-        prefix = self.codes[at].replace(".", "")
-        children: list[str] = []
-        for after in range(at + 1, len(self.codes)):
-            if len(children) == MAX_BILLABLE_CHILDREN:
-                break
-            if not self.codes[after].replace(".", "").startswith(prefix):
-                break
-            if self.leaf[after]:
-                children.append(self.codes[after])
-        return tuple(children)
-
-    def rows(self) -> list[list[object]]:
-        return [list(row) for row in zip(self.codes, self.leaf, self.descriptions, strict=True)]
+# The index's two releases, each a table of (pos, code, leaf, description) rows.
+Release = Literal["fy2026", "fy2025"]
+_RELEASES: Final[tuple[Release, ...]] = ("fy2026", "fy2025")
+_SCHEMA: Final = "".join(
+    f"CREATE TABLE {release} (pos INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE,"
+    " leaf INTEGER NOT NULL, description TEXT NOT NULL);"
+    for release in _RELEASES
+) + ("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);")
+_FIND: Final = {
+    name: f"SELECT pos, leaf, description FROM {name} WHERE code = ?" for name in _RELEASES
+}
+_AFTER: Final = {
+    name: f"SELECT code, leaf FROM {name} WHERE pos > ? ORDER BY pos" for name in _RELEASES
+}
+_META: Final = "SELECT value FROM meta WHERE key = ?"
+_INSERT: Final = {
+    release: f"INSERT INTO {release} (pos, code, leaf, description) VALUES (?, ?, ?, ?)"
+    for release in _RELEASES
+}
+# The whole file is mapped (about 12 MB): pages are read from the page cache the operating
+# system shares between processes, not copied into each one.
+MMAP_BYTES: Final = 256 * 1024 * 1024
+CodeRow = tuple[str, bool, str]  # dotted code, leaf (no codes under it), description
+Found = tuple[int, bool, str]  # position in its release's order, leaf, description
 
 
-def _index_from_package() -> _CodeIndex:
+def _package_rows() -> list[CodeRow]:
+    """Every category and subcategory of FY2026 in tabular-list order, each once (the
+    package lists a few categories twice, e.g. B10)."""
     cm = _icd()
-    return _CodeIndex(
-        (code, bool(cm.is_leaf(code)), str(cm.get_description(code)))
-        for code in cm.get_all_codes(with_dots=True)
-        if cm.is_category_or_subcategory(code)
+    seen: set[str] = set()
+    rows: list[CodeRow] = []
+    for code in cm.get_all_codes(with_dots=True):
+        if code in seen or not cm.is_category_or_subcategory(code):
+            continue
+        seen.add(code)
+        rows.append((code, bool(cm.is_leaf(code)), str(cm.get_description(code))))
+    return rows
+
+
+def _previous_rows(current: list[CodeRow]) -> list[CodeRow]:
+    """FY2025: FY2026 with the shipped changes applied, in code order (a code's descendants
+    follow it there too, so billable children are read the same way)."""
+    table = {code: (leaf, text) for code, leaf, text in current}
+    for code, (state, text) in previous_release_changes().items():
+        if state == "absent":
+            table.pop(code, None)
+        else:
+            table[code] = (state == "code", text)
+    return [(code, leaf, text) for code, (leaf, text) in sorted(table.items())]
+
+
+def _stamp() -> dict[str, str]:
+    """What an index was made from; an index with another stamp is made again."""
+    changes = resources.files("handrail.officialdata").joinpath(
+        "data", *PREVIOUS_RESOURCE.split("/")
     )
+    return {
+        "format": str(CACHE_FORMAT),
+        "package": _package_version(),
+        "data_file": EXPECTED_DATA_FILE,
+        "previous_sha256": hashlib.sha256(changes.read_bytes()).hexdigest(),
+    }
 
 
-def _cache_stamp() -> dict[str, object]:
-    return {"format": CACHE_FORMAT, "package": _package_version(), "data_file": EXPECTED_DATA_FILE}
+def _stamped(meta: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in meta.items() if not key.startswith("count_")}
+
+
+def _fill(conn: sqlite3.Connection) -> None:
+    """Write both releases and the stamp (with each release's row count) into `conn`."""
+    current = _package_rows()
+    releases: dict[Release, list[CodeRow]] = {
+        "fy2026": current,
+        "fy2025": _previous_rows(current),
+    }
+    conn.executescript(_SCHEMA)
+    meta = dict(_stamp())
+    for release, rows in releases.items():
+        conn.executemany(
+            _INSERT[release],
+            ((pos, code, int(leaf), text) for pos, (code, leaf, text) in enumerate(rows)),
+        )
+        meta[f"count_{release}"] = str(len(rows))
+    conn.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", meta.items())
+    conn.commit()
 
 
 def cache_path(cache_dir: Path) -> Path:
     """Where the index of the installed package's release is kept inside `cache_dir`."""
-    return cache_dir / f"icd10cm-packaged-{_package_version()}-v{CACHE_FORMAT}.json"
+    return cache_dir / f"icd10cm-packaged-{_package_version()}-v{CACHE_FORMAT}.sqlite3"
 
 
-def _read_cached_index(path: Path) -> _CodeIndex | None:
-    """The cached index, or None when it is missing, damaged or made from another package."""
-    try:
-        document = orjson.loads(path.read_bytes())
-        if not isinstance(document, dict) or document.get("stamp") != _cache_stamp():
-            return None
-        rows = document["codes"]
-        index = _CodeIndex((str(code), bool(leaf), str(text)) for code, leaf, text in rows)
-    except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+def _open_index(path: Path) -> sqlite3.Connection | None:
+    """The index file, opened read-only and memory-mapped, or None when it is missing,
+    damaged (cut short, not SQLite, rows missing) or made from another package or format.
+
+    Opened `immutable`: the file is never changed in place, only replaced whole
+    (_write_index), and an open connection keeps reading the file it opened."""
+    if not path.is_file():
         return None
-    return index if len(index.codes) == document.get("count") else None
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+        )
+        conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        counted = all(meta.get(f"count_{release}", "").isdigit() for release in _RELEASES)
+        # No scan of the rows here: that would read the whole file into every process.
+        if counted and pages * size == path.stat().st_size and _stamped(meta) == _stamp():
+            return conn
+    except (OSError, sqlite3.Error):
+        pass
+    if conn is not None:
+        conn.close()
+    return None
 
 
-def _write_cached_index(path: Path, index: _CodeIndex) -> None:
-    """Keep the index for the next process; a folder we cannot write to only costs speed."""
-    document = {"stamp": _cache_stamp(), "count": len(index.codes), "codes": index.rows()}
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+def _write_index(path: Path) -> bool:
+    """Make the index file for the next processes; False when the folder cannot be written
+    (that only costs speed: the caller builds the index in memory)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(orjson.dumps(document))
+        partial.unlink(missing_ok=True)
+        conn = sqlite3.connect(partial)
+        try:
+            _fill(conn)
+        finally:
+            conn.close()
         partial.replace(path)  # atomic: a reader sees the old file or the whole new one
-    except OSError:
+    except (OSError, sqlite3.Error):
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _memory_index() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    _fill(conn)
+    return conn
+
+
+class _CodeIndex:
+    """Per-code reads of the index, shared by the threads of a process (one lock).
+
+    In a release's order a code's descendants are the run of codes right after it that
+    start with its (undotted) characters, so a category's billable children are read off
+    that run: in tabular order for FY2026, the order the package's `get_descendants` gives
+    (a test compares the two for every category of the release)."""
+
+    __slots__ = ("_conn", "_lock")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def find(self, release: Release, code: str) -> Found | None:
+        with self._lock:
+            row = self._conn.execute(_FIND[release], (code,)).fetchone()
+        return None if row is None else (int(row[0]), bool(row[1]), str(row[2]))
+
+    def count(self, release: Release) -> int:
+        """The release's row count, as stored with the rows when the index was made."""
+        with self._lock:
+            row = self._conn.execute(_META, (f"count_{release}",)).fetchone()
+        return int(row[0])
+
+    def billable_children(self, release: Release, code: str, at: int) -> tuple[str, ...]:
+        prefix = code.replace(".", "")
+        children: list[str] = []
+        with self._lock:
+            cursor = self._conn.execute(_AFTER[release], (at,))
+            try:
+                while len(children) < MAX_BILLABLE_CHILDREN:
+                    batch = cursor.fetchmany(32)
+                    if not batch:
+                        break
+                    for after, leaf in batch:
+                        if not str(after).replace(".", "").startswith(prefix):
+                            return tuple(children)
+                        if leaf:
+                            children.append(str(after))
+                            if len(children) == MAX_BILLABLE_CHILDREN:
+                                break
+            finally:
+                cursor.close()
+        return tuple(children)
 
 
 def render_previous_release(
@@ -260,21 +372,6 @@ def previous_release_changes() -> dict[str, tuple[PreviousState, str]]:
     return _previous_changes
 
 
-def _previous_index(current: _CodeIndex) -> _CodeIndex:
-    """FY2025: FY2026 with the shipped changes applied, in code order (a code's descendants
-    follow it there too, so `billable_children` reads them the same way)."""
-    table = {
-        code: (leaf, text)
-        for code, leaf, text in zip(current.codes, current.leaf, current.descriptions, strict=True)
-    }
-    for code, (state, text) in previous_release_changes().items():
-        if state == "absent":
-            table.pop(code, None)
-        else:
-            table[code] = (state == "code", text)
-    return _CodeIndex((code, leaf, text) for code, (leaf, text) in sorted(table.items()))
-
-
 class PackagedIcd10Cm:
     """`DiagnosisCodeSet` over the ICD-10-CM releases Handrail ships: FY2026 (packaged in
     simple-icd-10-cm) and FY2025 (FY2026 with the shipped FY2025 differences applied).
@@ -284,10 +381,11 @@ class PackagedIcd10Cm:
     by the release of its fiscal year; dates before FY2025 by FY2025 and dates after FY2026
     by FY2026, both with `release_covers_date=False`.
 
-    With a `cache_dir`, the codes are read from a compact index kept there (about 60 ms and
-    30 MB), made from the package by the first process that needs it; only that process
-    imports simple-icd-10-cm (about 1.5 s and 190 MB). Without one, each process builds the
-    index from the package. The FY2025 index is built from it on the first FY2025 lookup.
+    With a `cache_dir`, each code is looked up in the SQLite index kept there (read-only and
+    memory-mapped; about 1 ms and under 1 MB for a visit's codes), made from the package by
+    the first process that needs it; only that process imports simple-icd-10-cm (about
+    1.5 s and 190 MB). Without one (or when the folder cannot be written) each process
+    builds the index in memory from the package.
     """
 
     def __init__(self, cache_dir: Path | None = None) -> None:
@@ -295,7 +393,6 @@ class PackagedIcd10Cm:
         self._cache: dict[tuple[str, bool, bool], DiagnosisLookup] = {}
         self._release_label: str | None = None
         self._index: _CodeIndex | None = None
-        self._previous: _CodeIndex | None = None
         self._index_lock = threading.Lock()
 
     @property
@@ -309,11 +406,11 @@ class PackagedIcd10Cm:
 
     def code_count(self) -> int:
         """How many categories, subcategories and codes FY2026 has (reads the index)."""
-        return len(self._code_index().codes)
+        return self._code_index().count("fy2026")
 
     def previous_code_count(self) -> int:
         """How many categories, subcategories and codes FY2025 has."""
-        return len(self._previous_code_index().codes)
+        return self._code_index().count("fy2025")
 
     @staticmethod
     def covers(on: date) -> bool:
@@ -336,44 +433,36 @@ class PackagedIcd10Cm:
         if self._index is None:
             with self._index_lock:
                 if self._index is None:
-                    self._index = self._load_index()
+                    self._index = _CodeIndex(self._connect())
         return self._index
 
-    def _previous_code_index(self) -> _CodeIndex:
-        if self._previous is None:
-            current = self._code_index()
-            with self._index_lock:
-                if self._previous is None:
-                    self._previous = _previous_index(current)
-        return self._previous
-
-    def _load_index(self) -> _CodeIndex:
+    def _connect(self) -> sqlite3.Connection:
         if self._cache_dir is None:
-            return _index_from_package()
+            return _memory_index()
         path = cache_path(self._cache_dir)
-        index = _read_cached_index(path)
-        if index is None:
-            index = _index_from_package()
-            _write_cached_index(path, index)
-        return index
+        conn = _open_index(path)
+        if conn is None and _write_index(path):
+            conn = _open_index(path)
+        return conn if conn is not None else _memory_index()
 
     def _lookup(self, code: str, current: bool, covers: bool) -> DiagnosisLookup:
         undotted, dotted = normalize_icd(code)
-        index = self._code_index() if current else self._previous_code_index()
-        at = index.position.get(dotted) if CODE_SHAPE.fullmatch(undotted) else None
+        index = self._code_index()
+        release: Release = "fy2026" if current else "fy2025"
+        found = index.find(release, dotted) if CODE_SHAPE.fullmatch(undotted) else None
         children: tuple[str, ...] = ()
         starts_on: date | None = None
         use_instead: tuple[str, ...] = ()
-        if at is None:
+        if found is None:
             exists = billable = False
             description = ""
             if not current and CODE_SHAPE.fullmatch(undotted):
                 starts_on, use_instead = self._added_in_fy2026(undotted, dotted, index)
         else:
-            exists, billable = True, index.leaf[at]
-            description = index.descriptions[at]
+            at, billable, description = found
+            exists = True
             if not billable:
-                children = index.billable_children(at)
+                children = index.billable_children(release, dotted, at)
         return DiagnosisLookup(
             code=dotted,
             exists=exists,
@@ -389,16 +478,16 @@ class PackagedIcd10Cm:
             use_instead=use_instead,
         )
 
+    @staticmethod
     def _added_in_fy2026(
-        self, undotted: str, dotted: str, previous: _CodeIndex
+        undotted: str, dotted: str, index: _CodeIndex
     ) -> tuple[date | None, tuple[str, ...]]:
         """For a code FY2025 lacks: FY2026's first day if FY2026 added it, and the nearest
         FY2025 code above it when that one was billable (the code it was split from)."""
-        if dotted not in self._code_index().position:
+        if index.find("fy2026", dotted) is None:
             return None, ()
         for length in range(len(undotted) - 1, 2, -1):
-            parent = normalize_icd(undotted[:length])[1]
-            at = previous.position.get(parent)
-            if at is not None:
-                return RELEASE_FROM, (parent,) if previous.leaf[at] else ()
+            parent = index.find("fy2025", normalize_icd(undotted[:length])[1])
+            if parent is not None:
+                return RELEASE_FROM, (normalize_icd(undotted[:length])[1],) if parent[1] else ()
         return RELEASE_FROM, ()

@@ -27,6 +27,8 @@ PORTAL_LINK_DAYS_AFTER_PLAN    patient links work this many days after the plan 
 PORTAL_RATE_LIMIT / PORTAL_ADDRESS_RATE_LIMIT / PORTAL_RATE_WINDOW_SECONDS
                                patient-link requests per token / per address per window,
                                default 120 / 600 / 600 s
+WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
+                               written its heartbeat for this long, default 60
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ INSTALLED_APPS = [
     "handrail.web.messaging",
     "handrail.web.programs",
     "handrail.web.portal",
+    # Background tasks (django-tasks; the database backend's queue table and worker).
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -303,7 +308,12 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"handrail": {"level": LOG_LEVEL}},
+    "loggers": {
+        "handrail": {"level": LOG_LEVEL},
+        # The background worker's own lines (task started, finished, failed).
+        "django_tasks": {"level": LOG_LEVEL},
+        "django_tasks_db": {"level": LOG_LEVEL},
+    },
 }
 
 # --- Email to patients (handrail.web.messaging) ----------------------------------------
@@ -331,3 +341,15 @@ PORTAL_LINK_DAYS_AFTER_PLAN = env_int("PORTAL_LINK_DAYS_AFTER_PLAN", 30, minimum
 PORTAL_RATE_LIMIT = env_int("PORTAL_RATE_LIMIT", 120, minimum=1)
 PORTAL_ADDRESS_RATE_LIMIT = env_int("PORTAL_ADDRESS_RATE_LIMIT", 600, minimum=1)
 PORTAL_RATE_WINDOW_SECONDS = env_int("PORTAL_RATE_WINDOW_SECONDS", 600, minimum=1)
+# --- Background tasks (docs/deploy.md "Background worker") -----------------------------
+# Tasks go to a queue table in the app's own database (django-tasks-db) and `manage.py
+# worker` runs them; every queue a task names must be listed here (django-tasks refuses the
+# others when the task is defined).
+TASK_QUEUES = ["default", "email"]
+TASKS = {
+    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": TASK_QUEUES},
+}
+# The worker writes a heartbeat row this often while it waits or between tasks; /readyz
+# calls the worker degraded when the newest heartbeat is older than WORKER_STALE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = 10
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60, minimum=WORKER_HEARTBEAT_SECONDS * 2)

@@ -20,6 +20,7 @@ from ninja.responses import Status
 from ninja.security import django_auth
 from pydantic import ValidationError as PydanticValidationError
 
+from handrail.web.api.programs import router as programs_router
 from handrail.web.api.schemas import (
     AddendumIn,
     AddendumOut,
@@ -88,7 +89,8 @@ api = NinjaAPI(
     title="Handrail clinic API",
     version="1",
     description="Patients, cases, authorizations, visits, service lines, timers, evaluation "
-    "and signing. Timers run on the server: start and stop them per line; "
+    "and signing; the home-program library, programs, their items, issuing and handouts. "
+    "Timers run on the server: start and stop them per line; "
     "GET .../timers shows running ones on every device. "
     "Session authentication: sign in at /login/ and send the csrftoken cookie's value in "
     "the X-CSRFToken header on POST, PATCH and DELETE.",
@@ -693,3 +695,8 @@ def authorizations_end(
         user=user, authorization=authorization, ended_on=payload.ended_on
     )
     return _authorization_response(authorization)
+
+
+# Home programs (handrail.web.api.programs) -------------------------------------------------
+
+api.add_router("", programs_router)

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -55,6 +56,9 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+PATIENT_PAGE_SIZE = 50  # patients per page of the list
+
+
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("patient-list")
 
@@ -62,11 +66,21 @@ def home(request: HttpRequest) -> HttpResponse:
 def patient_list_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     query = request.GET.get("q", "").replace("\x00", "")[:100]
-    patients = patient_list(user=user, query=query)[:200]
+    # A page at a time (issue 10: a clinic of thousands of patients); an out-of-range or
+    # malformed page number shows the nearest page, never an error.
+    page = Paginator(patient_list(user=user, query=query), PATIENT_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "handrail/patient_list.html",
-        {"patients": patients, "q": query, "can_add": can_edit_patient(user), "nav": "patients"},
+        {
+            "patients": page.object_list,
+            "page": page,
+            "q": query,
+            "can_add": can_edit_patient(user),
+            "nav": "patients",
+        },
     )
 
 

@@ -1,9 +1,14 @@
-"""`/healthz` (the process answers), `/readyz` (it can serve: database, migrations, cache)
-and `/metrics` (Prometheus, only to the addresses in METRICS_ALLOWED_IPS).
+"""`/healthz` (the process answers), `/readyz` (it can serve: database, migrations, cache;
+and whether a background worker is alive) and `/metrics` (Prometheus, only to the addresses
+in METRICS_ALLOWED_IPS).
 
 None needs a signed-in user and none shows patient data. A load balancer takes a node out
 of rotation while /readyz answers 503; an orchestrator restarts it when /healthz does not
 answer at all.
+
+A dead worker makes /readyz "degraded" with the reason, but still 200: the web node itself
+serves every page, and failing every node's readiness would take the whole clinic offline
+because emails wait. Alert on "degraded" instead (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
+
+from handrail.web.ops.selectors import worker_readiness
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +65,14 @@ def _check_cache() -> str:
     return "ok" if found == "1" else "the cache did not return what was stored"
 
 
+def _check_worker() -> str:
+    return worker_readiness()
+
+
+# Checks that decide readiness (503 when one fails), then those that only degrade it.
+_REQUIRED = ("database", "migrations", "cache")
+
+
 @login_not_required
 @never_cache
 @require_GET
@@ -67,8 +82,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         ("database", _check_database),
         ("migrations", _check_migrations),
         ("cache", _check_cache),
+        ("worker", _check_worker),
     ):
-        if name == "migrations" and checks["database"] != "ok":
+        if name in {"migrations", "worker"} and checks["database"] != "ok":
             checks[name] = "not checked: no database"
             continue
         try:
@@ -76,11 +92,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # a probe reports failures, it never raises them
             logger.warning("readiness check %s failed: %s", name, exc)
             checks[name] = f"failed: {type(exc).__name__}"
-    ready = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ready else "unavailable", "checks": checks},
-        status=200 if ready else 503,
-    )
+    ready = all(checks[name] == "ok" for name in _REQUIRED)
+    status = "unavailable" if not ready else "ok" if checks["worker"] == "ok" else "degraded"
+    return JsonResponse({"status": status, "checks": checks}, status=200 if ready else 503)
 
 
 def _allowed(address: str) -> bool:

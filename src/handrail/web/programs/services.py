@@ -711,12 +711,13 @@ def dose_text(row: Mapping[str, Any]) -> str:
     """A dose in words: "3 sets × 10 reps, hold 5 s, 2× a day, 5 days a week"."""
     parts: list[str] = []
     sets, reps = row.get("sets"), row.get("reps")
+    reps_text = f"{reps} rep{'s' if reps != 1 else ''}" if reps else ""
     if sets and reps:
-        parts.append(f"{sets} sets × {reps} reps")
+        parts.append(f"{sets} set{'s' if sets != 1 else ''} × {reps_text}")
     elif reps:
-        parts.append(f"{reps} reps")
+        parts.append(reps_text)
     elif sets:
-        parts.append(f"{sets} sets")
+        parts.append(f"{sets} set{'s' if sets != 1 else ''}")
     if row.get("hold_seconds"):
         parts.append(f"hold {row['hold_seconds']} s")
     if row.get("minutes"):
@@ -810,6 +811,16 @@ class IssuePreview:
     event: InstructionEvent
     answer: BillingAnswer
     titles: dict[str, str]  # entry key -> title, to show the engine's lines in words
+    reason: str  # the billing answer's reason, entries named by title
+    reasons: list[str]  # the instruction event's reasons, entries named by title
+
+
+def in_words(text: str, titles: Mapping[str, str]) -> str:
+    """The engine names entries by key; people read titles (longest keys first, so a key
+    that starts another is never replaced inside it)."""
+    for key in sorted(titles, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w-])", titles[key], text)
+    return text
 
 
 def issue_preview(*, program: Program, during_visit: bool) -> IssuePreview:
@@ -822,12 +833,17 @@ def issue_preview(*, program: Program, during_visit: bool) -> IssuePreview:
         )
     except RuleInputError as exc:
         raise ValidationError({"items": exc.message}) from None
+    titles = {row["key"]: row["title"] for row in (taught.items if taught else [])}
+    titles.update({row["key"]: row["title"] for row in snapshot})
+    answer = billing_answer(event, during_visit=during_visit)
     return IssuePreview(
         snapshot=snapshot,
         changes=snapshot_changes(latest.items if latest else None, snapshot),
         event=event,
-        answer=billing_answer(event, during_visit=during_visit),
-        titles={row["key"]: row["title"] for row in snapshot},
+        answer=answer,
+        titles=titles,
+        reason=in_words(answer.reason, titles),
+        reasons=[in_words(reason, titles) for reason in event.reasons],
     )
 
 
@@ -974,7 +990,7 @@ def program_issue(
         is_new_instruction=preview.event.is_new_instruction,
         billable=preview.answer.billable,
         billing_code=preview.answer.code,
-        billing_reason=preview.answer.reason,
+        billing_reason=preview.reason,
         billed_minutes=clean_minutes,
     )
     version.full_clean()

@@ -36,6 +36,7 @@ from handrail.web.programs.models import (
     TeachingMethod,
 )
 
+METHODS = frozenset(TeachingMethod.values)
 CODES = ("97535", "97537", "97110", "97112", "97530")
 DOSE_LABELS = {
     "sets": "Sets",
@@ -507,7 +508,13 @@ def program_versions_view(request: HttpRequest, program_id: int) -> HttpResponse
         user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="versions"
     )
     versions = [
-        {"version": v, "rows": [dict(row, dose=services.dose_text(row)) for row in v.items]}
+        {
+            "version": v,
+            "rows": [dict(row, dose=services.dose_text(row)) for row in v.items],
+            "methods": [
+                TeachingMethod(m).label.lower() for m in v.teaching_methods if m in METHODS
+            ],
+        }
         for v in selectors.program_versions(program=program)
     ]
     return render(

@@ -34,6 +34,7 @@ from handrail.web.clinic.services import (
     payer_create,
     user_create,
 )
+from handrail.web.programs.demo import load_demo_programs
 from handrail.web.visits.models import Visit, VisitType
 from handrail.web.visits.services import (
     service_line_add,
@@ -154,7 +155,8 @@ class Command(BaseCommand):
             counts = load_demo()
             self.stdout.write(
                 f"Loaded {DEMO_CLINIC}: {counts['patients']} patients, {counts['cases']} cases, "
-                f"{counts['visits']} visits ({counts['signed']} signed)."
+                f"{counts['visits']} visits ({counts['signed']} signed), "
+                f"{counts['programs']} home programs, {counts['templates']} templates."
             )
         self.stdout.write(demo_logins_text())
 
@@ -262,6 +264,7 @@ def load_demo() -> dict[str, int]:
             counts["visits"] += len(visits)
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
     _threshold_episode(rng, users, today, counts)
+    counts.update(load_demo_programs(users))
     # Last: the patient side of whatever programs the demo issued (weeks of session logs).
     from handrail.web.portal.demo import portal_demo_load
 
