@@ -254,6 +254,12 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# Uploaded files (home-program pictures and videos) go through Django's default storage:
+# the file system under MEDIA_ROOT unless STORAGES["default"] names another backend. They are
+# never served as static files: handrail.web.programs.views checks who asks first.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+PROGRAM_IMAGE_MAX_BYTES = env_int("PROGRAM_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+PROGRAM_VIDEO_MAX_BYTES = env_int("PROGRAM_VIDEO_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Router, Schema
 from ninja.params.functions import Path, Query
 from ninja.responses import Status
@@ -23,10 +24,16 @@ from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_get
 from handrail.web.clinic.models import User
-from handrail.web.clinic.permissions import can_view_clinical, require
+from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.programs import selectors, services
 from handrail.web.programs.handout import program_handout_pdf
-from handrail.web.programs.models import DOSE_FIELDS, Program, ProgramItem, ProgramVersion
+from handrail.web.programs.models import (
+    DOSE_FIELDS,
+    EntryMedia,
+    Program,
+    ProgramItem,
+    ProgramVersion,
+)
 from handrail.web.visits.selectors import visit_get
 
 MAX_ID = 2_147_483_647
@@ -268,6 +275,19 @@ def library_list(
         count, page = len(rows), rows[:limit]
     else:
         count, page = matches.count(), list(matches[:limit])
+    media: dict[int, list[MediaOut]] = {}
+    for item in EntryMedia.objects.filter(
+        clinic_id=clinic_id_of(user), entry_id__in=[e.pk for e in page]
+    ).order_by("position", "id"):
+        media.setdefault(item.entry_id, []).append(
+            MediaOut(
+                id=item.pk,
+                kind=item.kind,
+                url=reverse("programs:media-file", args=[item.pk]),
+                caption=item.caption,
+                credit=item.credit,
+            )
+        )
     return LibraryOut(
         count=count,
         items=[
@@ -279,7 +299,7 @@ def library_list(
                 regions=e.regions,
                 equipment=e.equipment,
                 builtin=e.is_builtin,
-                media=[],
+                media=media.get(e.pk, []),
             )
             for e in page
         ],

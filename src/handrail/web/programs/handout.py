@@ -5,12 +5,34 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from handrail.handouts.pdf import Handout, HandoutItem, render_handout
-from handrail.web.programs.models import Program, ProgramTemplate
+from django.core.files.storage import default_storage
+
+from handrail.handouts.pdf import Handout, HandoutImage, HandoutItem, render_handout
+from handrail.web.programs.models import EntryMedia, MediaKind, Program, ProgramTemplate
 from handrail.web.programs.services import dose_text, program_snapshot
 
 
-def _items(rows: Sequence[Mapping[str, Any]]) -> tuple[HandoutItem, ...]:
+def _pictures(clinic_id: int, entry_ids: Sequence[int]) -> dict[int, list[HandoutImage]]:
+    """The clinic's pictures of these entries, with their captions and credit lines. A file
+    gone from storage costs its picture, not the handout."""
+    pictures: dict[int, list[HandoutImage]] = {}
+    media = EntryMedia.objects.filter(
+        clinic_id=clinic_id, entry_id__in=entry_ids, kind=MediaKind.IMAGE
+    ).order_by("position", "id")
+    for item in media:
+        try:
+            with default_storage.open(str(item.file.name), "rb") as stream:
+                data = stream.read()
+        except OSError:
+            continue
+        pictures.setdefault(item.entry_id, []).append(
+            HandoutImage(data=data, caption=item.caption, credit=item.credit)
+        )
+    return pictures
+
+
+def _items(rows: Sequence[Mapping[str, Any]], clinic_id: int) -> tuple[HandoutItem, ...]:
+    pictures = _pictures(clinic_id, [row["entry_id"] for row in rows if "entry_id" in row])
     return tuple(
         HandoutItem(
             title=row["title"],
@@ -19,6 +41,7 @@ def _items(rows: Sequence[Mapping[str, Any]]) -> tuple[HandoutItem, ...]:
             precautions=tuple(row["precautions"]),
             notes=row.get("notes", ""),
             section=row.get("section", ""),
+            images=tuple(pictures.get(row.get("entry_id", 0), ())),
         )
         for row in rows
     )
@@ -37,7 +60,7 @@ def program_handout(program: Program) -> Handout:
     return Handout(
         clinic_name=program.clinic.name,
         program_title=title,
-        items=_items(rows),
+        items=_items(rows, program.clinic_id),
         patient_first_name=program.patient.first_name,
         issued_on=issued_on,
         version=number,
@@ -51,6 +74,7 @@ def program_handout_pdf(program: Program) -> bytes:
 def template_handout_pdf(template: ProgramTemplate) -> bytes:
     rows = [
         {
+            "entry_id": t.entry_id,
             "title": t.entry.title,
             "steps": t.entry.steps,
             "precautions": t.entry.precautions,
@@ -59,12 +83,14 @@ def template_handout_pdf(template: ProgramTemplate) -> bytes:
         }
         for t in template.items.select_related("entry").order_by("position", "id")
     ]
+    pictures = _pictures(template.clinic_id, [row["entry_id"] for row in rows])
     items = tuple(
         HandoutItem(
             title=row["title"],
             steps=tuple(row["steps"]),
             precautions=tuple(row["precautions"]),
             section=row["section"],
+            images=tuple(pictures.get(row["entry_id"], ())),
         )
         for row in rows
     )

@@ -288,3 +288,44 @@ class FavouriteEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "entry"], name="favourite_once"),
         ]
+
+
+class MediaKind(models.TextChoices):
+    IMAGE = "image", "Picture"
+    VIDEO = "video", "Video"
+
+
+def _media_path(instance: EntryMedia, filename: str) -> str:
+    # Stored under a random name: the uploaded name is neither trusted nor shown.
+    return f"programs/media/{instance.clinic_id}/{filename}"
+
+
+class EntryMedia(models.Model):
+    """A picture or video a clinic attached to a library entry (its own or a built-in).
+    Seen by that clinic's users only; `credit` is the line its licence asks for, shown
+    wherever the file is shown."""
+
+    entry = models.ForeignKey(LibraryEntry, on_delete=models.CASCADE, related_name="media")
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=5, choices=MediaKind.choices)
+    file = models.FileField(upload_to=_media_path, max_length=300)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveBigIntegerField()
+    caption = models.CharField(max_length=120, blank=True)
+    credit = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["clinic", "entry"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} of {self.entry}"

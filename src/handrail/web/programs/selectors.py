@@ -12,6 +12,7 @@ from handrail.web.care.models import Case
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import clinic_id_of
 from handrail.web.programs.models import (
+    EntryMedia,
     FavouriteEntry,
     LibraryEntry,
     Program,
@@ -163,3 +164,15 @@ def template_get(*, user: User, template_id: int) -> ProgramTemplate:
     if template is None:
         raise Http404("No such template.")
     return template
+
+
+def entry_media(*, user: User, entry: LibraryEntry) -> QuerySet[EntryMedia]:
+    """The pictures and videos the user's clinic attached to the entry."""
+    return entry.media.filter(clinic_id=clinic_id_of(user)).order_by("position", "id")
+
+
+def media_get(*, user: User, media_id: int) -> EntryMedia:
+    media = EntryMedia.objects.filter(clinic_id=clinic_id_of(user), pk=media_id).first()
+    if media is None:
+        raise Http404("No such file.")
+    return media

@@ -15,6 +15,9 @@ urlpatterns = [
     path("library/<int:entry_id>/edit/", views.entry_edit_view, name="entry-edit"),
     path("library/<int:entry_id>/copy/", views.entry_copy_view, name="entry-copy"),
     path("library/<int:entry_id>/favourite/", views.entry_favourite_view, name="entry-favourite"),
+    path("library/<int:entry_id>/media/", views.media_upload_view, name="media-upload"),
+    path("media/<int:media_id>/", views.media_file_view, name="media-file"),
+    path("media/<int:media_id>/delete/", views.media_delete_view, name="media-delete"),
     path("templates/", views.template_list_view, name="templates"),
     path(
         "templates/<int:template_id>/delete/", views.template_delete_view, name="template-delete"

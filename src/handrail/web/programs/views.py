@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,6 +29,7 @@ from handrail.web.clinic.permissions import can_view_clinical, require
 from handrail.web.clinic.views import current_user
 from handrail.web.programs import selectors, services
 from handrail.web.programs.handout import program_handout_pdf, template_handout_pdf
+from handrail.web.programs.media import media_add, media_delete
 from handrail.web.programs.models import (
     DOSE_FIELDS,
     EntryKind,
@@ -124,8 +127,106 @@ def entry_view(request: HttpRequest, entry_id: int) -> HttpResponse:
             "dose": services.dose_text({n: getattr(entry, n) for n in DOSE_FIELDS}),
             "favourite": entry.pk in selectors.favourite_ids(user=user),
             "can_edit_library": services.can_edit_library(user),
+            "media": selectors.entry_media(user=user, entry=entry),
+            "image_limit": settings.PROGRAM_IMAGE_MAX_BYTES // (1024 * 1024),
+            "video_limit": settings.PROGRAM_VIDEO_MAX_BYTES // (1024 * 1024),
         },
     )
+
+
+@require_POST
+def media_upload_view(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Upload a picture or video to an entry (multipart, field "file")."""
+    user = _clinical(request)
+    entry = selectors.entry_get(user=user, entry_id=entry_id)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "file: choose a picture or video to upload.")
+        return redirect("programs:entry", entry_id=entry.pk)
+    try:
+        media_add(
+            user=user,
+            entry=entry,
+            stream=upload,
+            size=upload.size,
+            caption=request.POST.get("caption", ""),
+            credit=request.POST.get("credit", ""),
+        )
+    except ValidationError as exc:
+        _flash_errors(request, exc)
+        response = redirect("programs:entry", entry_id=entry.pk)
+        return response
+    messages.success(request, "File added.")
+    return redirect("programs:entry", entry_id=entry.pk)
+
+
+@require_POST
+def media_delete_view(request: HttpRequest, media_id: int) -> HttpResponse:
+    user = _clinical(request)
+    media = selectors.media_get(user=user, media_id=media_id)
+    entry_id = media.entry_id
+    media_delete(user=user, media=media)
+    messages.success(request, "File removed.")
+    return redirect("programs:entry", entry_id=entry_id)
+
+
+RANGE_CHUNK = 4 * 1024 * 1024  # the most one range answer sends; players ask for the rest
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single "bytes=" range (RFC 9110 §14.1.2), or None when it cannot be
+    satisfied; several ranges are answered with the first."""
+    spec = header.strip()
+    if not spec.startswith("bytes="):
+        return None
+    first_spec = spec[6:].split(",")[0].strip()
+    start_text, _, end_text = first_spec.partition("-")
+    try:
+        if start_text == "":
+            length = int(end_text)
+            if length <= 0:
+                return None
+            start, end = max(size - length, 0), size - 1
+        else:
+            start = int(start_text)
+            end = int(end_text) if end_text else size - 1
+    except ValueError:
+        return None
+    if start < 0 or start >= size or end < start:
+        return None
+    return start, min(end, size - 1, start + RANGE_CHUNK - 1)
+
+
+@require_GET
+def media_file_view(request: HttpRequest, media_id: int) -> HttpResponse | FileResponse:
+    """The file itself, to the clinic's users only; videos seek with range requests."""
+    user = _clinical(request)
+    media = selectors.media_get(user=user, media_id=media_id)
+    size = media.size
+    header = request.headers.get("Range", "")
+    if header:
+        span = _byte_range(header, size)
+        if span is None:
+            refused = HttpResponse(status=416)
+            refused["Content-Range"] = f"bytes */{size}"
+            return refused
+        start, end = span
+        with default_storage.open(str(media.file.name), "rb") as stream:
+            stream.seek(start)
+            data = stream.read(end - start + 1)
+        response: HttpResponse | FileResponse = HttpResponse(
+            data, status=206, content_type=media.content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        response = FileResponse(
+            default_storage.open(str(media.file.name), "rb"), content_type=media.content_type
+        )
+        response["Content-Length"] = str(size)
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @require_POST
