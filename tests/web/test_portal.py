@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
+from PIL import Image
 from pypdf import PdfReader
 
 from handrail.web.audit.models import AuditEvent
@@ -31,6 +33,7 @@ from handrail.web.portal.services import (
     token_hash,
 )
 from handrail.web.portal.throttle import link_hit
+from handrail.web.programs.media import media_add
 from handrail.web.programs.models import LibraryEntry, Program, ProgramVersion
 from handrail.web.programs.services import ItemInput, program_create, program_issue
 from tests.web.conftest import World
@@ -373,3 +376,43 @@ class FlagsQueryTests:
         with django_assert_max_num_queries(4):
             flags = flagged_programs(user=world.ot, today=world.today)
         assert len(flags) == 6
+
+
+class PatientMediaTests:
+    @pytest.fixture(autouse=True)
+    def _media_root(self, settings: Any, tmp_path: Path) -> None:
+        settings.MEDIA_ROOT = str(tmp_path)
+
+    def test_a_link_reaches_its_programs_pictures_only(
+        self, world: World, program: Program, token: str
+    ) -> None:
+        entry_id = program.versions.get().items[0]["entry_id"]
+        entry = LibraryEntry.objects.get(pk=entry_id)
+        buffer = io.BytesIO()
+        Image.new("RGB", (40, 30), (200, 120, 40)).save(buffer, format="PNG")
+        mine = media_add(
+            user=world.ot,
+            entry=entry,
+            stream=io.BytesIO(buffer.getvalue()),
+            credit="Picture: synthetic test, CC BY-SA 4.0",
+        )
+        other_entry = (
+            LibraryEntry.objects.filter(clinic__isnull=True)
+            .exclude(pk__in=[row["entry_id"] for row in program.versions.get().items])
+            .first()
+        )
+        assert other_entry is not None
+        not_in_program = media_add(
+            user=world.ot, entry=other_entry, stream=io.BytesIO(buffer.getvalue())
+        )
+        page = Client().get(f"/p/{token}/").content.decode()
+        assert f"/p/{token}/media/{mine.pk}/" in page and "CC BY-SA 4.0" in page
+        response = Client().get(f"/p/{token}/media/{mine.pk}/")
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+        partial = Client().get(f"/p/{token}/media/{mine.pk}/", HTTP_RANGE="bytes=0-3")
+        assert (partial.status_code, partial.content) == (206, b"\x89PNG")
+        assert Client().get(f"/p/{token}/media/{not_in_program.pk}/").status_code == 404
+        pdf = Client().get(f"/p/{token}/handout.pdf")
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "CC BY-SA 4.0" in " ".join(text.split())

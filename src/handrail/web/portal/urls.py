@@ -13,6 +13,7 @@ urlpatterns = [
     path("p/<str:token>/", views.patient_program_view, name="program"),
     path("p/<str:token>/print/", views.patient_print_view, name="print"),
     path("p/<str:token>/handout.pdf", views.patient_handout_view, name="handout"),
+    path("p/<str:token>/media/<int:media_id>/", views.patient_media_view, name="media"),
     path("p/<str:token>/reminders/", views.patient_reminders_view, name="reminders"),
     path("programs/flags/", views.flags_view, name="flags"),
     path(

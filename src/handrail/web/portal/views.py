@@ -17,13 +17,14 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handrail.handouts.pdf import Handout, HandoutItem, render_handout
+from handrail.handouts.pdf import Handout, HandoutImage, HandoutItem, render_handout
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
 from handrail.web.clinic.permissions import can_view_clinical, require
@@ -35,8 +36,9 @@ from handrail.web.messaging.services import active_consent, consent_record, cons
 from handrail.web.portal import reminders, selectors, services
 from handrail.web.portal.models import AccessAction, Difficulty, PatientLink
 from handrail.web.portal.throttle import link_hit
-from handrail.web.programs.models import Program, ProgramVersion
+from handrail.web.programs.models import EntryMedia, MediaKind, Program, ProgramVersion
 from handrail.web.programs.services import can_edit_programs, dose_text
+from handrail.web.programs.views import _byte_range
 
 # --- the patient's pages -------------------------------------------------------------------
 
@@ -45,7 +47,9 @@ def _closed(request: HttpRequest, status: int = 404) -> HttpResponse:
     return render(request, "portal/link_closed.html", status=status)
 
 
-def _open(request: HttpRequest, token: str, action: str) -> PatientLink | HttpResponse:
+def _open(
+    request: HttpRequest, token: str, action: str, *, log: bool = True
+) -> PatientLink | HttpResponse:
     """The working link of the token, or the response to send instead (429 or closed)."""
     address = client_address(request)
     retry_at = link_hit(token_hash=services.token_hash(token[:200]), address=address)
@@ -59,12 +63,26 @@ def _open(request: HttpRequest, token: str, action: str) -> PatientLink | HttpRe
         if state.link is not None:
             services.access_record(link=state.link, action=AccessAction.REFUSED, address=address)
         return _closed(request)
-    services.access_record(link=state.link, action=action, address=address)
+    if log:
+        services.access_record(link=state.link, action=action, address=address)
     return state.link
 
 
-def _items(version: ProgramVersion) -> list[dict[str, Any]]:
-    return [{**row, "dose": dose_text(row)} for row in version.items]
+def program_media(program: Program, version: ProgramVersion) -> dict[int, list[EntryMedia]]:
+    """The clinic's pictures and videos of the version's entries, by entry id."""
+    entry_ids = [row["entry_id"] for row in version.items]
+    media: dict[int, list[EntryMedia]] = {}
+    for row in EntryMedia.objects.filter(clinic_id=program.clinic_id, entry_id__in=entry_ids):
+        media.setdefault(row.entry_id, []).append(row)
+    return media
+
+
+def _items(program: Program, version: ProgramVersion) -> list[dict[str, Any]]:
+    media = program_media(program, version)
+    return [
+        {**row, "dose": dose_text(row), "media": media.get(row["entry_id"], [])}
+        for row in version.items
+    ]
 
 
 def reminder_context(program: Program) -> dict[str, Any]:
@@ -88,7 +106,7 @@ def _page_context(link: PatientLink) -> dict[str, Any]:
         "program": program,
         "first_name": program.patient.first_name,
         "version": version,
-        "items": _items(version),
+        "items": _items(program, version),
         "difficulties": Difficulty.choices,
     }
 
@@ -172,8 +190,24 @@ def patient_print_view(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "portal/print.html", _page_context(opened))
 
 
+def _images(media: list[EntryMedia]) -> tuple[HandoutImage, ...]:
+    images: list[HandoutImage] = []
+    for row in media:
+        if row.kind != MediaKind.IMAGE:
+            continue
+        try:
+            with default_storage.open(str(row.file.name), "rb") as stream:
+                data = stream.read()
+        except OSError:  # a file gone from storage costs one picture, not the handout
+            continue
+        images.append(HandoutImage(data=data, caption=row.caption, credit=row.credit))
+    return tuple(images)
+
+
 def handout_of(program: Program, version: ProgramVersion) -> Handout:
-    """The version as a handout: clinic name, patient's first name, items in order."""
+    """The version as a handout: clinic name, patient's first name, items in order with
+    their pictures and credit lines."""
+    media = program_media(program, version)
     return Handout(
         clinic_name=program.clinic.name,
         program_title=program.title,
@@ -188,6 +222,7 @@ def handout_of(program: Program, version: ProgramVersion) -> Handout:
                 precautions=tuple(row.get("precautions") or ()),
                 notes=row.get("notes") or "",
                 section=row.get("section") or "",
+                images=_images(media.get(row["entry_id"], [])),
             )
             for row in version.items
         ),
@@ -205,6 +240,49 @@ def patient_handout_view(request: HttpRequest, token: str) -> HttpResponse:
     pdf = render_handout(handout_of(opened.program, version))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = 'inline; filename="home-program.pdf"'
+    return response
+
+
+@login_not_required
+@require_GET
+def patient_media_view(
+    request: HttpRequest, token: str, media_id: int
+) -> HttpResponse | FileResponse:
+    """A picture or video of an item of this link's program (its latest version), and of
+    nothing else: another entry's or another clinic's file answers as a closed link does.
+    Videos seek with range requests."""
+    opened = _open(request, token, AccessAction.VIEW, log=False)
+    if isinstance(opened, HttpResponse):
+        return opened
+    version = services.latest_version(opened.program)
+    entry_ids = [row["entry_id"] for row in version.items] if version else []
+    media = EntryMedia.objects.filter(
+        pk=media_id, clinic_id=opened.program.clinic_id, entry_id__in=entry_ids
+    ).first()
+    if media is None:
+        return _closed(request)
+    header = request.headers.get("Range", "")
+    response: HttpResponse | FileResponse
+    if header:
+        span = _byte_range(header, media.size)
+        if span is None:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{media.size}"
+            return response
+        start, end = span
+        with default_storage.open(str(media.file.name), "rb") as stream:
+            stream.seek(start)
+            data = stream.read(end - start + 1)
+        response = HttpResponse(data, status=206, content_type=media.content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{media.size}"
+    else:
+        response = FileResponse(
+            default_storage.open(str(media.file.name), "rb"), content_type=media.content_type
+        )
+        response["Content-Length"] = str(media.size)
+    response["Accept-Ranges"] = "bytes"
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=300"
     return response
 
 
