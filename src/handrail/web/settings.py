@@ -32,6 +32,10 @@ AWS_STORAGE_BUCKET_NAME        media in this S3-compatible bucket instead; with
                                AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY(_FILE), AWS_LOCATION
 REDIS_URL                      redis://host:6379/0: the cache lives in Redis, shared by
                                every web node; default a cache per process
+PORTAL_LINK_DAYS_AFTER_PLAN    patient links work this many days after the plan ends, default 30
+PORTAL_RATE_LIMIT / PORTAL_ADDRESS_RATE_LIMIT / PORTAL_RATE_WINDOW_SECONDS
+                               patient-link requests per token / per address per window,
+                               default 120 / 600 / 600 s
 WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
                                written its heartbeat for this long, default 60
 """
@@ -82,6 +86,7 @@ INSTALLED_APPS = [
     "handrail.web.ops",
     "handrail.web.messaging",
     "handrail.web.programs",
+    "handrail.web.portal",
     # Background tasks (django-tasks; the database backend's queue table and worker).
     "django_tasks",
     "django_tasks_db",
@@ -393,6 +398,13 @@ else:
     EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
 
+# --- The patient's program pages (handrail.web.portal) ---------------------------------
+# A patient link works until this many days after the program's plan of care ends.
+PORTAL_LINK_DAYS_AFTER_PLAN = env_int("PORTAL_LINK_DAYS_AFTER_PLAN", 30, minimum=0)
+# Requests to the patient pages per link token and per client address, per window.
+PORTAL_RATE_LIMIT = env_int("PORTAL_RATE_LIMIT", 120, minimum=1)
+PORTAL_ADDRESS_RATE_LIMIT = env_int("PORTAL_ADDRESS_RATE_LIMIT", 600, minimum=1)
+PORTAL_RATE_WINDOW_SECONDS = env_int("PORTAL_RATE_WINDOW_SECONDS", 600, minimum=1)
 # --- Background tasks (docs/deploy.md "Background worker") -----------------------------
 # Tasks go to a queue table in the app's own database (django-tasks-db) and `manage.py
 # worker` runs them; every queue a task names must be listed here (django-tasks refuses the

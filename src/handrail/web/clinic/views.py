@@ -32,6 +32,7 @@ from handrail.web.clinic.services import (
     patient_update,
 )
 from handrail.web.forms import form_apply_errors
+from handrail.web.portal.selectors import issued_programs, program_progress
 from handrail.web.worklists.selectors import patient_threshold
 
 
@@ -132,6 +133,12 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "clinical": clinical,
             "today": today,
             "threshold": patient_threshold(user=user, patient=patient, today=today)
+            if clinical
+            else [],
+            "program_progress": [
+                program_progress(program=program, today=today)
+                for program in issued_programs(user=user, patient=patient)
+            ]
             if clinical
             else [],
             "can_edit": can_edit_patient(user),

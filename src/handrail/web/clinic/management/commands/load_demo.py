@@ -271,6 +271,10 @@ def load_demo() -> dict[str, int]:
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
     _threshold_episode(rng, users, today, counts)
     counts.update(load_demo_programs(users))
+    # Last: the patient side of whatever programs the demo issued (weeks of session logs).
+    from handrail.web.portal.demo import portal_demo_load
+
+    counts["program_sessions"] = portal_demo_load(clinic=clinic, today=today)
     return counts
 
 
