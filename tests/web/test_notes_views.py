@@ -699,7 +699,6 @@ class LineFieldByFieldTests:
         line.refresh_from_db()
         assert (line.therapist_minutes, line.task) == (10, "")
 
-
     def test_a_line_of_another_note_is_not_found_through_this_notes_address(
         self, world: World
     ) -> None:
