@@ -4,11 +4,15 @@ nothing saved), isolation and the billing answer of an issue."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
+from django.test import Client
 from pypdf import PdfReader
 
-from handrail.web.programs.models import LibraryEntry, Program, ProgramItem
+from handrail.web.portal.models import PatientLink
+from handrail.web.portal.services import links_revoke, token_hash
+from handrail.web.programs.models import LibraryEntry, Program, ProgramItem, ProgramVersion
 from handrail.web.visits.models import ServiceLine
 from handrail.web.visits.services import visit_create
 from tests.web.conftest import World
@@ -146,3 +150,75 @@ class ProgramApiTests:
         assert response["Content-Type"] == "application/pdf"
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages)
         assert world.patient.first_name in text and entry.title in text
+
+
+class IssueLinkApiTests:
+    """`patient_url`: made by the issue when the program has no working link; a token is
+    stored hashed, so an existing link is never shown again (`patient_link` says so)."""
+
+    def _issue(self, world: World, program_id: int, **payload: Any) -> Any:
+        return _api_client(world, world.ot).post(
+            f"/api/programs/{program_id}/issue", payload, content_type="application/json"
+        )
+
+    def test_the_first_issue_returns_a_link_that_opens_the_program(self, world: World) -> None:
+        entry = _entry("self_care", "97535")
+        program_id = _create(world, [{"entry_id": entry.pk}]).json()["id"]
+        body = self._issue(world, program_id).json()
+        assert body["patient_link"]["status"] == "created"
+        url = body["patient_url"]
+        assert url.startswith("http") and "/p/" in url
+        path = "/p/" + url.split("/p/", 1)[1]
+        token = path.removeprefix("/p/").rstrip("/")
+        link = PatientLink.objects.get()
+        assert link.token_hash == token_hash(token) and token not in link.token_hash
+        assert link.created_by == world.ot
+        page = Client().get(path)
+        assert page.status_code == 200 and entry.title in page.content.decode()
+
+    def test_a_revision_reuses_the_working_link_unless_a_new_one_is_asked(
+        self, world: World
+    ) -> None:
+        entry = _entry("self_care", "97535")
+        program_id = _create(world, [{"entry_id": entry.pk}]).json()["id"]
+        first = self._issue(world, program_id).json()["patient_url"]
+        again = self._issue(world, program_id).json()
+        assert again["version"] == 2 and again["patient_url"] is None
+        assert again["patient_link"]["status"] == "existing"
+        assert "new_link" in again["patient_link"]["message"]
+        assert PatientLink.objects.count() == 1
+        fresh = self._issue(world, program_id, new_link=True).json()["patient_url"]
+        assert fresh and fresh != first and PatientLink.objects.count() == 2
+        for url in (first, fresh):  # the old link keeps working until revoked
+            assert Client().get("/p/" + url.split("/p/", 1)[1]).status_code == 200
+
+    def test_after_every_link_is_revoked_the_next_issue_makes_one(self, world: World) -> None:
+        entry = _entry("self_care", "97535")
+        program_id = _create(world, [{"entry_id": entry.pk}]).json()["id"]
+        old = self._issue(world, program_id).json()["patient_url"]
+        links_revoke(program=Program.objects.get(), by=world.ot)
+        body = self._issue(world, program_id).json()
+        assert body["patient_link"]["status"] == "created" and body["patient_url"] != old
+        assert Client().get("/p/" + old.split("/p/", 1)[1]).status_code == 404
+
+    def test_an_ended_program_gets_no_link(self, world: World) -> None:
+        entry = _entry("self_care", "97535")
+        program_id = _create(world, [{"entry_id": entry.pk}]).json()["id"]
+        world.ot_case.opened_on = world.today - timedelta(days=90)
+        world.ot_case.closed_on = world.today - timedelta(days=60)
+        world.ot_case.save()
+        body = self._issue(world, program_id).json()
+        assert body["patient_url"] is None and body["patient_link"]["status"] == "expired"
+        assert not PatientLink.objects.exists()
+
+    def test_a_refused_issue_makes_no_link_and_no_version(self, world: World) -> None:
+        entry = _entry("self_care", "97535")
+        program_id = _create(world, [{"entry_id": entry.pk}]).json()["id"]
+        note = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        response = self._issue(world, program_id, visit_id=note.pk, minutes={"97535": 500})
+        assert response.status_code == 400
+        assert "minutes.97535" in response.json()["errors"]
+        assert not PatientLink.objects.exists() and not ProgramVersion.objects.exists()
+        unknown = self._issue(world, program_id, new_link="yes please", colour="red")
+        assert unknown.status_code == 422
+        assert not PatientLink.objects.exists()

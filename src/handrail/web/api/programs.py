@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal, cast
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Router, Schema
@@ -25,6 +26,7 @@ from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_get
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
+from handrail.web.portal.services import link_on_issue
 from handrail.web.programs import selectors, services
 from handrail.web.programs.handout import program_handout_pdf
 from handrail.web.programs.models import (
@@ -130,7 +132,8 @@ class ProgramIn(Schema):
 class IssueIn(Schema):
     """`visit_id`: the draft note it is taught at (omit: issued outside a visit, not
     billable). `minutes`: per billed code, minutes teaching it (omit: time it with the
-    note's timer)."""
+    note's timer). `new_link`: make a new patient link even when the patient already has a
+    working one (default: only when there is none)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -139,6 +142,7 @@ class IssueIn(Schema):
         Literal["demonstration", "return_demonstration", "verbal", "written_handout", "video"]
     ] = Field(default_factory=list, max_length=5)
     minutes: dict[CodeName, int] = Field(default_factory=dict)
+    new_link: bool = False
 
 
 class ItemOut(Schema):
@@ -187,11 +191,23 @@ class ProgramOut(Schema):
     versions: list[VersionOut]
 
 
+class PatientLinkOut(Schema):
+    status: Literal["created", "existing", "expired"] = Field(
+        description="created: `patient_url` is a new link made by this call; existing: the "
+        "patient already has a working link (its token is stored hashed and cannot be shown "
+        'again; send `"new_link": true` for another); expired: the program has ended'
+    )
+    message: str
+
+
 class IssueOut(Schema):
     version: int
     patient_url: str | None = Field(
-        description="The patient's link to the program, when the patient portal made one"
+        description="The patient's link to the program when this call made one (shown only "
+        "here, once); null when the patient already has a working link or the program ended: "
+        "`patient_link` says which"
     )
+    patient_link: PatientLinkOut
     billing: BillingOut
 
 
@@ -361,22 +377,33 @@ def programs_issue(request: HttpRequest, program_id: IdPath, payload: IssueIn) -
     """Issue the program as it is now: a new numbered version. With `visit_id`, new
     instruction goes on that note (97535 for self-care items, exercise under its own code)
     and `billing.billable` is true; without, it is sent but not billable, and `reason` says
-    why."""
+    why.
+
+    The patient's link: when the program has no working link (or `new_link` is true) this
+    call makes one and returns it as `patient_url`, once (only its hash is stored). When the
+    patient already has one, it opens the new version and `patient_url` is null. A patient
+    who agreed to email also gets an email with a link of its own."""
     user = _user(request)
     program = selectors.program_get(user=user, program_id=program_id)
     visit = None
     if payload.visit_id is not None:
         visit = visit_get(user=user, visit_id=payload.visit_id)
-    version = services.program_issue(
-        user=user,
-        program=program,
-        visit=visit,
-        teaching_methods=list(payload.teaching_methods),
-        minutes={str(code): value for code, value in payload.minutes.items()},
-    )
+    with transaction.atomic():
+        version = services.program_issue(
+            user=user,
+            program=program,
+            visit=visit,
+            teaching_methods=list(payload.teaching_methods),
+            minutes={str(code): value for code, value in payload.minutes.items()},
+        )
+        link = link_on_issue(program=program, by=user, new_link=payload.new_link)
     return IssueOut(
         version=version.number,
-        patient_url=None,
+        patient_url=link.url,
+        patient_link=PatientLinkOut(
+            status=cast(Literal["created", "existing", "expired"], link.status),
+            message=link.message,
+        ),
         billing=BillingOut(
             code=version.billing_code, billable=version.billable, reason=version.billing_reason
         ),

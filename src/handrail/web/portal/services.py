@@ -121,6 +121,52 @@ def links_revoke(*, program: Program, by: User, now: datetime | None = None) -> 
 
 
 @dataclass(frozen=True)
+class IssueLink:
+    """The patient's link as the answer to an issue (POST /api/programs/{id}/issue).
+
+    `url` is set only when this call made the link: a token is stored as its hash, so an
+    earlier link can never be shown again. `status` is "created", "existing" (the patient
+    already has a working link and none was asked for) or "expired" (the program ended:
+    a link would not open)."""
+
+    url: str | None
+    status: str
+    message: str
+
+
+def link_on_issue(
+    *, program: Program, by: User, new_link: bool = False, now: datetime | None = None
+) -> IssueLink:
+    """Give the patient a link when a program is issued: a new one when the program has no
+    working link (or `new_link` asks for one), else the note of how the patient has it.
+    Called inside the issue's transaction, so a refused issue makes no link."""
+    now = now or timezone.now()
+    expires = link_expires_on(program)
+    if expires is not None and timezone.localdate(now) > expires:
+        return IssueLink(
+            None,
+            "expired",
+            f"No link: the program ended and its links stopped working after "
+            f"{expires.isoformat()}. Extend the plan of care or reopen the case first.",
+        )
+    working = PatientLink.objects.filter(program=program, revoked_at__isnull=True).count()
+    if working and not new_link:
+        return IssueLink(
+            None,
+            "existing",
+            f"The patient already has {working} working link(s) to this program (given "
+            "earlier or in an email), which now open this version. A link is stored "
+            'hashed and cannot be shown again: send "new_link": true for a new one.',
+        )
+    _link, token = link_create(program=program, by=by, note="made when issued", now=now)
+    return IssueLink(
+        link_url(token),
+        "created",
+        "A new link: give it to the patient now; it is not shown again.",
+    )
+
+
+@dataclass(frozen=True)
 class LinkState:
     link: PatientLink | None
     problem: str  # "" when the link works; else unknown, revoked or expired
