@@ -38,6 +38,9 @@ PORTAL_RATE_LIMIT / PORTAL_ADDRESS_RATE_LIMIT / PORTAL_RATE_WINDOW_SECONDS
                                default 120 / 600 / 600 s
 WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worker has
                                written its heartbeat for this long, default 60
+REMINDER_QUEUE_SECONDS / OUTBOX_SWEEP_SECONDS
+                               how often the worker queues due reminders / runs the
+                               outbox's safety net, default 60 / 300 s
 """
 
 from __future__ import annotations
@@ -417,6 +420,21 @@ TASKS = {
 # calls the worker degraded when the newest heartbeat is older than WORKER_STALE_SECONDS.
 WORKER_HEARTBEAT_SECONDS = 10
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 60, minimum=WORKER_HEARTBEAT_SECONDS * 2)
+# Tasks a running worker enqueues by itself (handrail.web.ops.schedule): dotted path -> period
+# in seconds. Each is idempotent. The reminders are queued within a minute of the time the
+# patient chose; the outbox's safety net sends what a lost task left and fails stale
+# "sending" rows. The worker looks every WORKER_SCHEDULE_SECONDS; successful runs are deleted
+# after WORKER_PERIODIC_KEEP_SECONDS.
+WORKER_PERIODIC_TASKS = {
+    "handrail.web.portal.tasks.queue_due_reminders": env_int(
+        "REMINDER_QUEUE_SECONDS", 60, minimum=10
+    ),
+    "handrail.web.messaging.tasks.send_due_messages": env_int(
+        "OUTBOX_SWEEP_SECONDS", 300, minimum=10
+    ),
+}
+WORKER_SCHEDULE_SECONDS = 10
+WORKER_PERIODIC_KEEP_SECONDS = 86_400
 
 # --- Past one machine (docs/deploy.md "Several web nodes") ------------------------------
 # With REDIS_URL the cache is one Redis shared by every web node; without it each process

@@ -4,7 +4,8 @@ django-tasks-db's own `db_worker` loop claims and runs tasks but leaves no trace
 alive, so /readyz could not tell a worker that died from an empty queue. This worker reuses
 its claiming and running (`Worker.run_task`, `DBTaskResult.objects.ready().get_locked()`)
 and writes a heartbeat row (handrail.web.ops.models.WorkerHeartbeat) between tasks and
-while it waits.
+while it waits. Between tasks it also enqueues the periodic tasks that are due
+(handrail.web.ops.schedule: the reminders, the outbox's safety net), so nothing needs cron.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
 
+from handrail.web.ops.schedule import periodic_enqueue, periodic_prune
 from handrail.web.ops.services import heartbeat_beat, heartbeat_end, heartbeats_forget_dead
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,7 @@ class HeartbeatWorker(Worker):
         )
         self.started_at = timezone.now()
         self._last_beat = 0.0
+        self._last_schedule: float | None = None
 
     def beat(self, *, force: bool = False) -> None:
         """Write the heartbeat, at most every WORKER_HEARTBEAT_SECONDS unless forced."""
@@ -70,6 +73,30 @@ class HeartbeatWorker(Worker):
             tasks_run=self._run_tasks,
         )
         self._last_beat = time.monotonic()
+
+    def schedule(self, *, force: bool = False) -> list[str]:
+        """Enqueue the periodic tasks that are due, at most every WORKER_SCHEDULE_SECONDS
+        unless forced; the paths enqueued. A database busy for a moment (SQLite's lock) only
+        puts it off to the next look."""
+        now = time.monotonic()
+        if (
+            not force
+            and self._last_schedule is not None
+            and now - self._last_schedule < settings.WORKER_SCHEDULE_SECONDS
+        ):
+            return []
+        self._last_schedule = now
+        try:
+            enqueued = periodic_enqueue(
+                queue_names=self.queue_names, backend_name=self.backend_name
+            )
+            periodic_prune(backend_name=self.backend_name)
+        except OperationalError as exc:
+            logger.warning("worker %s: periodic tasks put off: %s", self.worker_id, exc)
+            return []
+        for path in enqueued:
+            logger.info("worker %s enqueued periodic task %s", self.worker_id, path)
+        return enqueued
 
     def run_one(self) -> bool:
         """Claim the next ready task and run it; False when there is none."""
@@ -113,6 +140,7 @@ class HeartbeatWorker(Worker):
         try:
             while self.running:
                 self.beat()
+                self.schedule()
                 ran = self.run_one()
                 if self.max_tasks is not None and self._run_tasks >= self.max_tasks:
                     return

@@ -1,5 +1,5 @@
-"""Background task of the portal: queue the reminders that are due (run it every few
-minutes: `manage.py queue_reminders` from cron, or enqueue this task)."""
+"""Background task of the portal: queue the reminders that are due. The worker enqueues it
+every minute by itself (settings.WORKER_PERIODIC_TASKS, handrail.web.ops.schedule)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """`manage.py send_messages`: send every queued email that is due and fail the ones a
-stopped worker left "sending". The safety net behind the per-message tasks; run it from
-cron every few minutes in production (docs/deploy.md)."""
+stopped worker left "sending". The safety net behind the per-message tasks; a running
+`manage.py worker` runs it every 5 minutes by itself (WORKER_PERIODIC_TASKS), so this command
+is for a one-off run (docs/deploy.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""`manage.py queue_reminders`: queue the patients' reminder emails that are due (idempotent;
-run it from cron every few minutes beside `send_messages`)."""
+"""`manage.py queue_reminders`: queue the patients' reminder emails that are due (idempotent).
+A running `manage.py worker` does this every minute by itself (WORKER_PERIODIC_TASKS); the
+command is for a one-off run or a deployment without a long-running worker."""
 
 from __future__ import annotations
 
