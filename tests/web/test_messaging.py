@@ -437,3 +437,29 @@ class SendMessagesCommandTests:
         call_command("send_messages", stdout=out)
         assert out.getvalue().strip() == "sent: 1, stale: 0"
         assert len(smtp.inbox.received) == 1
+
+
+class OutboxStatusTests:
+    def test_queued_sent_and_failed_show_with_the_reason_and_retry_only_on_failed(
+        self, world: World, reminder_renderer: None
+    ) -> None:
+        consent(world)
+        queued, sent, failed = (queue(world, f"reminder-{n}") for n in ("q", "s", "f"))
+        Message.objects.filter(id=queued.id).update(
+            attempts=1, last_error="Attempt 1: mail server unreachable: refused"
+        )
+        Message.objects.filter(id=sent.id).update(status="sent", sent_at=timezone.now())
+        Message.objects.filter(id=failed.id).update(
+            status="failed", failed_at=timezone.now(), last_error=services.STALE_REASON
+        )
+        page = world.client_for(world.ot).get("/messages/").content.decode()
+        rows = {
+            status: page.split(f'<tr data-status="{status}">', 1)[1].split("</tr>", 1)[0]
+            for status in ("queued", "sent", "failed")
+        }
+        assert "next try" in rows["queued"] and "mail server unreachable" in rows["queued"]
+        assert "Sent " in rows["sent"]
+        assert "delivery unknown" in rows["failed"] and ">Retry</button>" in rows["failed"]
+        assert ">Retry</button>" not in rows["queued"] + rows["sent"]
+        only_failed = world.client_for(world.ot).get("/messages/?status=failed").content
+        assert only_failed.count(b"<tr data-status=") == 1

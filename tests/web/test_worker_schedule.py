@@ -184,3 +184,41 @@ class WorkerLoopTests:
         DBTaskResult.objects.all().delete()
         assert worker.schedule() == []  # too soon for this worker to look again
         assert sorted(worker.schedule(force=True)) == [SWEEP, REMINDERS]
+
+
+class WorkerDeliveryTests:
+    @TRANSACTIONAL
+    def test_emails_queued_while_the_mail_server_is_down_arrive_once_through_the_worker(
+        self,
+        world: World,
+        smtp: MailServer,  # noqa: F811
+    ) -> None:
+        consent_record(
+            patient=world.patient,
+            address="ada@example.test",
+            how="verbally at the visit",
+            recorded_by=world.ot,
+        )
+        smtp.stop()
+        start = datetime.now(UTC)
+        for title in ("Dressing at home", "Kitchen safety", "Bathing"):
+            issued_program(world, title=title)  # each issue queues its email on commit
+        worker = HeartbeatWorker(queue_names=["email"], worker_id="mailer")
+        assert worker.run_available() == 3  # every try fails: retried 30 s later
+        assert list(Message.objects.values_list("status", "attempts")) == [("queued", 1)] * 3
+        retries = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
+        assert retries.count() == 3 and all(r.run_after > start for r in retries)
+        smtp.start()
+        assert worker.run_available() == 0  # the back-off is not over
+        assert smtp.inbox.received == []
+        with time_machine.travel(start + timedelta(seconds=45), tick=True):
+            assert worker.run_available() == 3
+        assert sorted(smtp.inbox.message_ids()) == sorted(
+            Message.objects.values_list("message_id", flat=True)
+        )
+        # Later passes of the worker's schedule (the outbox's safety net) send nothing more.
+        with time_machine.travel(start + timedelta(minutes=20), tick=True):
+            worker.schedule(force=True)
+            assert worker.run_available() == 2
+        assert len(smtp.inbox.received) == 3
+        assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
