@@ -355,7 +355,15 @@ def programs_item_add(request: HttpRequest, program_id: IdPath, payload: ItemIn)
     """Add an item to a draft or an issued program (a revision: issue it again to send it)."""
     user = _user(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    item = services.program_item_add(user=user, program=program, item=_item_input(payload))
+    try:
+        item = services.program_item_add(user=user, program=program, item=_item_input(payload))
+    except ValidationError as exc:
+        # The service names an item's fields "item.<field>"; here the body is the item.
+        if not hasattr(exc, "error_dict"):
+            raise
+        raise ValidationError(
+            {name.removeprefix("item."): errors for name, errors in exc.error_dict.items()}
+        ) from None
     return Status(201, _item_out(item))
 
 
