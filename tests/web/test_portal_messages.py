@@ -3,8 +3,12 @@ issued or revised, and reminders on the patient's days and time, queued once eac
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -244,3 +248,33 @@ class ReminderTests:
             .status_code
             == 403
         )
+
+
+class LocalMailTests:
+    def test_without_a_mail_server_the_app_writes_mail_to_files_under_var(self) -> None:
+        """`make run`'s settings (no EMAIL_HOST): the demo clinic's emails never leave the
+        machine."""
+        repo = Path(__file__).resolve().parents[2]
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DJANGO_"))}
+        env.update(
+            DJANGO_SETTINGS_MODULE="handrail.web.settings",
+            SECRET_KEY="x" * 50,
+            PYTHONPATH=str(repo / "src"),
+        )
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import django; django.setup(); from django.conf import settings as s; "
+                "print(s.EMAIL_BACKEND); print(s.EMAIL_FILE_PATH)",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        backend, path = result.stdout.split()
+        assert backend == "django.core.mail.backends.filebased.EmailBackend"
+        assert Path(path) == repo / "var" / "mail"

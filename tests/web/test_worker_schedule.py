@@ -52,9 +52,7 @@ def run_loop(worker: HeartbeatWorker, timeout: float = 60.0) -> None:
 
 
 class PeriodicEnqueueTests:
-    def test_it_enqueues_each_task_once_until_it_ran_and_its_period_passed(
-        self, db: None
-    ) -> None:
+    def test_it_enqueues_each_task_once_until_it_ran_and_its_period_passed(self, db: None) -> None:
         assert sorted(periodic_enqueue(queue_names=["*"])) == [SWEEP, REMINDERS]
         first = rows(REMINDERS)[0]
         assert (first.queue_name, first.priority) == ("email", PERIODIC_PRIORITY)
