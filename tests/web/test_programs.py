@@ -10,6 +10,8 @@ from django.urls import reverse
 from pypdf import PdfReader
 
 from handrail.web.audit.models import AuditEvent
+from handrail.web.messaging.services import consent_record
+from handrail.web.portal.services import link_create, links_revoke
 from handrail.web.programs.models import LibraryEntry, Program, ProgramItem, ProgramVersion
 from handrail.web.programs.services import (
     ItemInput,
@@ -334,6 +336,28 @@ class ProgramPageTests:
         assert "97535" in note_page and "Home program instruction" in note_page
         versions = client.get(reverse("programs:versions", args=[program.pk])).content.decode()
         assert "Version 1" in versions and "Billed 97535" in versions
+
+    def test_issuing_says_when_the_patient_has_no_way_to_open_the_program(
+        self, world: World, self_care: LibraryEntry
+    ) -> None:
+        program = ot_program(world, self_care)
+        client = world.client_for(world.ot)
+        issue = reverse("programs:issue", args=[program.pk])
+        hint = "The patient has no link to this program yet"
+        page = client.post(issue, {}, follow=True).content.decode()
+        assert "Issued version 1" in page and hint in page
+        link_create(program=program, by=world.ot)
+        page = client.post(issue, {}, follow=True).content.decode()
+        assert "Issued version 2" in page and hint not in page
+        links_revoke(program=program, by=world.ot)
+        consent_record(
+            patient=world.patient,
+            address="ada@example.test",
+            how="verbally at the visit",
+            recorded_by=world.ot,
+        )
+        page = client.post(issue, {}, follow=True).content.decode()
+        assert "Issued version 3" in page and hint not in page  # the email carries one
 
     def test_views_are_audited_and_front_desk_sees_nothing(
         self, world: World, self_care: LibraryEntry

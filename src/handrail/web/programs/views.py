@@ -27,6 +27,7 @@ from handrail.web.care.selectors import case_get
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_view_clinical, require
 from handrail.web.clinic.views import current_user
+from handrail.web.messaging.models import Channel
 from handrail.web.programs import selectors, services
 from handrail.web.programs.handout import program_handout_pdf, template_handout_pdf
 from handrail.web.programs.media import media_add, media_delete
@@ -566,6 +567,13 @@ def program_issue_view(request: HttpRequest, program_id: int) -> HttpResponse:
         else:
             where = "on the note" if version.billable else "not billable"
             messages.success(request, f"Issued version {version.number} ({where}).")
+            if _patient_has_no_way_in(program):
+                messages.info(
+                    request,
+                    "The patient has no link to this program yet: make one on its Patient "
+                    "side (it is shown once), or record their consent to email so that "
+                    "each issue sends them one.",
+                )
             return redirect("programs:versions", program_id=program.pk)
     else:
         audit_record(
@@ -599,6 +607,15 @@ def program_issue_view(request: HttpRequest, program_id: int) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+def _patient_has_no_way_in(program: Program) -> bool:
+    """No working link to the program, and no email consent that would send one."""
+    if program.patient_links.filter(revoked_at__isnull=True).exists():
+        return False
+    return not program.patient.consents.filter(
+        channel=Channel.EMAIL, withdrawn_at__isnull=True
+    ).exists()
 
 
 @require_GET
