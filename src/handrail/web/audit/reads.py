@@ -103,6 +103,8 @@ def _covered(request: HttpRequest, url_ids: dict[str, Any]) -> bool:
         )
     except signing.BadSignature:  # also SignatureExpired
         return False
+    if request.user.pk is None:
+        return False
     # JSON turns the pairs into lists: compare in the same shape.
     expected = _page_value(request.user.pk, url_ids)
     return bool(value == [expected[0], [list(pair) for pair in expected[1]]])
