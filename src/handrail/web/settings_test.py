@@ -26,6 +26,9 @@ if _test_url:
 else:
     DATABASES["default"] = {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
 
+# Sign-in counters and the reload signal in the database; the Redis tests (make test-redis)
+# point REDIS_URL at HANDRAIL_TEST_REDIS_URL themselves.
+REDIS_URL = ""
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 
