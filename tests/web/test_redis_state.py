@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
@@ -21,8 +23,20 @@ from redis import Redis
 
 from handrail.web.clinic.models import SignInCounter
 from handrail.web.clinic.throttle import sign_in_locked_until
+from handrail.web.ops.data_services import official_data_import
 from handrail.web.shared_redis import redis_client
+from handrail.web.visits import engine
+from handrail.web.visits.services import visit_evaluate
 from tests.web.conftest import PASSWORD, World
+from tests.web.test_engine_reload import (  # noqa: F401 (data_dir: the fixture)
+    ALABAMA,
+    BUILT_IN,
+    GPCI_HEADER,
+    _import_illinois,
+    _pricing,
+    _visit,
+    data_dir,
+)
 from tests.web.test_signin_throttle import PROXIES, PROXY, _burst, _login, _signed_in
 
 REDIS_URL = os.environ.get("HANDRAIL_TEST_REDIS_URL", "")
@@ -147,3 +161,73 @@ class RedisParallelTests:
         # A colleague behind the same proxy, on another address, is not locked out.
         assert _signed_in(_login("paula", PASSWORD, remote=PROXY, forwarded="198.51.100.9")[0])
         assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.fixture
+def fresh_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process as a node that has loaded nothing and read no signal yet."""
+    monkeypatch.setattr(engine, "_loaded", None)
+    monkeypatch.setattr(engine, "_signal_read", None)
+
+
+def _another_second_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The node reads the signal at most once a second: let it read again now."""
+    monkeypatch.setattr(engine, "_signal_read", None)
+
+
+@pytest.mark.usefixtures("fresh_engine", "data_dir")
+class ReloadSignalTests:
+    def test_a_node_whose_store_looks_unchanged_reloads_on_the_signal(
+        self,
+        world: World,
+        redis: Redis,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        visit = _visit(world)
+        assert _pricing(visit_evaluate(visit=visit)) == BUILT_IN
+        # A store on a shared volume whose attributes this node caches: its files look the
+        # same to it after another node imported a release.
+        stale = engine.store_stamp()
+        monkeypatch.setattr(engine, "store_stamp", lambda: stale)
+        _import_illinois(tmp_path, pe_gpci="0.900")
+        assert _pricing(visit_evaluate(visit=visit)) == BUILT_IN  # not noticed on its own
+        redis.set(engine.SIGNAL_KEY, "announced-by-web2")
+        _another_second_passes(monkeypatch)
+        assert _pricing(visit_evaluate(visit=visit)) == ("06102-99", 49.35, [27.76, 21.59])
+        # Checked once: the same signal does not read the release rows again.
+        reads: list[int] = []
+        original = engine._release_rows
+        monkeypatch.setattr(engine, "_release_rows", lambda: reads.append(1) or original())
+        _another_second_passes(monkeypatch)
+        visit_evaluate(visit=visit)
+        assert reads == []
+
+    def test_the_node_that_notices_an_import_announces_it(
+        self, world: World, redis: Redis, tmp_path: Path
+    ) -> None:
+        visit = _visit(world)
+        visit_evaluate(visit=visit)
+        assert redis.get(engine.SIGNAL_KEY) is None  # a first load is no news
+        _import_illinois(tmp_path, pe_gpci="0.900")  # on the command line: no announcement
+        assert _pricing(visit_evaluate(visit=visit))[1] == 49.35
+        announced = redis.get(engine.SIGNAL_KEY)
+        assert announced == engine.release_version(engine._release_rows()).encode()
+
+    def test_the_web_import_announces_the_release(self, world: World, redis: Redis) -> None:
+        illinois = "06102,IL,99,REST OF ILLINOIS,1.000,0.900,1.200"
+        upload = SimpleUploadedFile(
+            "GPCI2026.csv", "\n".join([*GPCI_HEADER, illinois, ALABAMA, ""]).encode()
+        )
+        official_data_import(user=world.admin, kind="gpci", uploads=[upload])
+        announced = redis.get(engine.SIGNAL_KEY)
+        assert announced == engine.release_version(engine._release_rows()).encode()
+
+    def test_an_unreachable_redis_leaves_each_node_on_its_own_files(
+        self, world: World, settings: Any, tmp_path: Path
+    ) -> None:
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+        visit = _visit(world)
+        assert _pricing(visit_evaluate(visit=visit)) == BUILT_IN
+        _import_illinois(tmp_path, pe_gpci="0.900")
+        assert _pricing(visit_evaluate(visit=visit))[1] == 49.35
