@@ -2,7 +2,8 @@
 
 Environment variables (all optional except the secret key outside `make run`):
 
-SECRET_KEY / SECRET_KEY_FILE   required; `make run` and manage.py generate var/secret_key
+SECRET_KEY / SECRET_KEY_FILE   required, 50+ characters; `make run` and manage.py generate
+                               var/secret_key
 DEBUG                          0/1, default 0
 ALLOWED_HOSTS                  comma-separated, default 127.0.0.1,localhost
 DATABASE_URL / DATABASE_URL_FILE  e.g. postgresql://user@host:5432/handrail; default SQLite
