@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from django.utils import timezone
 from django_rq.queues import get_queues
 from django_tasks_rq.backend import Job
@@ -67,6 +67,14 @@ class RQHeartbeatWorker(SimpleWorker):
         heartbeats_forget_dead()
         super().bootstrap(*args, **kwargs)
         self.beat(force=True)
+
+    def _start_scheduler(self, burst: bool = False, *args: Any, **kwargs: Any) -> None:
+        if not burst:
+            # RQ's scheduler then runs in a forked process: it must not inherit this
+            # process's database connections (it only talks to Redis; this process
+            # reconnects on demand). In burst mode it runs here, once, and forks nothing.
+            connections.close_all()
+        super()._start_scheduler(burst, *args, **kwargs)
 
     def subscribe(self) -> None:
         """RQ's subscription to its command channel (`rq` stop/kill commands), with the
