@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -216,6 +217,41 @@ class DeployCheckTests:
         result = _manage(_production_env(tmp_path), "check", "--deploy", "--fail-level", "INFO")
         assert result.returncode == 0, result.stderr
         assert "System check identified no issues" in result.stdout
+
+    def test_the_documented_environment_passes_check_deploy(self, tmp_path: Path) -> None:
+        """docs/deploy.md "Environment" as written: secrets in files, a PostgreSQL URL (the
+        check does not connect), the pool, JSON logs, the metrics address, the data folder."""
+        key = tmp_path / "secret_key"
+        key.write_text(secrets.token_urlsafe(50) + "\n", encoding="utf-8")
+        database_url = tmp_path / "database_url"
+        database_url.write_text("postgresql://handrail@db:5432/handrail\n", encoding="utf-8")
+        env = _production_env(
+            tmp_path,
+            SECRET_KEY_FILE=str(key),
+            DATABASE_URL_FILE=str(database_url),
+            METRICS_ALLOWED_IPS="10.0.0.5",
+            DATABASE_POOL_MAX="4",
+            HANDRAIL_DATA_DIR=str(tmp_path / "data"),
+        )
+        del env["SECRET_KEY"], env["DATABASE_URL"]
+        result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
+        assert result.returncode == 0, result.stderr
+        assert "System check identified no issues" in result.stdout
+
+    @pytest.mark.parametrize("length", [9, 40])
+    def test_a_short_secret_key_is_one_clear_line_not_a_traceback(
+        self, tmp_path: Path, length: int
+    ) -> None:
+        """Shorter than Django's deploy check asks (50): refused when the settings load,
+        naming the variable and how to make one."""
+        env = _production_env(tmp_path, SECRET_KEY=secrets.token_urlsafe(64)[:length])
+        result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
+        assert (result.returncode, result.stdout) == (2, "")
+        assert result.stderr == (
+            f"Configuration error: SECRET_KEY is too short ({length} characters): use 50 or "
+            "more random characters. Generate one with: "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'\n"
+        )
 
     def test_it_fails_check_deploy_without_https(self, tmp_path: Path) -> None:
         env = _production_env(tmp_path, HTTPS="0")

@@ -61,6 +61,15 @@ class EnvTests:
         monkeypatch.setenv("SECRET_KEY", "short")
         with pytest.raises(ImproperlyConfigured, match="too short"):
             env_required_secret("SECRET_KEY", "hint")
+        # 32 to 49 characters: refused too, as Django's deploy check would (security.W009).
+        monkeypatch.setenv("SECRET_KEY", "k" * 49)
+        with pytest.raises(
+            ImproperlyConfigured,
+            match=r"SECRET_KEY is too short \(49 characters\): use 50 or more random characters",
+        ):
+            env_required_secret("SECRET_KEY", "hint")
+        monkeypatch.setenv("SECRET_KEY", "k" * 50)
+        assert env_required_secret("SECRET_KEY", "hint") == "k" * 50
 
     def test_it_names_an_unreadable_secret_file(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path

@@ -24,9 +24,13 @@ needs_redis = pytest.mark.skipif(
 
 
 def _settings_with(**env: str) -> dict[str, Any]:
+    return dict(_setting("CACHES['default']", **env))
+
+
+def _setting(expression: str, **env: str) -> Any:
+    """A value of the production settings module (s) under this environment."""
     script = (
-        "import json; from handrail.web import settings as s; "
-        "print(json.dumps(s.CACHES['default']))"
+        f"import json; from handrail.web import settings as s; print(json.dumps(s.{expression}))"
     )
     base = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     base.update(PYTHONPATH=str(Path(__file__).resolve().parents[2] / "src"), SECRET_KEY="k" * 60)
@@ -37,7 +41,7 @@ def _settings_with(**env: str) -> dict[str, Any]:
         text=True,
         check=True,
     )
-    return dict(json.loads(result.stdout))
+    return json.loads(result.stdout)
 
 
 class RedisSettingsTests:
@@ -57,6 +61,46 @@ class RedisSettingsTests:
         with pytest.raises(subprocess.CalledProcessError) as failure:
             _settings_with(REDIS_URL="cache.internal:6379")
         assert "REDIS_URL='cache.internal:6379'" in failure.value.stderr
+
+
+class RQSettingsTests:
+    def test_without_redis_url_tasks_queue_in_the_database(self) -> None:
+        assert _setting("TASKS['default']['BACKEND']") == "django_tasks_db.DatabaseBackend"
+        assert "django_rq" not in _setting("INSTALLED_APPS")
+
+    def test_redis_url_puts_the_task_queues_on_rq(self) -> None:
+        env = {"REDIS_URL": "redis://cache.internal:6379/2"}
+        assert _setting("TASKS['default']", **env) == {
+            "BACKEND": "django_tasks_rq.RQBackend",
+            "QUEUES": ["default", "email"],
+        }
+        assert _setting("RQ_QUEUES", **env) == {
+            name: {"URL": "redis://cache.internal:6379/2", "DEFAULT_TIMEOUT": 600}
+            for name in ("default", "email")
+        }
+        assert "django_rq" in _setting("INSTALLED_APPS", **env)
+
+    def test_tasks_can_stay_in_the_database_with_redis(self) -> None:
+        backend = _setting(
+            "TASKS['default']['BACKEND']",
+            REDIS_URL="redis://cache.internal:6379/2",
+            TASK_BACKEND="database",
+        )
+        assert backend == "django_tasks_db.DatabaseBackend"
+
+    @pytest.mark.parametrize(
+        ("env", "named"),
+        [
+            ({"TASK_BACKEND": "rq"}, "TASK_BACKEND=rq needs REDIS_URL"),
+            ({"TASK_BACKEND": "celery"}, "TASK_BACKEND='celery': write database or rq"),
+        ],
+    )
+    def test_a_bad_task_backend_is_refused_naming_the_variable(
+        self, env: dict[str, str], named: str
+    ) -> None:
+        with pytest.raises(subprocess.CalledProcessError) as failure:
+            _setting("TASKS", **env)
+        assert named in failure.value.stderr
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
-"""The background worker: tasks go through the database queue for real (no immediate
-backend), the worker's heartbeat, /readyz's worker check, and `make run`'s worker."""
+"""The background worker: tasks go through the queue for real (no immediate backend), the
+worker's heartbeat, /readyz's worker check, and `make run`'s worker.
+
+The queue tests run on the backend the test settings configure: the database queue by
+default, RQ in Redis with HANDRAIL_TEST_TASK_BACKEND=rq (`make test-redis`; settings_test)."""
 
 from __future__ import annotations
 
@@ -11,17 +14,24 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
+import django_rq
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db.models.signals import post_save
 from django.test import Client
-from django_tasks import TaskResultStatus, task_backends
+from django.utils import timezone
+from django_tasks import TaskResult, TaskResultStatus, task_backends
+from django_tasks.signals import task_enqueued
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
@@ -36,9 +46,40 @@ REPO = Path(__file__).resolve().parents[2]
 TRANSACTIONAL = pytest.mark.django_db(transaction=True)
 
 
+ON_RQ = settings.TASK_BACKEND == "rq"
+
+
 def run_worker_once(queues: list[str] | None = None) -> int:
     """What a running worker does on its next passes: claim and run every ready task."""
+    if ON_RQ:
+        from handrail.web.ops.worker_rq import rq_run, rq_worker
+
+        worker = rq_worker(queue_names=queues or ["*"], worker_id=f"test-{uuid.uuid4().hex[:8]}")
+        return rq_run(worker, burst=True, max_tasks=None, log_level="WARNING")
     return HeartbeatWorker(queue_names=queues or ["*"]).run_available()
+
+
+@pytest.fixture(autouse=True)
+def _empty_queues() -> Iterator[None]:
+    """On RQ every test starts and ends with empty queues (the test Redis database)."""
+    if ON_RQ:
+        django_rq.get_connection("default").flushdb()
+    yield
+    if ON_RQ:
+        django_rq.get_connection("default").flushdb()
+
+
+@pytest.fixture
+def enqueued() -> Iterator[list[str]]:
+    """The ids of the task results enqueued during the test, on any backend."""
+    ids: list[str] = []
+
+    def record(sender: object, task_result: TaskResult[Any], **kwargs: object) -> None:
+        ids.append(task_result.id)
+
+    task_enqueued.connect(record, weak=False)
+    yield ids
+    task_enqueued.disconnect(record)
 
 
 @pytest.fixture
@@ -73,30 +114,81 @@ def queue_reminder(world: World, key: str) -> Message:
     return message
 
 
-class DatabaseQueueTests:
-    def test_the_default_backend_is_the_database_queue(self) -> None:
-        assert isinstance(task_backends["default"], DatabaseBackend)
+class TaskQueueTests:
+    def test_the_backend_is_the_configured_queue(self) -> None:
+        backend = task_backends["default"]
+        assert type(backend).__name__ == ("RQBackend" if ON_RQ else "DatabaseBackend")
+        if not ON_RQ:
+            assert isinstance(backend, DatabaseBackend)
 
     @TRANSACTIONAL
     def test_a_queued_email_waits_in_the_queue_until_the_worker_sends_it(
-        self, world: World, reminder_renderer: None
+        self, world: World, reminder_renderer: None, enqueued: list[str]
     ) -> None:
         message = queue_reminder(world, "worker-1")
-        queued = DBTaskResult.objects.get()
-        assert (queued.task_path, queued.queue_name, queued.status) == (
+        assert len(enqueued) == 1
+        queued = task_backends["default"].get_result(enqueued[0])
+        assert (queued.task.module_path, queued.task.queue_name, queued.status) == (
             "handrail.web.messaging.tasks.send_message",
             "email",
             TaskResultStatus.READY,
         )
+        if not ON_RQ:
+            assert str(DBTaskResult.objects.get().pk) == queued.id  # a row in the database queue
         assert mail.outbox == []
         assert run_worker_once() == 1
         message.refresh_from_db()
         assert message.status == MessageStatus.SENT
         assert [m.to for m in mail.outbox] == [["ada@example.test"]]
-        queued.refresh_from_db()
+        queued.refresh()
         assert (queued.status, queued.return_value) == (TaskResultStatus.SUCCESSFUL, "sent")
         assert run_worker_once() == 0  # nothing left, nothing sent twice
         assert len(mail.outbox) == 1
+
+    @TRANSACTIONAL
+    def test_a_failing_task_is_recorded_failed_and_the_worker_goes_on(
+        self, world: World, reminder_renderer: None, enqueued: list[str]
+    ) -> None:
+        calls: list[int] = []
+
+        def render_or_crash(message: Message) -> rendering.RenderedEmail:
+            calls.append(message.pk)
+            if len(calls) == 1:
+                raise RuntimeError("renderer crashed")  # an unexpected error: the task fails
+            return rendering.RenderedEmail("Hello")
+
+        rendering.register_renderer(MessageKind.REMINDER, render_or_crash)
+        queue_reminder(world, "worker-f1")
+        message_queue(  # a second message under the same consent
+            patient=world.patient,
+            kind=MessageKind.REMINDER,
+            subject="Your home program",
+            idempotency_key="worker-f2",
+            created_by=world.ot,
+        )
+        assert run_worker_once() == 2
+        failed, sent = (task_backends["default"].get_result(i) for i in enqueued)
+        assert failed.status == TaskResultStatus.FAILED
+        assert failed.errors[-1].exception_class_path == "builtins.RuntimeError"
+        assert (sent.status, sent.return_value) == (TaskResultStatus.SUCCESSFUL, "sent")
+        assert [m.to for m in mail.outbox] == [["ada@example.test"]]
+
+    @TRANSACTIONAL
+    def test_a_task_put_off_runs_when_it_is_due(self, enqueued: list[str]) -> None:
+        """A message's retry is put off to later (enqueue_send with run_after): the worker
+        leaves it until then (RQ: its scheduler moves it to the queue when due)."""
+        from handrail.web.messaging.tasks import send_due_messages
+
+        due = timezone.now() + timedelta(minutes=5)
+        send_due_messages.using(run_after=due).enqueue()
+        assert run_worker_once() == 0
+        result = task_backends["default"].get_result(enqueued[0])
+        assert result.status == TaskResultStatus.READY
+        with time_machine.travel(due + timedelta(seconds=1), tick=True):
+            assert run_worker_once() == 1
+        result.refresh()
+        assert result.status == TaskResultStatus.SUCCESSFUL
+        assert result.return_value == {"stale": 0}  # nothing was due
 
     @TRANSACTIONAL
     def test_a_worker_serves_only_its_queues(self, world: World, reminder_renderer: None) -> None:
@@ -119,9 +211,25 @@ class DatabaseQueueTests:
         self, world: World, reminder_renderer: None
     ) -> None:
         queue_reminder(world, "worker-4")
-        worker = HeartbeatWorker(queue_names=["email"], max_tasks=1, worker_id="w-loop")
-        worker.run()  # returns after its one task
+        beats: list[tuple[str, str, str]] = []
+
+        def seen(sender: object, instance: WorkerHeartbeat, **kwargs: object) -> None:
+            beats.append((instance.worker_id, instance.backend, instance.queues))
+
+        post_save.connect(seen, sender=WorkerHeartbeat, weak=False)
+        try:
+            if ON_RQ:
+                from handrail.web.ops.worker_rq import rq_run, rq_worker
+
+                worker = rq_worker(queue_names=["email"], worker_id="w-loop")
+                assert rq_run(worker, burst=False, max_tasks=1) == 1  # after its one task
+            else:
+                HeartbeatWorker(queue_names=["email"], max_tasks=1, worker_id="w-loop").run()
+        finally:
+            post_save.disconnect(seen, sender=WorkerHeartbeat)
         assert Message.objects.get().status == MessageStatus.SENT
+        kind = "rq" if ON_RQ else "database"
+        assert beats and set(beats) == {("w-loop", f"default ({kind})", "email")}
         assert not WorkerHeartbeat.objects.exists()
 
     @pytest.mark.parametrize(

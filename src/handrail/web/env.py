@@ -74,12 +74,15 @@ def env_secret(name: str) -> str | None:
     return None
 
 
-def env_required_secret(name: str, hint: str) -> str:
+def env_required_secret(name: str, hint: str, *, minimum_length: int = 50) -> str:
+    """A required secret of at least `minimum_length` characters. 50 for SECRET_KEY: what
+    Django's deploy check (security.W009) asks, so a key accepted here passes it."""
     value = env_secret(name)
     if value is None:
         raise ImproperlyConfigured(f"{name} (or {name}_FILE) is not set. {hint}")
-    if len(value) < 32:
+    if len(value) < minimum_length:
         raise ImproperlyConfigured(
-            f"{name} is too short ({len(value)} characters); use 50 or more"
+            f"{name} is too short ({len(value)} characters): use {minimum_length} or more "
+            f"random characters. {hint}"
         )
     return value

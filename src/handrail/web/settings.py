@@ -2,7 +2,8 @@
 
 Environment variables (all optional except the secret key outside `make run`):
 
-SECRET_KEY / SECRET_KEY_FILE   required; `make run` and manage.py generate var/secret_key
+SECRET_KEY / SECRET_KEY_FILE   required, 50+ characters; `make run` and manage.py generate
+                               var/secret_key
 DEBUG                          0/1, default 0
 ALLOWED_HOSTS                  comma-separated, default 127.0.0.1,localhost
 DATABASE_URL / DATABASE_URL_FILE  e.g. postgresql://user@host:5432/handrail; default SQLite
@@ -30,8 +31,13 @@ MEDIA_ROOT                     uploaded files on this machine, default var/media
 AWS_STORAGE_BUCKET_NAME        media in this S3-compatible bucket instead; with
                                AWS_S3_ENDPOINT_URL (non-AWS), AWS_S3_REGION_NAME,
                                AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY(_FILE), AWS_LOCATION
-REDIS_URL                      redis://host:6379/0: the cache lives in Redis, shared by
-                               every web node; default a cache per process
+REDIS_URL                      redis://host:6379/0: the cache, the sign-in failure counters,
+                               the rule-set reload signal and the background task queues
+                               (RQ) live in Redis, shared by every node; default: a cache
+                               per process, counters, signal and queues in the database
+TASK_BACKEND                   database or rq: where background tasks queue, default rq
+                               with REDIS_URL, database without
+TASK_TIMEOUT_SECONDS           on RQ, a task running longer is stopped and fails, default 600
 PORTAL_LINK_DAYS_AFTER_PLAN    patient links work this many days after the plan ends, default 30
 PORTAL_RATE_LIMIT / PORTAL_ADDRESS_RATE_LIMIT / PORTAL_RATE_WINDOW_SECONDS
                                patient-link requests per token / per address per window,
@@ -438,7 +444,9 @@ WORKER_PERIODIC_KEEP_SECONDS = 86_400
 
 # --- Past one machine (docs/deploy.md "Several web nodes") ------------------------------
 # With REDIS_URL the cache is one Redis shared by every web node; without it each process
-# keeps its own (enough for one machine: only /readyz uses the cache today).
+# keeps its own (enough for one machine). The sign-in failure counters
+# (handrail.web.clinic.throttle) and the rule-set reload signal (handrail.web.visits.engine)
+# follow REDIS_URL too: in Redis with it, in the database without.
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(
@@ -454,3 +462,23 @@ if REDIS_URL:
         "KEY_PREFIX": "handrail",
         "TIMEOUT": 300,
     }
+
+# Background tasks on RQ (django-tasks-rq) with REDIS_URL: one queue in Redis per task queue,
+# served by `manage.py worker` (it runs an RQ worker then; handrail.web.ops.worker). Set
+# TASK_BACKEND=database to keep them in the database while the cache is in Redis.
+TASK_BACKEND = env_str("TASK_BACKEND", "rq" if REDIS_URL else "database")
+if TASK_BACKEND not in ("database", "rq"):
+    raise ImproperlyConfigured(f"TASK_BACKEND={TASK_BACKEND!r}: write database or rq")
+if TASK_BACKEND == "rq":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("TASK_BACKEND=rq needs REDIS_URL (the queues live in Redis)")
+    INSTALLED_APPS.append("django_rq")
+    # A task running longer than this is stopped and fails (RQ's job timeout).
+    RQ_QUEUES = {
+        name: {
+            "URL": REDIS_URL,
+            "DEFAULT_TIMEOUT": env_int("TASK_TIMEOUT_SECONDS", 600, minimum=10),
+        }
+        for name in TASK_QUEUES
+    }
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": TASK_QUEUES}}

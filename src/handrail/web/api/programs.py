@@ -16,13 +16,13 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Router, Schema
+from ninja.decorators import decorate_view
 from ninja.params.functions import Path, Query
 from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
 from handrail.web.api.schemas import ErrorOut, ShortText, Text, ValidationErrorOut
-from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.reads import audit_read
 from handrail.web.care.selectors import case_get
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
@@ -340,13 +340,11 @@ def programs_create(request: HttpRequest, payload: ProgramIn) -> Any:
 
 
 @router.get("/programs/{program_id}", response={200: ProgramOut, **ERRORS})
+@decorate_view(audit_read("api program"))
 def programs_detail(request: HttpRequest, program_id: IdPath) -> Any:
     """The program, its items in order and its versions (newest first)."""
     user = _user(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="api"
-    )
     return _program_out(program)
 
 
@@ -430,13 +428,11 @@ def programs_issue(request: HttpRequest, program_id: IdPath, payload: IssueIn) -
         }
     },
 )
+@decorate_view(audit_read("api program handout"))
 def programs_handout(request: HttpRequest, program_id: IdPath) -> Any:
     """The patient's handout of the last issued version (a draft prints as a draft)."""
     user = _user(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="handout"
-    )
     response = HttpResponse(program_handout_pdf(program), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="home-program-{program.pk}.pdf"'
     return response

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from handrail.web.audit.models import AuditEvent
 from handrail.web.clinic.admin_services import NOT_ADMIN
-from handrail.web.clinic.models import Payer, SignInCounter, SignInScope, User
+from handrail.web.clinic.models import Payer, User
 from handrail.web.clinic.permissions import can_administer, clinic_id_of, require
+from handrail.web.clinic.throttle import sign_in_locked_until
 
 
 def staff_list(*, user: User) -> QuerySet[User]:
@@ -66,12 +66,4 @@ def admin_event_list(*, user: User, object_type: str, object_id: int) -> QuerySe
 def staff_sign_in_locked_until(*, user: User, staff: User) -> datetime | None:
     """When the colleague's sign-in lock ends, or None when they are not locked out."""
     require(can_administer(user), NOT_ADMIN)
-    return (
-        SignInCounter.objects.filter(
-            scope=SignInScope.ACCOUNT,
-            key=staff.username.lower(),
-            locked_until__gt=timezone.now(),
-        )
-        .values_list("locked_until", flat=True)
-        .first()
-    )
+    return sign_in_locked_until(username=staff.username)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -20,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from handrail.web.audit.reads import audit_read
+from handrail.web.audit.reads import PAGE_TOKEN, audit_read, page_token
 from handrail.web.audit.selectors import audit_changes_by_others
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
@@ -119,6 +120,11 @@ def _line_form(line: ServiceLine) -> LineNoteForm:
     )
 
 
+def _timer_poll_url(user: User, visit: Visit) -> str:
+    token = page_token(user=user, url_ids={"visit_id": visit.pk})
+    return f"{reverse('notes:timers', args=[visit.pk])}?{urlencode({PAGE_TOKEN: token})}"
+
+
 def _render_note(
     request: HttpRequest,
     visit: Visit,
@@ -149,6 +155,8 @@ def _render_note(
             "addenda": visit.addenda.select_related("author"),
             "addendum_form": addendum_form or AddendumForm(),
             "panel": note_panel(visit=visit, facts=facts),
+            # The timer poll's URL carries the page's token: its view event covers the polls.
+            "timer_poll_url": _timer_poll_url(user, visit),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
             # Issue 7: a draft someone else edited shows who changed what before it is signed.
@@ -422,11 +430,13 @@ def _render_timers(
     )
 
 
-@audit_read("note timers")
+@audit_read("note timers", part_of_page=True)
 @require_GET
 def timers_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     """What the page polls (and asks again when it gets the focus): the timers as the server
-    has them, so a timer started on another tab or device shows running here."""
+    has them, so a timer started on another tab or device shows running here. The page's
+    poll carries the page's token and records no audit event (the page's view covers it);
+    asked without it, the timers are a read like any other."""
     visit = visit_get(user=current_user(request), visit_id=visit_id)
     return _render_timers(request, visit, changed=set())
 

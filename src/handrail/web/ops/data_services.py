@@ -22,6 +22,7 @@ from handrail.officialdata.files import KINDS
 from handrail.officialdata.service import ImportSummary, ReleaseStatus, data_status, run_import
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import can_administer, require
+from handrail.web.visits.engine import ruleset_signal_announce
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,8 @@ def official_data_import(
             # The importer names the file by its path; the user knows it by its own name.
             message = str(error).replace(f"{target}/", "").replace(str(target), "files")
             raise ValidationError({"file": message}) from None
+    # Every node compares its store's releases at its next evaluation (REDIS_URL).
+    ruleset_signal_announce()
     logger.info(
         "official data imported by %s (clinic %s): %s release %r, %d rows, sha256 %s",
         user.username,

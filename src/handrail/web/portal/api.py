@@ -9,10 +9,10 @@ from typing import Any, cast
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Schema
+from ninja.decorators import decorate_view
 
 from handrail.web.api.api import ERRORS, IdPath, api
-from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.reads import audit_read
 from handrail.web.clinic.models import User
 from handrail.web.portal.selectors import program_for_staff, program_progress
 
@@ -48,15 +48,13 @@ class AdherenceOut(Schema):
     response={200: AdherenceOut, **ERRORS},
     tags=["programs"],
 )
+@decorate_view(audit_read("api program adherence"))
 def programs_adherence(request: HttpRequest, program_id: IdPath) -> Any:
     """The patient's logged sessions against the prescribed ones, per week since the program
     was first issued; the pain trend (mean 0-10 per day, before and after); the last day
     logged, and the two worklist flags."""
     user = cast(User, request.user)
     program = program_for_staff(user=user, program_id=program_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="api"
-    )
     progress = program_progress(program=program, today=timezone.localdate())
     return AdherenceOut(
         program_id=program.pk,

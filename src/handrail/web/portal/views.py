@@ -25,8 +25,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from handrail.handouts.pdf import Handout, HandoutImage, HandoutItem, render_handout
-from handrail.web.audit.models import AuditAction
-from handrail.web.audit.services import audit_record
+from handrail.web.audit.reads import audit_read
 from handrail.web.clinic.permissions import can_view_clinical, require
 from handrail.web.clinic.throttle import client_address
 from handrail.web.clinic.views import current_user
@@ -289,19 +288,13 @@ def patient_media_view(
 # --- staff ---------------------------------------------------------------------------------
 
 
+@audit_read("program progress and patient links")
 @require_GET
 def program_patient_side_view(request: HttpRequest, program_id: int) -> HttpResponse:
     """A program's patient side: its links, the patient's progress and log, clinicians'
     notes. Audited as a view of the patient's record."""
     user = current_user(request)
     program = selectors.program_for_staff(user=user, program_id=program_id)
-    audit_record(
-        user=user,
-        action=AuditAction.VIEW,
-        obj=program,
-        patient=program.patient,
-        detail="program progress and patient links",
-    )
     today = timezone.localdate()
     return render(
         request,
@@ -362,6 +355,7 @@ def note_add_view(request: HttpRequest, program_id: int) -> HttpResponse:
     return redirect("portal:staff-program", program_id=program.pk)
 
 
+@audit_read("home program flags worklist")
 @require_GET
 def flags_view(request: HttpRequest) -> HttpResponse:
     user = current_user(request)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from handrail.library import DOSE_LIMITS, EQUIPMENT, REGIONS
 from handrail.web.audit.models import AuditAction
+from handrail.web.audit.reads import audit_read
 from handrail.web.audit.services import audit_record
 from handrail.web.care.selectors import case_get
 from handrail.web.clinic.models import User
@@ -409,11 +410,11 @@ def _can_edit(user: User, program: Program) -> bool:
     return services.can_edit_programs(user) and user.discipline == program.case.discipline
 
 
+@audit_read("home program")
 @require_GET
 def program_builder_view(request: HttpRequest, program_id: int) -> HttpResponse:
     user = _clinical(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    audit_record(user=user, action=AuditAction.VIEW, obj=program, patient=program.patient)
     context = _program_context(user, program)
     context.update(_search_context(user, _query(request)))
     return render(request, "programs/builder.html", context)
@@ -618,13 +619,11 @@ def _patient_has_no_way_in(program: Program) -> bool:
     ).exists()
 
 
+@audit_read("program versions")
 @require_GET
 def program_versions_view(request: HttpRequest, program_id: int) -> HttpResponse:
     user = _clinical(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="versions"
-    )
     versions = [
         {
             "version": v,
@@ -647,31 +646,22 @@ def program_versions_view(request: HttpRequest, program_id: int) -> HttpResponse
     )
 
 
+@audit_read("program handout")
 @require_GET
 def program_handout_view(request: HttpRequest, program_id: int) -> HttpResponse:
     """The patient's handout PDF: the last issued version (or the draft, marked as such)."""
     user = _clinical(request)
     program = selectors.program_get(user=user, program_id=program_id)
-    audit_record(
-        user=user, action=AuditAction.VIEW, obj=program, patient=program.patient, detail="handout"
-    )
     response = HttpResponse(program_handout_pdf(program), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="home-program-{program.pk}.pdf"'
     return response
 
 
+@audit_read("untaught programs worklist")
 @require_GET
 def untaught_view(request: HttpRequest) -> HttpResponse:
     user = _clinical(request)
     programs = list(selectors.untaught_programs(user=user))
-    for program in programs:
-        audit_record(
-            user=user,
-            action=AuditAction.VIEW,
-            obj=program,
-            patient=program.patient,
-            detail="untaught worklist",
-        )
     return render(request, "programs/untaught.html", {"programs": programs, "nav": "worklists"})
 
 

@@ -8,10 +8,19 @@ next evaluation, no restart).
 Engine input errors come back as `django.core.exceptions.ValidationError` keyed by the
 engine's field path (e.g. "lines[1].assistant_minutes"); an unreadable official-data store
 raises `EngineUnavailableError` (the API answers 503).
+
+Past one machine (REDIS_URL): a node that loads a new release, and the web import, write
+the release's version to a Redis key (`handrail:ruleset:version`) that every node reads (at
+most once a second). A node that sees a version it has not checked compares the store's
+release rows at once, even when the store's files look unchanged to it (a store on a shared
+volume whose file attributes the node caches, as NFS clients do). Without REDIS_URL each
+process follows its store's files alone.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -21,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from redis import RedisError
 
 from handrail.officialdata import OfficialDataError, load_ruleset
 from handrail.officialdata.store import connect_for_read, db_path
@@ -28,6 +38,9 @@ from handrail.rules.model import RuleInputError
 from handrail.rules.ruleset import RuleSet
 from handrail.rules.visit import evaluate_visit
 from handrail.rules.visit_record import visit_record_from_dict
+from handrail.web.shared_redis import KEY_PREFIX, redis_client
+
+logger = logging.getLogger(__name__)
 
 
 class EngineUnavailableError(RuntimeError):
@@ -85,10 +98,59 @@ class _Loaded:
     releases: ReleaseRows
     checked_ns: int  # wall clock just before `releases` was read
     rules: RuleSet
+    signal: str | None = None  # the reload signal's version when `releases` was read
 
 
 _lock = threading.Lock()
 _loaded: _Loaded | None = None
+
+# --- The reload signal (REDIS_URL) ----------------------------------------------------------
+SIGNAL_KEY = f"{KEY_PREFIX}ruleset:version"
+SIGNAL_READ_NS = 1_000_000_000  # each process reads the key at most once a second
+_signal_read: tuple[int, str | None] | None = None  # (monotonic ns, value)
+
+
+def release_version(releases: ReleaseRows) -> str:
+    """The version of a store's releases: SHA-256 of every column of every release row."""
+    return hashlib.sha256(repr(releases).encode()).hexdigest()
+
+
+def ruleset_signal() -> str | None:
+    """The release version last announced by any node, or None (no REDIS_URL, none yet, or
+    Redis unreachable: then each node follows its store's files alone)."""
+    global _signal_read
+    client = redis_client()
+    if client is None:
+        return None
+    now = time.monotonic_ns()
+    read = _signal_read
+    if read is not None and now - read[0] < SIGNAL_READ_NS:
+        return read[1]
+    try:
+        raw = client.get(SIGNAL_KEY)
+    except RedisError as exc:
+        logger.warning("rule-set reload signal: Redis unreachable (%s)", exc)
+        raw = None
+    value = raw.decode() if isinstance(raw, bytes) else None
+    _signal_read = (now, value)
+    return value
+
+
+def ruleset_signal_announce(releases: ReleaseRows | None = None) -> str | None:
+    """Tell every node the store's releases changed (after an import; `releases`: the rows
+    already read). The version written, or None without REDIS_URL or when Redis is down."""
+    global _signal_read
+    client = redis_client()
+    if client is None:
+        return None
+    version = release_version(_release_rows() if releases is None else releases)
+    try:
+        client.set(SIGNAL_KEY, version)
+    except RedisError as exc:
+        logger.warning("rule-set reload signal not sent: Redis unreachable (%s)", exc)
+        return None
+    _signal_read = (time.monotonic_ns(), version)
+    return version
 
 
 def ruleset() -> RuleSet:
@@ -113,11 +175,13 @@ def ruleset() -> RuleSet:
     """
     global _loaded
     stamp = store_stamp()
+    signal = ruleset_signal()
     loaded = _loaded
     if (
         loaded is not None
         and loaded.stamp == stamp
         and _newest_mtime(stamp) + RACY_NS < loaded.checked_ns
+        and loaded.signal == signal  # no node announced a release since
     ):
         return loaded.rules
     with _lock:  # one thread checks and loads; the others wait for its answer
@@ -130,7 +194,7 @@ def ruleset() -> RuleSet:
             and previous.stamp[0] == stamp[0]  # the same store path
             and previous.releases == releases
         ):
-            _loaded = _Loaded(stamp, releases, checked_ns, previous.rules)
+            _loaded = _Loaded(stamp, releases, checked_ns, previous.rules, signal)
             return previous.rules
         try:
             rules = load_ruleset()
@@ -138,7 +202,11 @@ def ruleset() -> RuleSet:
             raise EngineUnavailableError(str(exc)) from exc
         # An import committed after `releases` was read changes the stamp (or leaves it racy),
         # so the next evaluation compares the rows again and loads again.
-        _loaded = _Loaded(stamp, releases, checked_ns, rules)
+        if previous is not None and signal != release_version(releases):
+            # This node noticed a change first: tell the others (a process's first load is
+            # no news, and a version already announced needs no second word).
+            signal = ruleset_signal_announce(releases) or signal
+        _loaded = _Loaded(stamp, releases, checked_ns, rules, signal)
         return rules
 
 

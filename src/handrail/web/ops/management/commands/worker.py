@@ -1,7 +1,9 @@
 """`manage.py worker`: run background tasks (patients' emails) until stopped.
 
 Run one or more per deployment (docs/deploy.md); each writes a heartbeat that /readyz reads.
-`--batch` runs what is ready now and exits (cron, tests).
+`--batch` runs what is ready now and exits (cron, tests). With the database task backend
+(the default) it runs handrail.web.ops.worker's loop; with the RQ backend (TASK_BACKEND=rq,
+the default with REDIS_URL) an RQ worker of the same queues (handrail.web.ops.worker_rq).
 """
 
 from __future__ import annotations
@@ -60,10 +62,13 @@ class Command(BaseCommand):
         if options["verbosity"] >= 1:
             logging.getLogger("handrail.web.ops.worker").setLevel(logging.INFO)
         backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        if type(backend).__name__ == "RQBackend":
+            self._run_rq(queues, worker_id, options)
+            return
         if not isinstance(backend, DatabaseBackend):
             raise CommandError(
                 f"The task backend {type(backend).__name__} has no worker here: set "
-                "TASKS to the database backend (settings.py)"
+                "TASK_BACKEND to database or rq (settings.py)"
             )
         worker = HeartbeatWorker(
             queue_names=queues,
@@ -78,6 +83,18 @@ class Command(BaseCommand):
             return
         worker.configure_signals()
         worker.run()
+
+    def _run_rq(self, queues: list[str], worker_id: str, options: dict[str, Any]) -> None:
+        # Imported here: rq and django-rq load only where the RQ backend is configured.
+        from handrail.web.ops.worker_rq import rq_run, rq_worker
+
+        worker = rq_worker(queue_names=queues, worker_id=worker_id)
+        level = "INFO" if options["verbosity"] >= 1 else "WARNING"
+        ran = rq_run(
+            worker, burst=options["batch"], max_tasks=options["max_tasks"], log_level=level
+        )
+        if options["batch"]:
+            self.stdout.write(f"ran {ran} task(s)")
 
 
 def _queues(value: str) -> list[str]:
