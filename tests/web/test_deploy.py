@@ -218,9 +218,13 @@ class DeployCheckTests:
         assert result.returncode == 0, result.stderr
         assert "System check identified no issues" in result.stdout
 
-    def test_the_documented_environment_passes_check_deploy(self, tmp_path: Path) -> None:
+    @pytest.mark.parametrize("several_nodes", [False, True])
+    def test_the_documented_environment_passes_check_deploy(
+        self, tmp_path: Path, several_nodes: bool
+    ) -> None:
         """docs/deploy.md "Environment" as written: secrets in files, a PostgreSQL URL (the
-        check does not connect), the pool, JSON logs, the metrics address, the data folder."""
+        check does not connect), the pool, JSON logs, the metrics address, the data folder;
+        and "Several web nodes": REDIS_URL (tasks on RQ, whose own checks run too)."""
         key = tmp_path / "secret_key"
         key.write_text(secrets.token_urlsafe(50) + "\n", encoding="utf-8")
         database_url = tmp_path / "database_url"
@@ -234,6 +238,9 @@ class DeployCheckTests:
             HANDRAIL_DATA_DIR=str(tmp_path / "data"),
         )
         del env["SECRET_KEY"], env["DATABASE_URL"]
+        env.pop("REDIS_URL", None)
+        if several_nodes:
+            env["REDIS_URL"] = "redis://cache.internal:6379/0"
         result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
         assert result.returncode == 0, result.stderr
         assert "System check identified no issues" in result.stdout

@@ -214,7 +214,11 @@ def test_it_classifies_every_url() -> None:
         "Pages or endpoints that may answer with patient data: decorate them with "
         "@audit_read (API: @decorate_view(audit_read(...))), or list them here with why not."
     )
-    both = [e.key for e in AUDITED if e.key in CHANGES or e.name in NO_PATIENT_DATA]
+    both = [
+        e.key
+        for e in AUDITED
+        if e.key in CHANGES or e.key in NOT_YET_AUDITED or e.name in NO_PATIENT_DATA
+    ]
     assert both == []
 
 

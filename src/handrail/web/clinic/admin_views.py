@@ -202,10 +202,15 @@ def staff_unlock_view(request: HttpRequest, staff_id: int) -> HttpResponse:
     """Lift the colleague's sign-in lock after too many failed sign-ins."""
     user = current_user(request)
     staff = staff_get(user=user, staff_id=staff_id)
-    if staff_sign_in_unlock(user=user, staff=staff):
-        messages.success(request, f"{staff.username} can sign in again.")
+    try:
+        unlocked = staff_sign_in_unlock(user=user, staff=staff)
+    except ValidationError as exc:  # the counters' Redis cannot be reached
+        messages.error(request, " ".join(exc.messages))
     else:
-        messages.info(request, f"{staff.username} was not locked out.")
+        if unlocked:
+            messages.success(request, f"{staff.username} can sign in again.")
+        else:
+            messages.info(request, f"{staff.username} was not locked out.")
     return redirect("clinic_admin:staff-edit", staff_id=staff.pk)
 
 

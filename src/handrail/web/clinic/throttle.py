@@ -50,6 +50,10 @@ UNAVAILABLE = (
     "Signing in is unavailable for a moment (the server cannot reach its sign-in counters). "
     "Try again in a minute; if it goes on, tell your clinic admin."
 )
+LOCKS_UNAVAILABLE = (
+    "The sign-in lock could not be lifted: the server cannot reach its sign-in counters. "
+    "Try again in a minute."
+)
 
 
 def client_address(request: HttpRequest) -> str:
@@ -158,7 +162,11 @@ def sign_in_lock_clear(*, username: str) -> int:
     client = redis_client()
     if client is None:
         return _db_lock_clear(username=username)
-    return _redis_lock_clear(client, username=username)
+    try:
+        return _redis_lock_clear(client, username=username)
+    except RedisError:
+        logger.exception("sign-in counters: Redis unreachable; the lock was not lifted")
+        raise ValidationError(LOCKS_UNAVAILABLE, code="unavailable") from None
 
 
 def sign_in_locked_until(*, username: str) -> datetime | None:
@@ -172,7 +180,11 @@ def sign_in_locked_until(*, username: str) -> datetime | None:
             .values_list("locked_until", flat=True)
             .first()
         )
-    raw = client.hget(_redis_key(SignInScope.ACCOUNT, key), "locked_until")
+    try:
+        raw = client.hget(_redis_key(SignInScope.ACCOUNT, key), "locked_until")
+    except RedisError:
+        logger.exception("sign-in counters: Redis unreachable; a lock cannot be shown")
+        return None
     until = _from_epoch(float(raw or 0))
     return until if until is not None and until > now else None
 

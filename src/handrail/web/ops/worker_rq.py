@@ -2,9 +2,9 @@
 same heartbeat as the database worker (handrail.web.ops.worker).
 
 `manage.py worker` runs this when the task backend is django-tasks-rq's: an RQ worker of the
-task queues (RQ_QUEUES, one per TASK_QUEUES name) that runs each task in its own process
-(rq's SimpleWorker: no fork per task, so the Django database connection is never shared
-with a child) and runs RQ's scheduler for tasks put off to later (a message's retry). It
+task queues (RQ_QUEUES, one per TASK_QUEUES name) that runs each task in the worker process
+itself (rq's SimpleWorker: no fork per task, so the Django database connection is never
+shared with a child) and runs RQ's scheduler for tasks put off to later (a message's retry). It
 writes the heartbeat row /readyz reads (ops.WorkerHeartbeat) while it waits and between
 tasks, as the database worker does: RQ's own heartbeat lives in Redis, which /readyz does
 not read.
