@@ -232,6 +232,30 @@ class TaskQueueTests:
         assert beats and set(beats) == {("w-loop", f"default ({kind})", "email")}
         assert not WorkerHeartbeat.objects.exists()
 
+    @pytest.mark.skipif(not ON_RQ, reason="the RQ worker's schedule: make test-redis")
+    def test_a_pool_of_rq_workers_enqueues_each_periodic_task_once_per_period(
+        self, db: None
+    ) -> None:
+        from handrail.web.ops.schedule import PERIODIC_KEY_PREFIX
+        from handrail.web.ops.worker_rq import rq_worker
+
+        first = rq_worker(queue_names=["*"], worker_id="w-first")
+        second = rq_worker(queue_names=["*"], worker_id="w-second")
+        assert sorted(first.schedule()) == sorted(settings.WORKER_PERIODIC_TASKS)
+        assert second.schedule() == []  # within the period, whichever worker looks
+        assert django_rq.get_queue("email").count == len(settings.WORKER_PERIODIC_TASKS)
+        # A task's key expires after its period: the next look enqueues that task again.
+        reminders = "handrail.web.portal.tasks.queue_due_reminders"
+        connection = django_rq.get_connection("default")
+        assert (
+            0
+            < connection.ttl(f"{PERIODIC_KEY_PREFIX}{reminders}")
+            <= (settings.WORKER_PERIODIC_TASKS[reminders])
+        )
+        connection.delete(f"{PERIODIC_KEY_PREFIX}{reminders}")
+        assert second.schedule() == [reminders]
+        assert rq_worker(queue_names=["default"], worker_id="w-default").schedule() == []
+
     @pytest.mark.parametrize(
         ("args", "named"),
         [

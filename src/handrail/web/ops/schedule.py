@@ -31,6 +31,7 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 PERIODIC_PRIORITY = -10  # below django-tasks' default of 0
+PERIODIC_KEY_PREFIX = "handrail:periodic:"  # RQ backend: one key per task while it is not due
 
 
 def periodic_tasks() -> dict[str, int]:
@@ -65,6 +66,28 @@ def periodic_enqueue(
         if pending.exists():
             continue
         task.using(backend=backend_name, priority=PERIODIC_PRIORITY).enqueue()
+        enqueued.append(path)
+    return enqueued
+
+
+def periodic_enqueue_rq(
+    connection: Any,
+    *,
+    queue_names: Sequence[str],
+    backend_name: str = DEFAULT_TASK_BACKEND_ALIAS,
+) -> list[str]:
+    """The RQ backend's version of `periodic_enqueue`: RQ keeps no table of past runs to look
+    in, so a Redis key per task, set only when absent and expiring after the task's period,
+    lets one worker of the whole pool enqueue it once per period. RQ has no priorities: the
+    periodic tasks queue at the default one."""
+    enqueued: list[str] = []
+    for path, seconds in periodic_tasks().items():
+        task = _task(path)
+        if "*" not in queue_names and task.queue_name not in queue_names:
+            continue
+        if not connection.set(f"{PERIODIC_KEY_PREFIX}{path}", "1", nx=True, ex=seconds):
+            continue
+        task.using(backend=backend_name).enqueue()
         enqueued.append(path)
     return enqueued
 

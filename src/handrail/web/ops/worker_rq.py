@@ -7,11 +7,13 @@ itself (rq's SimpleWorker: no fork per task, so the Django database connection i
 shared with a child) and runs RQ's scheduler for tasks put off to later (a message's retry). It
 writes the heartbeat row /readyz reads (ops.WorkerHeartbeat) while it waits and between
 tasks, as the database worker does: RQ's own heartbeat lives in Redis, which /readyz does
-not read.
+not read. With each beat a running worker (not a batch) enqueues the periodic tasks that are
+due (handrail.web.ops.schedule.periodic_enqueue_rq).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -26,7 +28,10 @@ from rq.job import Job as RQJob
 from rq.queue import Queue
 from rq.worker import SimpleWorker
 
+from handrail.web.ops.schedule import periodic_enqueue_rq
 from handrail.web.ops.services import heartbeat_beat, heartbeat_end, heartbeats_forget_dead
+
+logger = logging.getLogger(__name__)
 
 
 class RQHeartbeatWorker(SimpleWorker):
@@ -42,6 +47,7 @@ class RQHeartbeatWorker(SimpleWorker):
         self.started_at = timezone.now()
         self.tasks_run = 0
         self._last_beat = 0.0
+        self.schedules = False  # a running worker enqueues the periodic tasks; a batch does not
 
     def beat(self, *, force: bool = False) -> None:
         """Write the heartbeat row, at most every WORKER_HEARTBEAT_SECONDS unless forced."""
@@ -57,6 +63,22 @@ class RQHeartbeatWorker(SimpleWorker):
             tasks_run=self.tasks_run,
         )
         self._last_beat = time.monotonic()
+        if self.schedules:
+            self.schedule()
+
+    def schedule(self) -> list[str]:
+        """Enqueue the periodic tasks (reminders, the outbox's safety net) that are due, as
+        the database worker does between tasks; the paths enqueued."""
+        enqueued = periodic_enqueue_rq(
+            self.connection, queue_names=self.queue_names(), backend_name=self.backend_name
+        )
+        for path in enqueued:
+            logger.info("worker %s enqueued periodic task %s", self.name, path)
+        return enqueued
+
+    def work(self, burst: bool = False, *args: Any, **kwargs: Any) -> bool:
+        self.schedules = not burst
+        return super().work(burst, *args, **kwargs)
 
     def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
         super().heartbeat(timeout, pipeline)
