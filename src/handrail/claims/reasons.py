@@ -99,9 +99,9 @@ def parse_reason_table(data: object) -> ReasonTable:
     """The table from its JSON document, refusing a malformed entry with its position."""
     if not isinstance(data, dict):
         raise ReasonTableError("the reason table is not a JSON object")
-    for key in ("version", "provenance", "groups", "codes"):
-        if key not in data:
-            raise ReasonTableError(f"the reason table has no {key!r}")
+    for required in ("version", "provenance", "groups", "codes"):
+        if required not in data:
+            raise ReasonTableError(f"the reason table has no {required!r}")
     groups = data["groups"]
     if not isinstance(groups, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in groups.items()
