@@ -86,6 +86,9 @@ class ClaimPayment:
     segment_number: int
     adjustments: list[Adjustment] = field(default_factory=list)
     lines: list[LinePayment] = field(default_factory=list)
+    filing_indicator: str = ""  # CLP06: MB Medicare Part B, CI commercial, ...
+    patient_name: str = ""  # NM1*QC "LAST,FIRST"
+    member_id: str = ""  # NM1*QC NM109
 
     @property
     def all_adjustments(self) -> list[Adjustment]:
@@ -226,9 +229,17 @@ class _Reader:
             patient_responsibility=self.money(node, "CLP05"),
             payer_claim_number=node.get_value("CLP07") or "",
             segment_number=self.number,
+            filing_indicator=node.get_value("CLP06") or "",
         )
         self.remittance.claims.append(self.claim)
         self.line = None
+
+    def on_nm1(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+        if self.claim is not None and self.line is None and node.get_value("NM101") == "QC":
+            last = node.get_value("NM103") or ""
+            first = node.get_value("NM104") or ""
+            self.claim.patient_name = f"{last},{first}" if first else last
+            self.claim.member_id = node.get_value("NM109") or ""
 
     def on_svc(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
         if self.claim is None:
