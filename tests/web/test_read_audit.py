@@ -75,7 +75,7 @@ NO_PATIENT_DATA = {
     "programs:template-delete": "the clinic's program templates (no patient)",
     "programs:template-handout": "a blank template handout (no patient)",
     "api:library_list:GET": "the exercise library (no patient)",
-    "remittances:list": "posted 835 files: totals and trace numbers (posting is audited per claim)",
+    "remittances:list": "posted 835 files: totals and trace numbers (posting audits each claim)",
     # The patient's own link: no staff user; each request is logged in the portal's access
     # log with the link as the actor (handrail.web.portal).
     "portal:program": "the patient's own link",

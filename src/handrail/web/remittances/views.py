@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from handrail.web.clinic.permissions import clinic_id_of
 from handrail.web.clinic.views import current_user
 from handrail.web.remittances.models import Remittance
 from handrail.web.remittances.services import (
@@ -50,7 +51,7 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
                 return redirect("remittances:list")
         status = 409 if refused is not None and refused.status == 409 else 422
     rows = (
-        Remittance.objects.filter(clinic_id=user.clinic_id)
+        Remittance.objects.filter(clinic_id=clinic_id_of(user))
         .select_related("posted_by")
         .prefetch_related("advices")[:100]
     )
