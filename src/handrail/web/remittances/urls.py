@@ -8,4 +8,15 @@ app_name = "remittances"
 
 urlpatterns = [
     path("", views.remittance_list_view, name="list"),
+    path("denials/", views.denial_list_view, name="denials"),
+    path(
+        "denials/<int:claim_id>/<int:line_number>/correct/",
+        views.denial_correct_view,
+        name="denial-correct",
+    ),
+    path(
+        "denials/<int:claim_id>/<int:line_number>/appeal/",
+        views.denial_appeal_view,
+        name="denial-appeal",
+    ),
 ]

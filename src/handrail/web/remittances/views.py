@@ -1,16 +1,29 @@
-"""The remittance pages: upload an 835 and the list of posted files."""
+"""The remittance pages: upload an 835, the list of posted files, and the denials worklist
+with its corrected-claim and appeal-letter actions."""
 
 from __future__ import annotations
 
 from django.contrib import messages as flash
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from handrail.web.audit.reads import audit_read
+from handrail.web.billing.claims import claim_correct
+from handrail.web.billing.models import ClaimFrequency
+from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import clinic_id_of
 from handrail.web.clinic.views import current_user
+from handrail.web.remittances.appeals import appeal_letter_make
 from handrail.web.remittances.models import Remittance
+from handrail.web.remittances.selectors import (
+    AGING_BUCKETS,
+    DenialRow,
+    can_work_denials,
+    denial_row,
+    denial_rows,
+)
 from handrail.web.remittances.services import (
     MAX_FILE_CHARS,
     RemittanceRefusedError,
@@ -61,3 +74,83 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
         {"nav": "remittances", "rows": rows, "refused": refused},
         status=status,
     )
+
+
+# --- the denials worklist -------------------------------------------------------------------
+
+
+def _require_denials(user: User) -> None:
+    if not can_work_denials(user):
+        raise PermissionDenied("The denials worklist is for billers and clinic admins.")
+
+
+@audit_read("denials worklist")
+@require_GET
+def denial_list_view(request: HttpRequest) -> HttpResponse:
+    """Denied, short-paid and underpaid lines, oldest first, with the reason codes explained,
+    the likely cause read from the visit and the fix; filter by aging bucket."""
+    user = current_user(request)
+    _require_denials(user)
+    bucket = request.GET.get("status", "")
+    buckets = [label for _low, _high, label in AGING_BUCKETS]
+    if bucket not in buckets:
+        bucket = ""
+    everything = denial_rows(user=user)
+    counts = {label: sum(1 for row in everything if row.bucket == label) for label in buckets}
+    rows = [row for row in everything if not bucket or row.bucket == bucket]
+    return render(
+        request,
+        "remittances/denials.html",
+        {
+            "nav": "denials",
+            "rows": rows,
+            "bucket": bucket,
+            "buckets": buckets,
+            "counts": counts,
+            "total": len(everything),
+        },
+    )
+
+
+def _row_or_404(user: User, claim_id: int, line_number: int) -> DenialRow:
+    row = denial_row(user=user, claim_id=claim_id, line_number=line_number)
+    if row is None:
+        raise Http404("No denied or underpaid line here.")
+    return row
+
+
+@require_POST
+def denial_correct_view(request: HttpRequest, claim_id: int, line_number: int) -> HttpResponse:
+    """One click: the corrected claim (frequency 7) rebuilt from the visit, through billing's
+    claim_correct (which closes the original and audits both)."""
+    user = current_user(request)
+    _require_denials(user)
+    row = _row_or_404(user, claim_id, line_number)
+    try:
+        new = claim_correct(user=user, claim=row.claim, frequency=ClaimFrequency.REPLACEMENT)
+    except ValidationError as error:
+        flash.error(request, "; ".join(error.messages))
+    else:
+        flash.success(
+            request,
+            f"Corrected claim {new.control_number} (replaces {row.claim.control_number}, payer "
+            f"claim {new.payer_claim_number}) is {new.get_state_display().lower()}.",
+        )
+    return redirect("remittances:denials")
+
+
+@require_POST
+def denial_appeal_view(request: HttpRequest, claim_id: int, line_number: int) -> HttpResponse:
+    """The appeal letter PDF with the signed note attached; the claim becomes appealed."""
+    user = current_user(request)
+    _require_denials(user)
+    row = _row_or_404(user, claim_id, line_number)
+    try:
+        pdf = appeal_letter_make(user=user, row=row, argument=request.POST.get("argument", ""))
+    except ValidationError as error:
+        flash.error(request, "; ".join(error.messages))
+        return redirect("remittances:denials")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"appeal-{row.claim.control_number}-{row.line.number}.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
