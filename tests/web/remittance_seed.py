@@ -170,13 +170,14 @@ def remittance_text(
     plb: tuple[x835.ProviderAdjustment, ...] = (),
     npi: str = GROUP_NPI,
     control: int = 2,
+    paid_on: date = date(2026, 12, 1),
 ) -> str:
     paid = sum((c.paid for c in claims), D("0")) - sum((p.amount for p in plb), D("0"))
     advice = x835.Remittance(
         total_paid=paid,
         payment_method="ACH",
         trace_number=trace,
-        payment_date=date(2026, 12, 1),
+        payment_date=paid_on,
         payer_name="Medicare Part B",
         payee_name="Riverside Rehab LLC",
         payee_npi=npi,

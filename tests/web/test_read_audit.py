@@ -154,6 +154,8 @@ CHANGES = {
     "api:programs_item_update:PATCH",
     "api:programs_issue:POST",
     "api:remittances_post:POST",
+    "remittances:denial-correct",
+    "remittances:denial-appeal",
 }
 
 

@@ -8,11 +8,16 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Schema
+from ninja.decorators import decorate_view
 from ninja.responses import Status
 
-from handrail.web.api.api import ERRORS, api
+from handrail.web.api.api import ERRORS, IdPath, api
+from handrail.web.audit.reads import audit_read
 from handrail.web.clinic.models import User
+from handrail.web.clinic.selectors import patient_get
+from handrail.web.remittances.selectors import patient_threshold_remitted
 from handrail.web.remittances.services import RemittanceRefusedError, remittance_post
 
 
@@ -82,3 +87,50 @@ def _refused(problems: list[str], unmatched: list[str] | None = None) -> dict[st
     count = len(problems) + len(unmatched)
     detail = f"Nothing was posted. {first}" + (f" (and {count - 1} more)" if count > 1 else "")
     return {"detail": detail, "problems": problems, "unmatched": unmatched}
+
+
+class ThresholdGroupOut(Schema):
+    group: str
+    amount: Decimal | None
+    estimated: Decimal
+    remitted: Decimal
+    difference: Decimal
+    visits: int
+    visits_remitted: int
+
+
+class ThresholdOut(Schema):
+    year: int
+    groups: list[ThresholdGroupOut]
+
+
+@api.get(
+    "/patients/{patient_id}/threshold",
+    response={200: ThresholdOut, **ERRORS},
+    tags=["patients"],
+)
+@decorate_view(audit_read("api patient threshold"))
+def patients_threshold(request: HttpRequest, patient_id: IdPath) -> Any:
+    """The year's therapy amount per threshold group (PT/SLP together, OT apart): the engine's
+    estimate of every signed visit (`estimated`), the same with Medicare's allowed amounts
+    from posted remittances in place of the estimate where there are some (`remitted`), and
+    `remitted - estimated`. `amount` is the year's KX threshold."""
+    user = cast(User, request.user)
+    patient = patient_get(user=user, patient_id=patient_id)
+    today = timezone.localdate()
+    groups = patient_threshold_remitted(user=user, patient=patient, today=today)
+    return {
+        "year": today.year,
+        "groups": [
+            {
+                "group": g.group,
+                "amount": g.amount,
+                "estimated": g.estimated,
+                "remitted": g.remitted,
+                "difference": g.difference,
+                "visits": g.visits,
+                "visits_remitted": g.visits_remitted,
+            }
+            for g in groups
+        ],
+    }
