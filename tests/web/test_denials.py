@@ -94,7 +94,7 @@ class DenialWorklistTests:
         )  # fmt: skip
         assert cause.evidence[0] == "NCCI pair with 97535 and no 59/X modifier on the line"
         html = _page(world)
-        assert 'id="denial-%d-2"' % denied.pk in html
+        assert f'id="denial-{denied.pk}-2"' in html
         assert "97530 was billed with 97535 on the same day with no 59 or X modifier" in html
         assert "The service is paid as part of another service on the same claim or day." in html
 
