@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from handrail.web.billing.models import ChargeEntry, ClinicBilling, PayerBilling
+from handrail.web.billing.models import ChargeEntry, Claim, ClinicBilling, PayerBilling
 from handrail.web.clinic.models import Patient, User
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
@@ -86,3 +86,57 @@ def signed_ot_visit(world: World, days_ago: int, minutes: int = 38, code: str = 
     )
     service_line_add(user=world.ot, visit=visit, code=code, therapist_minutes=minutes, **NOTE)
     return visit_sign(user=world.ot, visit=visit, reason="test visit")
+
+
+def commercial_patient_visit(world: World, days_ago: int = 3) -> Visit:
+    """A second patient, covered by the commercial payer, with a certified OT plan and one
+    signed note."""
+    from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
+    from handrail.web.clinic.services import coverage_set, patient_create
+
+    patient = patient_create(
+        user=world.front_desk,
+        first_name="Cy",
+        last_name="Synthetic",
+        birth_date=date(1960, 3, 4),
+        zip="62701",
+    )
+    Patient.objects.filter(pk=patient.pk).update(
+        address="9 Elm St", city="Springfield", state="IL", sex="M"
+    )
+    coverage_set(user=world.front_desk, patient=patient, payer=world.commercial, member_id="ACM99")
+    start = world.today - timedelta(days=20)
+    case = case_create(
+        user=world.ot, patient=patient, discipline="OT", title="Hand", opened_on=start
+    )
+    plan_of_care_create(
+        user=world.ot,
+        case=case,
+        diagnoses=["S62.101A"],
+        goals=[GoalInput("Grips a cup", start + timedelta(weeks=6))],
+        frequency_per_week=2,
+        duration_weeks=8,
+        start_date=start,
+        certified_on=start + timedelta(days=2),
+        certifier_name="Dr. Ann Synthetic",
+        certifier_npi=CERTIFIER_NPI,
+    )
+    visit = visit_create(user=world.ot, case=case, date=world.today - timedelta(days=days_ago))
+    service_line_add(user=world.ot, visit=visit, code="97530", therapist_minutes=25, **NOTE)
+    return visit_sign(user=world.ot, visit=visit, reason="test visit")
+
+
+def bare_claim(world: World, visit: Visit) -> Claim:
+    """A claim row for `visit` written directly (no scrub): for tests that only need one to
+    exist, such as the read audit's walk over every URL."""
+    return Claim.objects.create(
+        clinic=world.clinic,
+        visit=visit,
+        patient=visit.case.patient,
+        payer=world.medicare,
+        control_number=f"HRTEST{visit.pk}",
+        total_charge=Decimal("95.00"),
+        place_of_service="11",
+        diagnoses=["I69351"],
+        rendering=visit.clinician,
+    )

@@ -162,8 +162,10 @@ class ScrubTests:
         claim = claim_from_visit(user=world.biller, visit=signed_ot_visit(world, 3))
         assert claim.state == ClaimState.HELD
         ChargeEntry.objects.create(
-            clinic=world.clinic, code="97535", charge=Decimal("80"), effective_from=world.today
-            - timedelta(days=30)
+            clinic=world.clinic,
+            code="97535",
+            charge=Decimal("80"),
+            effective_from=world.today - timedelta(days=30),
         )
         claim = claim_rescrub(user=world.biller, claim=claim)
         assert claim.state == ClaimState.READY
@@ -252,7 +254,11 @@ class CorrectionTests:
         new = claim_correct(
             user=world.biller, claim=claim, frequency="7", payer_claim_number="PCN-123"
         )
-        assert (new.frequency, new.payer_claim_number, new.replaces_id) == ("7", "PCN-123", claim.pk)
+        assert (new.frequency, new.payer_claim_number, new.replaces_id) == (
+            "7",
+            "PCN-123",
+            claim.pk,
+        )
         assert new.state == ClaimState.READY
         assert new.control_number != claim.control_number
         assert Claim.objects.get(pk=claim.pk).state == ClaimState.CLOSED
