@@ -334,3 +334,10 @@ def test_the_r4b_models_refuse_what_they_should() -> None:
 def test_it_needs_an_aware_timestamp() -> None:
     with pytest.raises(FhirExportError):
         patient_bundle(_record(), generated=datetime(2026, 12, 5, 12, 0))
+
+
+def test_a_claim_with_no_lines_yet_is_still_a_valid_claim() -> None:
+    record = _record()
+    record = replace(record, claims=(replace(record.claims[0], lines=()), record.claims[1]))
+    claim = _by_type(patient_bundle(record, generated=NOW))["Claim"][0]
+    assert "item" not in claim and claim["total"]["value"] == 285.0

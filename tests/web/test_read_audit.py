@@ -91,6 +91,7 @@ NO_PATIENT_DATA = {
     "billing:contract-rate-add": "a payer's contract rates",
     "billing:clinician": "a clinician's NPI",
     "billing:batches": "batches: payer, counts and totals",
+    "exports:index": "the exports' filters (each download is audited)",
     "api:payers_list:GET": "the clinic's payers",
 }
 # Home-program reads that record their VIEW event in the view itself (audit_record naming

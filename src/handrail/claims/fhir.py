@@ -373,8 +373,6 @@ def procedure_resource(
 def claim_resource(
     claim: ClaimIn, patient_id: int, names: _Names, visit_ids: set[int], claim_ids: set[int]
 ) -> dict[str, Any]:
-    if not claim.lines:
-        raise FhirExportError("lines", f"claim {claim.control_number} has no lines")
     diagnoses = [icd10_with_dot(code) for code in claim.diagnoses]
     # Held claims are not yet sent (draft); a void (frequency 8) cancels the claim it names.
     status = "draft" if claim.state == "held" else "active"
@@ -435,9 +433,10 @@ def claim_resource(
                 "coverage": {"display": f"{claim.payer_name}, member {claim.member_id}"},
             }
         ],
-        "item": items,
         "total": _money(claim.total_charge),
     }
+    if items:  # Claim.item is 0..* in R4
+        resource["item"] = items
     if diagnoses:
         resource["diagnosis"] = [
             {

@@ -42,7 +42,7 @@ OWNERS: tuple[tuple[str, str, str], ...] = (
     ("patient_id", "clinic.Patient", "pk"),
 )
 # Query parameters worth keeping with a list's event (a search term, a filter, a page).
-LIST_PARAMETERS = ("q", "status", "page", "offset", "limit")
+LIST_PARAMETERS = ("q", "status", "page", "offset", "limit", "from", "to", "payer", "state")
 MARKER = "audit_read"
 
 
