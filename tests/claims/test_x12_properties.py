@@ -21,7 +21,7 @@ from handrail.claims.x837p import write_837p
 
 CODES = ("97110", "97112", "97140", "97530", "97535", "97750", "92507", "G0283")
 MODIFIERS = ("GP", "GO", "GN", "59", "XU", "KX", "CQ", "CO", "95")
-EXAMPLES = settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
