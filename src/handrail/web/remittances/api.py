@@ -21,7 +21,6 @@ from handrail.web.clinic.selectors import patient_get
 from handrail.web.remittances.selectors import patient_threshold_remitted
 from handrail.web.remittances.services import RemittanceRefusedError, remittance_post
 
-
 FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 FORM_PROBLEM = "body: send the 835 itself as the body (Content-Type: text/plain)"
 
