@@ -241,3 +241,19 @@ class ExportPageTests:
         assert "No ready claims for Medicare Part B" in response.content.decode()
         assert not Batch.objects.exists()
         assert Claim.objects.get().state == ClaimState.HELD
+
+
+def test_the_note_shows_its_claims_state_and_only_billers_get_the_link(world: World) -> None:
+    set_up_billing(world)
+    visit = signed_ot_visit(world, 3)
+    note = reverse("notes:note", args=[visit.pk])
+    assert 'id="claim-state"' not in world.client_for(world.ot).get(note).content.decode()
+    world.client_for(world.biller).post(
+        reverse("billing:claims-make"), {"through": str(world.today)}
+    )
+    claim = Claim.objects.get()
+    therapist = world.client_for(world.ot).get(note).content.decode()
+    assert f"Claim {claim.control_number}: <strong>Ready</strong>" in therapist
+    assert reverse("billing:claim", args=[claim.pk]) not in therapist
+    biller = world.client_for(world.biller).get(note).content.decode()
+    assert reverse("billing:claim", args=[claim.pk]) in biller
