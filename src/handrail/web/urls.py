@@ -55,6 +55,7 @@ urlpatterns = [
     path("visits/", include("handrail.web.notes.urls")),
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
+    path("billing/", include("handrail.web.billing.urls")),
     path("messages/", include("handrail.web.messaging.urls")),
     path("programs/", include("handrail.web.programs.urls")),
     path("remittances/", include("handrail.web.remittances.urls")),

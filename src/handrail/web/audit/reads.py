@@ -35,6 +35,7 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 # its visit: the visit is the object), with its model and the path from it to its patient.
 OWNERS: tuple[tuple[str, str, str], ...] = (
     ("visit_id", "visits.Visit", "case__patient_id"),
+    ("claim_id", "billing.Claim", "patient_id"),
     ("authorization_id", "care.Authorization", "case__patient_id"),
     ("plan_id", "care.PlanOfCare", "case__patient_id"),
     ("case_id", "care.Case", "patient_id"),

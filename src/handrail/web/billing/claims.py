@@ -520,7 +520,7 @@ def claim_values(claim: Claim) -> x.Claim:
     if clinician_billing is not None:
         rendering_taxonomy = clinician_billing.taxonomy
     referring = None
-    if claim.referring_npi or claim.referring_name:
+    if claim.referring_npi:  # without one, 2310A is left out (the scrub held it if needed)
         referring = x.Clinician(person=_split_name(claim.referring_name), npi=claim.referring_npi)
     return x.Claim(
         control_number=claim.control_number,

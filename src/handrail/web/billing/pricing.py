@@ -138,3 +138,61 @@ def expected_amount(line: ClaimLine) -> Expected:
         on=line.service_date,
         evaluation=claim.visit.evaluation,
     )
+
+
+@dataclass(frozen=True)
+class ContractPricing:
+    """A note's lines priced by the payer's contract: one amount per engine claim line (None
+    where a rate table has no rate for the code), the total when every line is priced, and
+    the contract named as the source."""
+
+    amounts: tuple[Decimal | None, ...]
+    allowed: Decimal | None
+    source: str
+
+
+def contract_pricing(payer: Payer | None, on: date, evaluation: Any) -> ContractPricing | None:
+    """The engine's claim lines priced by `payer`'s contract in effect on `on`, or None when it
+    has none (the engine's Medicare fee-schedule amounts stand). One query, two for a rate
+    table (its rates are read together)."""
+    if payer is None or not isinstance(evaluation, dict):
+        return None
+    contract = (
+        Contract.objects.filter(_in_effect(on), payer_id=payer.pk)
+        .select_related("payer")
+        .order_by("-effective_from")
+        .first()
+    )
+    if contract is None:
+        return None
+    rates: dict[str, Decimal] = {}
+    if contract.kind == ContractKind.RATE_TABLE:
+        for rate in ContractRate.objects.filter(_in_effect(on), contract=contract).order_by(
+            "effective_from"
+        ):
+            rates[rate.code] = rate.rate  # the latest start wins
+    amounts: list[Decimal | None] = []
+    missing: list[str] = []
+    for line in evaluation.get("claim_lines") or []:
+        if not isinstance(line, dict):
+            continue
+        code = str(line.get("code") or "")
+        units = int(line.get("units") or 0)
+        if contract.kind == ContractKind.PERCENT_OF_MEDICARE:
+            medicare = line.get("amount")
+            amounts.append(
+                None
+                if medicare is None
+                else cents(Decimal(str(medicare)) * (contract.percent or 0) / HUNDRED)
+            )
+        elif code in rates:
+            amounts.append(cents(rates[code] * units))
+        else:
+            amounts.append(None)
+            missing.append(code)
+    source = contract_label(contract)
+    if missing:
+        source = f"{source}; no rate for {', '.join(missing)}"
+    priced = [a for a in amounts if a is not None]
+    allowed = sum(priced, Decimal("0")) if len(priced) == len(amounts) else None
+    return ContractPricing(tuple(amounts), allowed, source)
