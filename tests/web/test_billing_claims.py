@@ -269,8 +269,8 @@ class CorrectionTests:
         claim.save()
         void = claim_correct(user=world.biller, claim=claim, frequency="8")
         assert void.frequency == "8"
-        assert [(l.code, l.units, l.charge) for l in void.lines.all()] == [
-            (l.code, l.units, l.charge) for l in claim.lines.all()
+        assert [(x.code, x.units, x.charge) for x in void.lines.all()] == [
+            (x.code, x.units, x.charge) for x in claim.lines.all()
         ]
 
     def test_an_unsent_claim_cannot_be_corrected(self, world: World) -> None:

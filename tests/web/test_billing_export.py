@@ -220,7 +220,7 @@ class ExportRaceTests:
         claims_from_visits(user=world.biller, clinic=world.clinic, through=world.today)
         results = _race(
             [
-                lambda: batch_create(
+                lambda user=user: batch_create(
                     user=user, payer=world.medicare, through=world.today, make_claims=False
                 )
                 for user in (world.biller, world.admin, world.biller)

@@ -4,6 +4,7 @@ from remittances (issue 9)."""
 from __future__ import annotations
 
 import io
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,8 +13,10 @@ import pytest
 from pypdf import PdfReader
 
 from handrail.claims.denials import Action, Cause
+from handrail.claims.patterns import clinic_key
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimState, Contract, ContractRate
+from handrail.web.remittances.models import DenialReport
 from handrail.web.remittances.selectors import aging_bucket, denial_rows
 from handrail.web.visits.models import Visit
 from tests.web.conftest import World
@@ -243,3 +246,61 @@ class ThresholdFromRemittancesTests:
         url = f"/api/patients/{world.patient.pk}/threshold"
         assert world.client_for(world.front_desk).get(url).status_code == 403
         assert world.client_for(world.outsider).get(url).status_code in (403, 404)
+
+
+class DenialPatternTests:
+    def _report(self, world: World, claim: Claim, fix: str = "added_distinct_modifier") -> Any:
+        url = f"/remittances/denials/{claim.pk}/2/report/"
+        return world.client_for(world.biller).post(url, {"fix": fix}, follow=True)
+
+    def _others(self, count: int, clinics: int) -> None:
+        """Reports from other clinics (as a hub or other clinics of the server would hold)."""
+        for index in range(count):
+            DenialReport.objects.create(
+                clinic_key=clinic_key(b"k" * 32, f"clinic {index % clinics}"),
+                line_key=uuid.uuid4().hex * 2,
+                code="97530", modifiers=["GO"], payer_kind="medicare", group="CO",
+                reason="97", remarks=["N20"], fix="added_distinct_modifier",
+            )  # fmt: skip
+
+    def test_a_report_keeps_codes_and_the_fix_only(self, world: World, denied: Claim) -> None:
+        response = self._report(world, denied)
+        assert "Reported anonymously" in response.content.decode()
+        [report] = DenialReport.objects.all()
+        assert (report.code, report.modifiers, report.payer_kind, report.group) == (
+            "97530", ["GO"], "medicare", "CO",
+        )  # fmt: skip
+        assert (report.reason, report.remarks, report.fix) == (
+            "97", ["N20"], "added_distinct_modifier",
+        )  # fmt: skip
+        fields = {f.name for f in DenialReport._meta.get_fields()}
+        assert not fields & {"claim", "patient", "clinic", "line", "user", "visit"}
+        assert len(report.clinic_key) == 64 and report.clinic_key != "1234567893"
+        event = AuditEvent.objects.filter(object_type="denialreport").get()
+        assert (event.action, event.patient, event.detail) == (
+            AuditAction.CREATE, None, "anonymous denial report",
+        )  # fmt: skip
+
+    def test_a_line_is_reported_once(self, world: World, denied: Claim) -> None:
+        self._report(world, denied)
+        response = self._report(world, denied)
+        assert "This line was already reported." in response.content.decode()
+        assert DenialReport.objects.count() == 1
+
+    def test_an_unknown_fix_is_refused(self, world: World, denied: Claim) -> None:
+        response = self._report(world, denied, fix="called the patient")
+        assert "one of added_distinct_modifier, added_kx" in response.content.decode()
+        assert DenialReport.objects.count() == 0
+
+    def test_the_pattern_shows_at_five_reports_from_three_clinics(
+        self, world: World, denied: Claim
+    ) -> None:
+        self._report(world, denied)
+        self._others(3, clinics=2)  # 4 reports from 3 clinics: not yet
+        assert "Not enough reports yet for 97530" in _page(world)
+        self._others(1, clinics=1)  # now 5 reports from 3 clinics
+        html = _page(world)
+        assert "5 reports from 3 clinics for 97530 (medicare, CO-97)." in html
+        assert "Most often fixed by: added_distinct_modifier (5)." in html
+        patterns = world.client_for(world.biller).get("/remittances/patterns/")
+        assert "<td>CO-97</td>" in patterns.content.decode()

@@ -76,6 +76,7 @@ NO_PATIENT_DATA = {
     "programs:template-delete": "the clinic's program templates (no patient)",
     "programs:template-handout": "a blank template handout (no patient)",
     "api:library_list:GET": "the exercise library (no patient)",
+    "remittances:patterns": "counts of anonymous denial reports (no patient)",
     "remittances:list": "posted 835 files: totals and trace numbers (posting audits each claim)",
     # The patient's own link: no staff user; each request is logged in the portal's access
     # log with the link as the actor (handrail.web.portal).
@@ -168,6 +169,7 @@ CHANGES = {
     "api:remittances_post:POST",
     "remittances:denial-correct",
     "remittances:denial-appeal",
+    "remittances:denial-report",
     "billing:claims-make",
     "billing:claim-acknowledge",
     "billing:claim-rescrub",

@@ -369,3 +369,11 @@ class RefusalTests:
         assert response.status_code == 422
         assert "the payee NPI 1245319599 is not this clinic" in response.content.decode()
         _nothing_posted()
+
+    def test_a_form_post_is_refused_naming_the_body(self, world: World, claim: Claim) -> None:
+        client = world.client_for(world.biller)
+        response = client.post(URL, {"file": "ISA*00"})  # multipart form fields
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            "body: send the 835 itself as the body (Content-Type: text/plain)"
+        ]

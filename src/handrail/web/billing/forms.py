@@ -60,6 +60,10 @@ def _dates_in_order(form: forms.BaseForm) -> None:
 
 
 class ClinicBillingForm(forms.ModelForm):  # type: ignore[type-arg]
+    zip_code = forms.CharField(
+        label="ZIP+4", max_length=10, help_text="Nine digits for the 837P, e.g. 62701-1234"
+    )
+
     class Meta:
         model = ClinicBilling
         exclude = ["clinic"]

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from handrail.web.audit.reads import audit_read
 from handrail.web.audit.selectors import audit_changes_by_others
+from handrail.web.billing.permissions import can_bill
+from handrail.web.billing.selectors import claim_for_visit
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
@@ -149,6 +151,9 @@ def _render_note(
             "addenda": visit.addenda.select_related("author"),
             "addendum_form": addendum_form or AddendumForm(),
             "panel": note_panel(visit=visit, facts=facts),
+            # The claim's state (and for billers a link to it); therapists see no more.
+            "claim": claim_for_visit(visit_id=visit.pk) if visit.is_signed else None,
+            "can_bill": can_bill(user),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
             # Issue 7: a draft someone else edited shows who changed what before it is signed.

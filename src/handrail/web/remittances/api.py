@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, cast
 
 from django.http import HttpRequest
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from ninja import Schema
 from ninja.decorators import decorate_view
@@ -19,6 +20,9 @@ from handrail.web.clinic.models import User
 from handrail.web.clinic.selectors import patient_get
 from handrail.web.remittances.selectors import patient_threshold_remitted
 from handrail.web.remittances.services import RemittanceRefusedError, remittance_post
+
+FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+FORM_PROBLEM = "body: send the 835 itself as the body (Content-Type: text/plain)"
 
 
 class PostedOut(Schema):
@@ -57,10 +61,15 @@ def remittances_post(request: HttpRequest) -> Any:
     or line; 409 when the file or its payment (TRN02) was already posted. On success
     `unmatched` is empty: a file with anything unmatched is refused whole."""
     user = cast(User, request.user)
+    if request.content_type in FORM_TYPES:
+        return Status(422, _refused([FORM_PROBLEM]))
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         return Status(422, _refused(["body: the file is not UTF-8 (or ASCII) text"]))
+    except RawPostDataException:
+        # The body was read as form fields already.
+        return Status(422, _refused([FORM_PROBLEM]))
     try:
         posted = remittance_post(
             user=user, text=text, filename=request.headers.get("X-Filename", "")[:200]

@@ -147,3 +147,28 @@ class ProviderAdjustment(models.Model):
 
     def __str__(self) -> str:
         return f"PLB {self.reason} {self.amount}"
+
+
+class DenialReport(models.Model):
+    """An anonymous denial report (handrail.claims.patterns): codes, payer type, reason and
+    what fixed it; never patient data, and no link to the claim. The clinic is kept only as a
+    keyed hash (HMAC-SHA256 of its group NPI), as is the line it came from (so a line is
+    reported once)."""
+
+    clinic_key = models.CharField(max_length=64)
+    line_key = models.CharField(max_length=64, unique=True)
+    code = models.CharField(max_length=5)
+    modifiers = models.JSONField(default=list, blank=True)
+    payer_kind = models.CharField(max_length=20)
+    group = models.CharField(max_length=2)
+    reason = models.CharField(max_length=5)
+    remarks = models.JSONField(default=list, blank=True)
+    fix = models.CharField(max_length=30)
+    reported_on = models.DateField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["code", "payer_kind", "reason"])]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.payer_kind} {self.group}-{self.reason}: {self.fix}"

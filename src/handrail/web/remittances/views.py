@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from handrail.claims.patterns import MIN_CLINICS, MIN_REPORTS, Fix
 from handrail.web.audit.reads import audit_read
 from handrail.web.billing.claims import claim_correct
 from handrail.web.billing.models import ClaimFrequency
@@ -17,6 +18,12 @@ from handrail.web.clinic.permissions import clinic_id_of
 from handrail.web.clinic.views import current_user
 from handrail.web.remittances.appeals import appeal_letter_make
 from handrail.web.remittances.models import Remittance
+from handrail.web.remittances.patterns import (
+    denial_report_create,
+    pattern_for,
+    payer_kind,
+    visible_patterns,
+)
 from handrail.web.remittances.selectors import (
     AGING_BUCKETS,
     DenialRow,
@@ -97,7 +104,11 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
         bucket = ""
     everything = denial_rows(user=user)
     counts = {label: sum(1 for row in everything if row.bucket == label) for label in buckets}
-    rows = [row for row in everything if not bucket or row.bucket == bucket]
+    rows = [
+        (row, pattern_for(row.line.code, payer_kind(row.claim.payer.type).value, _reason(row)))
+        for row in everything
+        if not bucket or row.bucket == bucket
+    ]
     return render(
         request,
         "remittances/denials.html",
@@ -108,8 +119,14 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
             "buckets": buckets,
             "counts": counts,
             "total": len(everything),
+            "fixes": [(fix.value, fix.value.replace("_", " ")) for fix in Fix],
         },
     )
+
+
+def _reason(row: DenialRow) -> str:
+    group = next((g for g, r in row.adjustments if r == row.reason_key), "CO")
+    return f"{group}-{row.reason_key}"
 
 
 def _row_or_404(user: User, claim_id: int, line_number: int) -> DenialRow:
@@ -154,3 +171,31 @@ def denial_appeal_view(request: HttpRequest, claim_id: int, line_number: int) ->
     name = f"appeal-{row.claim.control_number}-{row.line.number}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@require_POST
+def denial_report_view(request: HttpRequest, claim_id: int, line_number: int) -> HttpResponse:
+    """Report the line's denial anonymously (codes, payer type, reason, what fixed it)."""
+    user = current_user(request)
+    _require_denials(user)
+    row = _row_or_404(user, claim_id, line_number)
+    try:
+        denial_report_create(user=user, row=row, fix=request.POST.get("fix", ""))
+    except ValidationError as error:
+        flash.error(request, "; ".join(error.messages))
+    else:
+        flash.success(request, "Reported anonymously: no patient or claim data was kept.")
+    return redirect("remittances:denials")
+
+
+@require_GET
+def pattern_list_view(request: HttpRequest) -> HttpResponse:
+    """Denial patterns with enough reports (no patient data: counts of anonymous reports)."""
+    user = current_user(request)
+    _require_denials(user)
+    return render(
+        request,
+        "remittances/patterns.html",
+        {"nav": "denials", "patterns": visible_patterns(), "min_reports": MIN_REPORTS,
+         "min_clinics": MIN_CLINICS},
+    )  # fmt: skip
