@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library snapshots clean
+.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library benchmark-claims snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -49,6 +49,10 @@ format: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/batch_throughput.py
+
+# 837P export: check + write 10,000 claims against pyx12's validation of the same file.
+benchmark-claims: $(STAMP)
+	$(BIN)/python benchmarks/claims_export.py
 
 # The clinic's pages at 5,000 patients and 50,000 signed visits against the demo clinic
 # (SQLite in benchmarks/out/; DATA_SCALE_ARGS="--database-url postgresql://..." for PostgreSQL).
