@@ -8,17 +8,22 @@ import io
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimState
-from handrail.web.clinic.models import Patient
+from handrail.web.clinic.models import Patient, Payer, User
 from handrail.web.clinic.services import user_create
+from handrail.web.exports.csvs import amount, text
+from handrail.web.exports.records import patient_fhir
+from handrail.web.remittances.models import ClaimPayment
 from handrail.web.remittances.services import remittance_post
 from tests.web.conftest import PASSWORD, World
 from tests.web.remittance_seed import (
@@ -163,8 +168,6 @@ class CsvTests:
         rows = _csv(_get(world.client_for(world.biller), "claims-csv"))
         assert rows and all(r["patient"].startswith("'=HYPERLINK(1), ") for r in rows)
         # A reversal's negative amount stays a number (no apostrophe).
-        from handrail.web.exports.csvs import amount, text
-
         assert (amount(D("-96.00")), text("-96.00"), text("@SUM(A1)"), text("Ada")) == (
             "-96.00",
             "'-96.00",
@@ -198,8 +201,6 @@ class CsvTests:
         assert AuditEvent.objects.count() == before
 
     def test_another_clinics_payer_is_refused(self, world: World, posted: Posted) -> None:
-        from handrail.web.clinic.models import Payer
-
         other = Payer.objects.exclude(clinic=world.clinic).first()
         if other is None:
             other = Payer.objects.create(
@@ -338,3 +339,33 @@ class FhirTests:
             assert f'href="{href}"' in world.client_for(user).get(page).content.decode()
         for user in (world.pt, world.front_desk):
             assert href not in world.client_for(user).get(page).content.decode()
+
+
+@pytest.mark.django_db
+class DemoExportTests:
+    def test_every_demo_patients_record_exports_and_the_csvs_balance(self) -> None:
+        """The demo clinic (claims in each state, a posted 835 with denials): every patient's
+        record is a valid bundle, and the claims CSV's paid column sums to the payments'."""
+        call_command("load_demo", stdout=StringIO())
+        kinds: set[str] = set()
+        for patient in Patient.objects.all():
+            bundle = patient_fhir(patient=patient)
+            Bundle.model_validate(bundle)
+            kinds |= {e["resource"]["resourceType"] for e in bundle["entry"]}
+        assert kinds == {
+            "Patient",
+            "Condition",
+            "Encounter",
+            "Procedure",
+            "Claim",
+            "ExplanationOfBenefit",
+        }
+        biller = User.objects.get(username="biller")
+        client = Client()
+        client.force_login(biller)
+        rows = _csv(client.get(reverse("exports:claims-csv")))
+        assert len(rows) == Claim.objects.count() > 0
+        paid = sum((D(r["paid"]) for r in rows), D("0"))
+        assert paid == sum((p.paid for p in ClaimPayment.objects.all()), D("0"))
+        payments = _csv(client.get(reverse("exports:payments-csv")))
+        assert len(payments) == ClaimPayment.objects.count() > 0
