@@ -70,13 +70,7 @@ def _form(request: HttpRequest, user: User) -> FilterForm:
 
 
 def _page(request: HttpRequest, form: FilterForm, status: int = 200) -> HttpResponse:
-    query = request.GET.urlencode()
-    return render(
-        request,
-        "exports/index.html",
-        {"form": form, "query": f"?{query}" if query else "", "nav": "exports"},
-        status=status,
-    )
+    return render(request, "exports/index.html", {"form": form, "nav": "exports"}, status=status)
 
 
 @require_GET
