@@ -377,3 +377,15 @@ class RefusalTests:
         assert response.json()["problems"] == [
             "body: send the 835 itself as the body (Content-Type: text/plain)"
         ]
+
+    def test_a_body_over_the_api_limit_is_refused_naming_the_page(
+        self, world: World, claim: Claim, settings: Any
+    ) -> None:
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500
+        response = _post(world, remittance_text([_full_payment(claim)]))
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            "body: larger than the API's 500 bytes; upload the file on the Remittances "
+            "page instead"
+        ]
+        _nothing_posted()
