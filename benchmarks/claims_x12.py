@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -48,6 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=10_000)
     args = parser.parse_args()
+    load_before = round(os.getloadavg()[0], 2)
     batch = synthetic_batch(args.claims)
     lines = sum(len(claim.lines) for claim in batch.claims)
 
@@ -75,13 +77,16 @@ def main() -> int:
         "pyx12_validate_835_s": round(validate_835_s, 3),
         "read_over_pyx12": round(read_s / validate_835_s, 3),
         "parse_and_balance_over_pyx12": round(own_read_s / validate_835_s, 3),
+        # Other work on the machine slows pyx12 and Handrail alike but not evenly; the load
+        # average before and after the run says how busy the machine was.
+        "load_average_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "python": platform.python_version(),
         "machine": platform.machine(),
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "claims-latest.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(f"{args.claims:,} claims, {lines:,} lines")
+    print(f"{args.claims:,} claims, {lines:,} lines; load average {load_before} before")
     print(
         f"837P: write {write_s:.2f} s ({len(text_837) / 1e6:.1f} MB); pyx12 validation "
         f"{validate_837_s:.2f} s; write = {write_s / validate_837_s:.3f} x validation"

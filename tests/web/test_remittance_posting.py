@@ -377,3 +377,42 @@ class RefusalTests:
         assert response.json()["problems"] == [
             "body: send the 835 itself as the body (Content-Type: text/plain)"
         ]
+
+    def test_a_body_over_the_api_limit_is_refused_naming_the_page(
+        self, world: World, claim: Claim, settings: Any
+    ) -> None:
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500
+        response = _post(world, remittance_text([_full_payment(claim)]))
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            "body: larger than the API's 500 bytes; upload the file on the Remittances "
+            "page instead"
+        ]
+        _nothing_posted()
+
+    def test_a_reversal_of_a_closed_claim_is_posted_and_it_stays_closed(
+        self, world: World, claim: Claim
+    ) -> None:
+        """A corrected claim closes the original; the payer then reverses the original's
+        payment, which the ledger must show."""
+        assert _post(world, remittance_text([_full_payment(claim)])).status_code == 200
+        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.CLOSED)
+        first, second = _lines(claim)
+        reversal = claim_payment(
+            claim,
+            [
+                paid_line(first, "-96.00", adjustment("CO", "45", "-30.00"),
+                          adjustment("PR", "2", "-24.00"), sign=-1),
+                paid_line(second, "-80.00", adjustment("CO", "45", "-25.00"),
+                          adjustment("PR", "2", "-20.00"), sign=-1),
+            ],
+            status="22",
+        )  # fmt: skip
+        other = sent_claim(world, "HR00000002", (LineSpec("97110", ("GP",), 2, "200.00"),))
+        [other_line] = _lines(other)
+        payment = claim_payment(other, [paid_line(other_line, "200.00")], payer_claim_number="9")
+        response = _post(world, remittance_text([reversal, payment], trace="555", control=4))
+        assert response.status_code == 200, response.content
+        assert [paid for _code, paid, _adj in _ledger(claim)] == [D("0.00"), D("0.00")]
+        claim.refresh_from_db()
+        assert claim.state == ClaimState.CLOSED

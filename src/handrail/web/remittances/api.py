@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, cast
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 from django.utils import timezone
@@ -67,6 +69,17 @@ def remittances_post(request: HttpRequest) -> Any:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError:
         return Status(422, _refused(["body: the file is not UTF-8 (or ASCII) text"]))
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Status(
+            422,
+            _refused(
+                [
+                    f"body: larger than the API's {limit:,} bytes; upload the file on the "
+                    "Remittances page instead"
+                ]
+            ),
+        )
     except RawPostDataException:
         # The body was read as form fields already.
         return Status(422, _refused([FORM_PROBLEM]))

@@ -208,9 +208,6 @@ def _match(
             if claim.state in (ClaimState.HELD, ClaimState.READY):
                 problems.append(f"{where}: the claim is {claim.state}, it was never sent")
                 continue
-            if claim.state == ClaimState.CLOSED:
-                problems.append(f"{where}: the claim is closed; nothing can be posted to it")
-                continue
             if claim.state == ClaimState.REJECTED:
                 problems.append(f"{where}: the claim was rejected; correct and resend it first")
                 continue
@@ -344,7 +341,11 @@ def _move_states(user: User, claims: Iterable[Claim], remittance: Remittance) ->
         states[claim.control_number] = outcome
         if outcome == claim.state:
             continue
-        # Every state left after `_match` (sent, accepted, paid, partly paid, denied,
+        if claim.state == ClaimState.CLOSED:
+            # A replaced or voided claim: the payer's reversal of it is posted (the ledger
+            # must show it) but a closed claim stays closed.
+            continue
+        # Every other state left after `_match` (sent, accepted, paid, partly paid, denied,
         # appealed) may move to each outcome; change_state refuses anything else.
         change_state(claim, outcome, by=user, reason=f"posted remittance {remittance.pk} (835)")
     return states

@@ -65,8 +65,8 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
                 flash.success(
                     request,
                     f"Posted {posted.claims_matched} claim(s), {posted.lines_posted} line(s): "
-                    f"paid {posted.paid_total}, adjustments {posted.adjustment_total}, "
-                    f"provider adjustments {posted.provider_adjustment_total}.",
+                    f"paid {posted.paid_total:.2f}, adjustments {posted.adjustment_total:.2f}, "
+                    f"provider adjustments {posted.provider_adjustment_total:.2f}.",
                 )
                 return redirect("remittances:list")
         status = 409 if refused is not None and refused.status == 409 else 422
