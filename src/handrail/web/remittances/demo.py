@@ -1,7 +1,8 @@
 """The demo clinic's remittance: the Medicare 835 for the claims out with the payer (all but
-the newest, which stays sent), posted through the same service a biller uses, with two denied lines to work (a bundling
-denial and a medical-necessity one), plus anonymous pattern reports so that one pattern
-shows. Synthetic throughout; the reports standing for other clinics use made-up keys."""
+the newest, which stays sent), posted through the same service a biller uses, with two
+denied lines to work (a bundling denial and a medical-necessity one), plus anonymous pattern
+reports so that one pattern shows. Synthetic throughout; the reports standing for other
+clinics use made-up keys."""
 
 from __future__ import annotations
 
