@@ -1,7 +1,8 @@
-"""The demo clinic's remittance: the Medicare 835 for the claims still out with the payer,
-posted through the same service a biller uses, with two denied lines to work (a bundling
-denial and a medical-necessity one), plus anonymous pattern reports so that one pattern
-shows. Synthetic throughout; the reports standing for other clinics use made-up keys."""
+"""The demo clinic's remittance: the Medicare 835 for the claims out with the payer (all but
+the newest, which stays sent), posted through the same service a biller uses, with two
+denied lines to work (a bundling denial and a medical-necessity one), plus anonymous pattern
+reports so that one pattern shows. Synthetic throughout; the reports standing for other
+clinics use made-up keys."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def load_demo_remittances(
             clinic=clinic, state=ClaimState.SENT, payer__type=PayerType.MEDICARE
         ).order_by("visit__date", "pk")
     )
+    # The newest claim stays out with the payer (sent): the demo shows every state.
+    claims = claims[:-1]
     if billing is None or not claims:
         return {"remittances": 0}
     denials = list(DENIALS)

@@ -276,7 +276,7 @@ def load_demo() -> dict[str, int]:
     from handrail.web.billing.demo import load_demo_billing
 
     counts.update(load_demo_billing(clinic=clinic, users=users, today=today))
-    # The Medicare 835 for the claims still out, posted, with two denials to work.
+    # The Medicare 835 for the claims out with the payer, posted, with two denials to work.
     from handrail.web.remittances.demo import load_demo_remittances
 
     counts.update(load_demo_remittances(clinic=clinic, users=users, today=today))
