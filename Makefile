@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library snapshots clean
+.PHONY: install run demo test test-postgres test-redis lint format benchmark benchmark-data-scale benchmark-load benchmark-handout benchmark-library benchmark-claims snapshots clean
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=python3"; exit 2; }
@@ -54,6 +54,10 @@ format: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/batch_throughput.py
 
+# 837P export: check + write 10,000 claims against pyx12's validation of the same file.
+benchmark-claims: $(STAMP)
+	$(BIN)/python benchmarks/claims_export.py
+
 # The clinic's pages at 5,000 patients and 50,000 signed visits against the demo clinic
 # (SQLite in benchmarks/out/; DATA_SCALE_ARGS="--database-url postgresql://..." for PostgreSQL).
 benchmark-data-scale: $(STAMP)
@@ -72,6 +76,11 @@ benchmark-handout: $(STAMP)
 # read with no condition.
 benchmark-library: $(STAMP)
 	$(BIN)/python benchmarks/library_search.py
+
+# Writing a 10,000-claim 837P and reading + balancing a 10,000-claim 835, each against
+# pyx12's validation of the same file (CLAIMS_ARGS="--claims 1000" for a quicker run).
+benchmark-claims: $(STAMP)
+	$(BIN)/python benchmarks/claims_x12.py $(CLAIMS_ARGS)
 
 snapshots: $(STAMP)
 	$(BIN)/python -m tests.rules.generate_snapshots

@@ -115,3 +115,16 @@ class Read835Tests:
             'X12 DTM (line 19): Data element "Service Date" (DTM02) contains an invalid date '
             "(20261340)"
         ]
+
+    def test_a_file_on_one_line_reads_the_same(self) -> None:
+        text = SAMPLE.read_text()
+        assert read_835(text.replace("\n", "")) == read_835(text)
+
+    def test_another_component_separator_reads_the_same(self) -> None:
+        """ISA16 declares the component separator; many payers use ">" (or "^")."""
+        text = SAMPLE.read_text()
+        other = text.replace("*T*:~", "*T*>~", 1).replace("HC:97535:GP", "HC>97535>GP")
+        other = other.replace("HC:97530:GP:59", "HC>97530>GP>59")
+        [remittance] = read_835(other)
+        assert [line.modifiers for line in remittance.claims[0].lines] == [("GP",), ("GP", "59")]
+        assert read_835(other) == read_835(text)

@@ -20,8 +20,9 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 # then 26). Text typed: the session, the user, the visit; the line read under its lock, its
 # update and its audit event, inside a savepoint and its release; the panel's four lookups
 # (the lines with the previous signed note's, one aggregate of the treatment days and the
-# threshold accrual, the coverage, the plan) and the day's other signed lines.
-QUERIES_PER_TEXT_AUTOSAVE = 13
+# threshold accrual, the coverage, the plan), the day's other signed lines and the payer's
+# contract in effect (the expected payment of a contracted payer, handrail.web.billing).
+QUERIES_PER_TEXT_AUTOSAVE = 14
 # Minutes typed add the line's timer runs and the visit's other minutes (the 24-hour limit).
 QUERIES_PER_AUTOSAVE = QUERIES_PER_TEXT_AUTOSAVE + 2
 

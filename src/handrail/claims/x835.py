@@ -13,16 +13,11 @@ that does not add up.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Final
-
-import pyx12.error_handler
-import pyx12.params
-import pyx12.x12context
 
 from handrail.claims.x12_validation import x12_errors
 
@@ -86,6 +81,9 @@ class ClaimPayment:
     segment_number: int
     adjustments: list[Adjustment] = field(default_factory=list)
     lines: list[LinePayment] = field(default_factory=list)
+    filing_indicator: str = ""  # CLP06: MB Medicare Part B, CI commercial, ...
+    patient_name: str = ""  # NM1*QC "LAST,FIRST"
+    member_id: str = ""  # NM1*QC NM109
 
     @property
     def all_adjustments(self) -> list[Adjustment]:
@@ -123,6 +121,12 @@ def read_835(text: str) -> list[Remittance]:
     grammar = x12_errors(text)
     if grammar:
         raise RemittanceError([f"X12 {error}" for error in grammar])
+    return read_valid_835(text)
+
+
+def read_valid_835(text: str) -> list[Remittance]:
+    """`read_835` without pyx12's grammar check, for a file that passed it already (or
+    to time Handrail's own part of reading): the values and the balance."""
     problems: list[str] = []
     remittances = list(_remittances(text, problems))
     if not problems:
@@ -177,7 +181,7 @@ class _Reader:
         self.line: LinePayment | None = None
         self.number = 0
 
-    def money(self, node: pyx12.x12context.X12SegmentDataNode, ref: str) -> Decimal:
+    def money(self, node: _Segment, ref: str) -> Decimal:
         raw = node.get_value(ref) or ""
         try:
             return Decimal(raw) if raw else ZERO
@@ -185,13 +189,13 @@ class _Reader:
             self.problems.append(f"segment {self.number} {ref}: {raw!r} is not an amount")
             return ZERO
 
-    def read(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def read(self, node: _Segment) -> None:
         self.number += 1
         handler = getattr(self, f"on_{node.id.lower()}", None)
         if handler is not None:
             handler(node)
 
-    def on_bpr(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_bpr(self, node: _Segment) -> None:
         self.remittance = Remittance(
             total_paid=self.money(node, "BPR02"),
             payment_method=node.get_value("BPR04") or "",
@@ -201,11 +205,11 @@ class _Reader:
         self.done.append(self.remittance)
         self.claim = self.line = None
 
-    def on_trn(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_trn(self, node: _Segment) -> None:
         if self.remittance is not None:
             self.remittance.trace_number = node.get_value("TRN02") or ""
 
-    def on_n1(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_n1(self, node: _Segment) -> None:
         if self.remittance is None:
             return
         if node.get_value("N101") == "PR":
@@ -215,7 +219,7 @@ class _Reader:
             if node.get_value("N103") == "XX":
                 self.remittance.payee_npi = node.get_value("N104") or ""
 
-    def on_clp(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_clp(self, node: _Segment) -> None:
         if self.remittance is None:
             return
         self.claim = ClaimPayment(
@@ -226,11 +230,19 @@ class _Reader:
             patient_responsibility=self.money(node, "CLP05"),
             payer_claim_number=node.get_value("CLP07") or "",
             segment_number=self.number,
+            filing_indicator=node.get_value("CLP06") or "",
         )
         self.remittance.claims.append(self.claim)
         self.line = None
 
-    def on_svc(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_nm1(self, node: _Segment) -> None:
+        if self.claim is not None and self.line is None and node.get_value("NM101") == "QC":
+            last = node.get_value("NM103") or ""
+            first = node.get_value("NM104") or ""
+            self.claim.patient_name = f"{last},{first}" if first else last
+            self.claim.member_id = node.get_value("NM109") or ""
+
+    def on_svc(self, node: _Segment) -> None:
         if self.claim is None:
             return
         composite = (node.get_value("SVC01") or "").split(":")
@@ -245,11 +257,11 @@ class _Reader:
         )
         self.claim.lines.append(self.line)
 
-    def on_dtm(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_dtm(self, node: _Segment) -> None:
         if self.line is not None and node.get_value("DTM01") == "472":
             self.line.service_date = _date(node.get_value("DTM02"))
 
-    def on_cas(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_cas(self, node: _Segment) -> None:
         target = self.line if self.line is not None else self.claim
         if target is None:
             return
@@ -269,19 +281,19 @@ class _Reader:
                 )
             )
 
-    def on_ref(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_ref(self, node: _Segment) -> None:
         if self.line is not None and node.get_value("REF01") == "6R":
             self.line.control_number = node.get_value("REF02") or ""
 
-    def on_amt(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_amt(self, node: _Segment) -> None:
         if self.line is not None and node.get_value("AMT01") == "B6":
             self.line.allowed = self.money(node, "AMT02")
 
-    def on_lq(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_lq(self, node: _Segment) -> None:
         if self.line is not None and node.get_value("LQ01") == "HE":
             self.line.remarks.append(node.get_value("LQ02") or "")
 
-    def on_plb(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_plb(self, node: _Segment) -> None:
         if self.remittance is None:
             return
         self.claim = self.line = None
@@ -296,20 +308,53 @@ class _Reader:
                 ProviderAdjustment(reason, reference, amount)
             )
 
-    def on_se(self, node: pyx12.x12context.X12SegmentDataNode) -> None:
+    def on_se(self, node: _Segment) -> None:
         self.remittance = self.claim = None
         self.line = None
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """One segment as its elements: `elements[0]` is the segment id, composites are joined
+    with ":" whatever the file's component separator."""
+
+    elements: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.elements[0]
+
+    def get_value(self, ref: str) -> str | None:
+        """The element named like the guide does ("CLP04"), or None when absent or empty."""
+        index = int(ref[len(self.id) :])
+        value = self.elements[index] if index < len(self.elements) else ""
+        return value or None
+
+
+def _segments(text: str) -> Iterator[_Segment]:
+    """The file's segments, split on the delimiters its ISA declares (ISA is fixed width: the
+    element separator is its 4th character, the component separator its 105th and the
+    segment terminator its 106th). Only called once pyx12 found the grammar valid, so the
+    ISA is there and whole."""
+    text = text.lstrip()
+    element, component, terminator = text[3], text[104], text[105]
+    for raw in text.split(terminator):
+        raw = raw.strip()
+        if not raw:
+            continue
+        parts = raw.split(element)
+        if component != ":":
+            parts = [part.replace(component, ":") for part in parts]
+        yield _Segment(tuple(parts))
+
+
 def _remittances(text: str, problems: list[str]) -> Iterator[Remittance]:
+    # pyx12 checked the grammar already (read_835); reading the values again through its
+    # X12ContextReader costs several times that validation on a large file, so the
+    # segments are split here on the delimiters the ISA declares.
     reader = _Reader(problems)
-    source = io.StringIO(text)
-    param = pyx12.params.params()
-    with pyx12.x12context.X12ContextReader(
-        param, pyx12.error_handler.errh_null(), source
-    ) as segments:
-        for node in segments.iter_segments():
-            reader.read(node)
+    for segment in _segments(text):
+        reader.read(segment)
     yield from reader.done
 
 

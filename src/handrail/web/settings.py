@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "handrail.web.messaging",
     "handrail.web.programs",
     "handrail.web.portal",
+    "handrail.web.billing",
+    "handrail.web.remittances",
     # Background tasks (django-tasks; the database backend's queue table and worker).
     "django_tasks",
     "django_tasks_db",

@@ -8,8 +8,10 @@ from django.urls import include, path
 from handrail.web.api.api import api
 from handrail.web.care import views as care
 from handrail.web.clinic import views as clinic
+from handrail.web.exports import api as _exports_api  # noqa: F401 (registers its endpoints)
 from handrail.web.messaging import views as messaging
 from handrail.web.portal import api as _portal_api  # noqa: F401 (registers its endpoints)
+from handrail.web.remittances import api as _remittances_api  # noqa: F401 (registers its endpoints)
 from handrail.web.visits import views as visits
 
 urlpatterns = [
@@ -54,8 +56,11 @@ urlpatterns = [
     path("visits/", include("handrail.web.notes.urls")),
     path("worklists/", include("handrail.web.worklists.urls")),
     path("clinic/", include("handrail.web.clinic.admin_urls")),
+    path("billing/", include("handrail.web.billing.urls")),
+    path("exports/", include("handrail.web.exports.urls")),
     path("messages/", include("handrail.web.messaging.urls")),
     path("programs/", include("handrail.web.programs.urls")),
+    path("remittances/", include("handrail.web.remittances.urls")),
     # The patient's link pages (/p/<token>/) and a program's patient side (/programs/...).
     path("", include("handrail.web.portal.urls")),
     path("unsubscribe/<str:token>/", messaging.unsubscribe_view, name="unsubscribe"),

@@ -21,6 +21,7 @@ from ninja.responses import Status
 from ninja.security import django_auth
 from pydantic import ValidationError as PydanticValidationError
 
+from handrail.web.api.billing import router as billing_router
 from handrail.web.api.programs import router as programs_router
 from handrail.web.api.schemas import (
     AddendumIn,
@@ -696,3 +697,4 @@ def authorizations_end(
 # Home programs (handrail.web.api.programs) -------------------------------------------------
 
 api.add_router("", programs_router)
+api.add_router("", billing_router)

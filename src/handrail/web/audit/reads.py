@@ -44,6 +44,7 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 # its visit: the visit is the object), with its model and the path from it to its patient.
 OWNERS: tuple[tuple[str, str, str], ...] = (
     ("visit_id", "visits.Visit", "case__patient_id"),
+    ("claim_id", "billing.Claim", "patient_id"),
     ("authorization_id", "care.Authorization", "case__patient_id"),
     ("plan_id", "care.PlanOfCare", "case__patient_id"),
     ("case_id", "care.Case", "patient_id"),
@@ -51,7 +52,7 @@ OWNERS: tuple[tuple[str, str, str], ...] = (
     ("patient_id", "clinic.Patient", "pk"),
 )
 # Query parameters worth keeping with a list's event (a search term, a filter, a page).
-LIST_PARAMETERS = ("q", "status", "page", "offset", "limit")
+LIST_PARAMETERS = ("q", "status", "page", "offset", "limit", "from", "to", "payer", "state")
 MARKER = "audit_read"
 # The query parameter that carries a page's token to its background requests.
 PAGE_TOKEN = "audited"

@@ -33,6 +33,7 @@ from handrail.web.clinic.services import (
 )
 from handrail.web.forms import form_apply_errors
 from handrail.web.portal.selectors import issued_programs, program_progress
+from handrail.web.remittances.selectors import patient_threshold_remitted
 from handrail.web.worklists.selectors import patient_threshold
 
 
@@ -133,6 +134,11 @@ def patient_detail_view(request: HttpRequest, patient_id: int) -> HttpResponse:
             "clinical": clinical,
             "today": today,
             "threshold": patient_threshold(user=user, patient=patient, today=today)
+            if clinical
+            else [],
+            "threshold_remitted": patient_threshold_remitted(
+                user=user, patient=patient, today=today
+            )
             if clinical
             else [],
             "program_progress": [

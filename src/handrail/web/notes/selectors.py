@@ -14,6 +14,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from handrail.rules.catalog import CATALOG
+from handrail.web.billing.pricing import contract_pricing
 from handrail.web.clinic.models import Role, User
 from handrail.web.clinic.permissions import can_document, can_sign
 from handrail.web.clinic.selectors import coverage_primary
@@ -58,7 +59,7 @@ class PanelLine:
     minutes: int
     units: int
     modifiers: tuple[str, ...]
-    amount: Decimal
+    amount: Decimal | None  # None: the payer's rate table has no rate for the code
     fee_schedule: str
     steps: tuple[str, ...] = ()  # the explanation's unit steps for this code
 
@@ -208,6 +209,21 @@ def note_panel(*, visit: Visit, facts: VisitFacts | None = None) -> NotePanel:
     count: dict[str, int] = {}
     for item in findings:
         count[item.severity] = count.get(item.severity, 0) + 1
+    engine_lines = [claim for claim in result.get("claim_lines") or [] if isinstance(claim, dict)]
+    amounts: list[Decimal | None] = [
+        _decimal(claim.get("amount"), CENTS) or Decimal("0.00") for claim in engine_lines
+    ]
+    allowed = _decimal(payment.get("allowed"), CENTS)
+    coinsurance = _decimal(payment.get("coinsurance"), CENTS)
+    payment_source = str(payment.get("source") or "")
+    # A payer with a contract pays by it (a percent of these fee-schedule amounts or a rate
+    # per code), not by the Medicare fee schedule; its patient share is the contract's.
+    contract = contract_pricing(
+        facts.coverage.payer if facts.coverage else None, visit.date, result
+    )
+    if contract is not None and len(contract.amounts) == len(engine_lines):
+        amounts = list(contract.amounts)
+        allowed, coinsurance, payment_source = contract.allowed, None, contract.source
     return NotePanel(
         lines=tuple(
             PanelLine(
@@ -215,12 +231,11 @@ def note_panel(*, visit: Visit, facts: VisitFacts | None = None) -> NotePanel:
                 minutes=minutes.get(str(claim.get("code") or ""), 0),
                 units=int(claim.get("units") or 0),
                 modifiers=tuple(str(m) for m in claim.get("modifiers") or ()),
-                amount=_decimal(claim.get("amount"), CENTS) or Decimal("0.00"),
+                amount=amount,
                 fee_schedule=str(claim.get("fee_schedule") or ""),
                 steps=_unit_steps(result, str(claim.get("code") or "")),
             )
-            for claim in result.get("claim_lines") or []
-            if isinstance(claim, dict)
+            for claim, amount in zip(engine_lines, amounts, strict=True)
         ),
         total_minutes=int(result.get("total_timed_minutes") or 0),
         total_units=int(result.get("total_units") or 0),
@@ -229,11 +244,11 @@ def note_panel(*, visit: Visit, facts: VisitFacts | None = None) -> NotePanel:
         edits=tuple(f for f in findings if f.rule.startswith(EDIT_PREFIXES)),
         documentation=tuple(f for f in findings if f.rule.startswith(DOC_PREFIX)),
         other=tuple(f for f in findings if not f.rule.startswith((*EDIT_PREFIXES, DOC_PREFIX))),
-        allowed=_decimal(payment.get("allowed"), CENTS),
+        allowed=allowed,
         # Only Medicare's answer carries the patient's 20% coinsurance (CMS Pub 100-04 ch.5,
         # handrail.rules.payment); another payer's share is its contract's, so None.
-        coinsurance=_decimal(payment.get("coinsurance"), CENTS),
-        payment_source=str(payment.get("source") or ""),
+        coinsurance=coinsurance,
+        payment_source=payment_source,
         gauge=_gauge(result.get("threshold")),
         counters=counters,
         stored=visit.is_signed,

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from handrail.web.audit.reads import PAGE_TOKEN, audit_read, page_token
 from handrail.web.audit.selectors import audit_changes_by_others
+from handrail.web.billing.permissions import can_bill
+from handrail.web.billing.selectors import claim_for_visit
 from handrail.web.clinic.models import User
 from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
@@ -157,6 +159,9 @@ def _render_note(
             "panel": note_panel(visit=visit, facts=facts),
             # The timer poll's URL carries the page's token: its view event covers the polls.
             "timer_poll_url": _timer_poll_url(user, visit),
+            # The claim's state (and for billers a link to it); therapists see no more.
+            "claim": claim_for_visit(visit_id=visit.pk) if visit.is_signed else None,
+            "can_bill": can_bill(user),
             "sign_confirm": sign_confirm,
             "reconcile_confirm": reconcile_confirm,
             # Issue 7: a draft someone else edited shows who changed what before it is signed.

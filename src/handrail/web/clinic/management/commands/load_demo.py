@@ -222,6 +222,7 @@ def load_demo() -> dict[str, int]:
             birth_date=date(1938 + index, 1 + index % 12, 3 + index),
             sex="F" if index % 2 == 0 else "M",
             phone=f"217-555-01{index:02d}",
+            address=f"{100 + index} Demo Street",
             city="Springfield",
             state="IL",
             zip="62701",
@@ -271,6 +272,14 @@ def load_demo() -> dict[str, int]:
             counts["signed"] += sum(1 for visit in visits if visit.is_signed)
     _threshold_episode(rng, users, today, counts)
     counts.update(load_demo_programs(users))
+    # Billing after the notes are signed: claims for them and one exported 837P batch.
+    from handrail.web.billing.demo import load_demo_billing
+
+    counts.update(load_demo_billing(clinic=clinic, users=users, today=today))
+    # The Medicare 835 for the claims out with the payer, posted, with two denials to work.
+    from handrail.web.remittances.demo import load_demo_remittances
+
+    counts.update(load_demo_remittances(clinic=clinic, users=users, today=today))
     # Last: the patient side of whatever programs the demo issued (weeks of session logs).
     from handrail.web.portal.demo import portal_demo_load
 
