@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from handrail.claims.x12_validation import x12_errors
+from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import (
     Batch,
     ChargeEntry,
@@ -65,6 +66,13 @@ class SettingsTests:
         assert ok.status_code == 302
         saved = ClinicBilling.objects.get(clinic=world.clinic)
         assert (saved.group_npi, saved.zip_code) == ("1234567893", "627011234")
+        event = AuditEvent.objects.latest("pk")
+        assert (event.action, event.object_type, event.user) == (
+            AuditAction.CREATE,
+            "clinicbilling",
+            world.biller,
+        )
+        assert event.detail.startswith("billing identity: changed ")
 
     def test_a_charge_of_zero_is_refused_by_name(self, world: World) -> None:
         client = world.client_for(world.admin)
@@ -131,6 +139,8 @@ class SettingsTests:
         assert ok.status_code == 302
         world.ot.refresh_from_db()
         assert world.ot.npi == "1245319599"
+        event = AuditEvent.objects.latest("pk")
+        assert event.detail.endswith("NPI (none) -> 1245319599")
         assert world.ot.billing.taxonomy == "225X00000X"
 
     def test_other_roles_and_clinics_are_refused(self, world: World) -> None:
