@@ -249,6 +249,7 @@ class ExportPageTests:
         )
         assert response.status_code == 422
         assert "No ready claims for Medicare Part B" in response.content.decode()
+        assert "(1 held: see why on the claims page)" in response.content.decode()
         assert not Batch.objects.exists()
         assert Claim.objects.get().state == ClaimState.HELD
 
