@@ -268,3 +268,25 @@ def test_the_note_shows_its_claims_state_and_only_billers_get_the_link(world: Wo
     assert reverse("billing:claim", args=[claim.pk]) not in therapist
     biller = world.client_for(world.biller).get(note).content.decode()
     assert reverse("billing:claim", args=[claim.pk]) in biller
+
+
+def test_the_claim_list_pages_and_keeps_the_state(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handrail.web.billing import views
+    from tests.web.billing_seed import bare_claim
+
+    visit = signed_ot_visit(world, 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for number in range(3):
+        claim = bare_claim(world, visit)
+        Claim.objects.filter(pk=claim.pk).update(
+            control_number=f"HRP{number}", frequency="7", payer_claim_number="X"
+        )
+    client = world.client_for(world.biller)
+    first = client.get(reverse("billing:claims"), {"state": "held"}).content.decode()
+    assert "Page 1 of 2 (1-2 of 3)" in first
+    assert 'href="?state=held&amp;page=2"' in first
+    second = client.get(reverse("billing:claims"), {"state": "held", "page": "2"})
+    assert "Page 2 of 2 (3-3 of 3)" in second.content.decode()
+    assert client.get(reverse("billing:claims"), {"page": "x"}).status_code == 200

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Model, Prefetch
 from django.forms import BaseForm
@@ -46,6 +47,7 @@ from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
 
 INVALID_STATUS = 422
+PAGE_SIZE = 100
 NOT_BILLER = "Only billers and clinic admins work with billing."
 
 
@@ -299,11 +301,14 @@ def claims_view(request: HttpRequest) -> HttpResponse:
     if state and state not in ClaimState.values:
         state = ""
     counts = selectors.claim_counts(user=user)
+    page = Paginator(selectors.claim_list(user=user, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "billing/claims.html",
         {
-            "claims": selectors.claim_list(user=user, state=state)[:200],
+            "claims": page,
             "states": [(value, label, counts[value]) for value, label in ClaimState.choices],
             "state": state,
             "through_form": ThroughForm(initial={"through": timezone.localdate()}),
