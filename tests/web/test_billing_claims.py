@@ -290,3 +290,30 @@ def test_notes_older_than_the_timely_filing_year_are_not_claimed(world: World) -
         user=world.biller, clinic=world.clinic, through=later - timedelta(days=1)
     ).claims
     assert claim.visit_id == visit.pk
+
+
+def test_rescrub_reads_the_fixed_plan(world: World) -> None:
+    set_up_billing(world)
+    world.ot_plan.certifier_npi = ""
+    world.ot_plan.save()
+    claim = claim_from_visit(user=world.biller, visit=signed_ot_visit(world, 3))
+    assert claim.state == ClaimState.HELD
+    world.ot_plan.certifier_npi = CERTIFIER_NPI
+    world.ot_plan.save()
+    claim = claim_rescrub(user=world.biller, claim=claim)
+    assert (claim.state, claim.referring_npi) == (ClaimState.READY, CERTIFIER_NPI)
+
+
+def test_a_rejected_claim_fixed_goes_out_in_a_new_batch(world: World) -> None:
+    from handrail.web.billing.batches import batch_create
+
+    set_up_billing(world)
+    signed_ot_visit(world, 3)
+    first = batch_create(user=world.biller, payer=world.medicare, through=world.today)
+    claim = first.claims.get()
+    change_state(claim, ClaimState.REJECTED, by=None, reason="277CA: bad member id")
+    claim = claim_rescrub(user=world.biller, claim=claim)
+    assert (claim.state, claim.batch_id) == (ClaimState.READY, None)
+    second = batch_create(user=world.biller, payer=world.medicare, through=world.today)
+    assert list(second.claims.all()) == [claim]
+    assert first.isa_control != second.isa_control

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from handrail.claims.x12_validation import x12_errors
+from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import (
     Batch,
     ChargeEntry,
@@ -65,6 +66,13 @@ class SettingsTests:
         assert ok.status_code == 302
         saved = ClinicBilling.objects.get(clinic=world.clinic)
         assert (saved.group_npi, saved.zip_code) == ("1234567893", "627011234")
+        event = AuditEvent.objects.latest("pk")
+        assert (event.action, event.object_type, event.user) == (
+            AuditAction.CREATE,
+            "clinicbilling",
+            world.biller,
+        )
+        assert event.detail.startswith("billing identity: changed ")
 
     def test_a_charge_of_zero_is_refused_by_name(self, world: World) -> None:
         client = world.client_for(world.admin)
@@ -131,6 +139,8 @@ class SettingsTests:
         assert ok.status_code == 302
         world.ot.refresh_from_db()
         assert world.ot.npi == "1245319599"
+        event = AuditEvent.objects.latest("pk")
+        assert event.detail.endswith("NPI (none) -> 1245319599")
         assert world.ot.billing.taxonomy == "225X00000X"
 
     def test_other_roles_and_clinics_are_refused(self, world: World) -> None:
@@ -239,6 +249,7 @@ class ExportPageTests:
         )
         assert response.status_code == 422
         assert "No ready claims for Medicare Part B" in response.content.decode()
+        assert "(1 held: see why on the claims page)" in response.content.decode()
         assert not Batch.objects.exists()
         assert Claim.objects.get().state == ClaimState.HELD
 
@@ -257,3 +268,25 @@ def test_the_note_shows_its_claims_state_and_only_billers_get_the_link(world: Wo
     assert reverse("billing:claim", args=[claim.pk]) not in therapist
     biller = world.client_for(world.biller).get(note).content.decode()
     assert reverse("billing:claim", args=[claim.pk]) in biller
+
+
+def test_the_claim_list_pages_and_keeps_the_state(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from handrail.web.billing import views
+    from tests.web.billing_seed import bare_claim
+
+    visit = signed_ot_visit(world, 3)
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    for number in range(3):
+        claim = bare_claim(world, visit)
+        Claim.objects.filter(pk=claim.pk).update(
+            control_number=f"HRP{number}", frequency="7", payer_claim_number="X"
+        )
+    client = world.client_for(world.biller)
+    first = client.get(reverse("billing:claims"), {"state": "held"}).content.decode()
+    assert "Page 1 of 2 (1-2 of 3)" in first
+    assert 'href="?state=held&amp;page=2"' in first
+    second = client.get(reverse("billing:claims"), {"state": "held", "page": "2"})
+    assert "Page 2 of 2 (3-3 of 3)" in second.content.decode()
+    assert client.get(reverse("billing:claims"), {"page": "x"}).status_code == 200

@@ -76,8 +76,15 @@ def batch_create(*, user: User, payer: Payer, through: date, make_claims: bool =
 def _write(*, user: User, payer: Payer, through: date, billing: ClinicBilling) -> Batch:
     claims = _ready(payer, through)
     if not claims:
+        held = Claim.objects.filter(
+            payer=payer, state=ClaimState.HELD, visit__date__lte=through
+        ).count()
+        why = f" ({held} held: see why on the claims page)" if held else ""
         raise ValidationError(
-            {"through": f"No ready claims for {payer.name} on or before {through.isoformat()}."}
+            {
+                "through": f"No ready claims for {payer.name} on or before "
+                f"{through.isoformat()}{why}."
+            }
         )
     control = x.ControlNumbers(
         interchange=next_control(payer.clinic_id, CounterName.INTERCHANGE),

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
@@ -113,7 +113,12 @@ def claims_from_visits(
         if awaiting_cosignature(visit, coverage):
             skipped.append(f"{visit}: awaiting the therapist's co-signature")
             continue
-        made.append(claim_from_visit(user=user, visit=visit))
+        try:
+            made.append(claim_from_visit(user=user, visit=visit))
+        except ValidationError as exc:  # e.g. another biller made it a moment ago
+            skipped.append(f"{visit}: {' '.join(exc.messages)}")
+        except IntegrityError:  # the same race, caught by the one-original constraint
+            skipped.append(f"{visit}: this visit already has a claim for this payer")
     return Made(made, skipped)
 
 
@@ -180,26 +185,28 @@ def _new_claim(
     pointers = list(range(1, min(len(claim.diagnoses), MAX_POINTERS) + 1)) or [1]
     total = Decimal("0")
     engine_lines = [line for line in evaluation.get("claim_lines") or [] if isinstance(line, dict)]
-    for number, engine_line in enumerate(engine_lines, start=1):
+    billed = [line for line in engine_lines if int(line.get("units") or 0) >= 1]
+    for line_number, engine_line in enumerate(billed, start=1):
         code = str(engine_line.get("code") or "")
         units = int(engine_line.get("units") or 0)
-        if units < 1:
-            continue
         per_unit = unit_charge(clinic.pk, code, visit.date)
-        # A code with no charge master entry keeps the claim held (below); the line is kept
-        # at 0.01 a unit so the claim still shows what would be billed.
+        # A code with no charge master entry holds the claim (the scrub names it); the line
+        # is kept, at a placeholder of 0.01, so the claim shows what would be billed, and
+        # scrubbing again once the charge exists prices it.
         charge = cents((per_unit or Decimal("0")) * units)
+        if charge <= 0:
+            charge = Decimal("0.01")
         ClaimLine.objects.create(
             claim=claim,
             clinic=clinic,
-            number=number,
+            number=line_number,
             code=code,
             modifiers=[str(m) for m in engine_line.get("modifiers") or []],
             units=units,
-            charge=charge if charge > 0 else Decimal("0.01"),
+            charge=charge,
             service_date=visit.date,
             diagnosis_pointers=pointers,
-            line_control_number=f"{control}-{number}",
+            line_control_number=f"{control}-{line_number}",
             visit_line=visit_lines.get(code),
         )
         total += charge
@@ -321,6 +328,11 @@ def claim_rescrub(*, user: User, claim: Claim) -> Claim:
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
     if locked.state not in (ClaimState.HELD, ClaimState.REJECTED):
         raise ValidationError({"state": "Only a held or rejected claim is scrubbed again."})
+    if locked.state == ClaimState.REJECTED:
+        # Rejected before adjudication: it goes out again in a new batch (the old batch
+        # keeps its file as sent).
+        locked.batch = None
+    _refresh_from_plan(locked)
     _refresh_charges(locked)
     holds, warnings = scrub(locked)
     locked.hold_reasons, locked.warnings = holds, warnings
@@ -332,6 +344,23 @@ def claim_rescrub(*, user: User, claim: Claim) -> Claim:
     elif locked.state == ClaimState.REJECTED:
         change_state(locked, ClaimState.HELD, by=user, reason="scrubbed again: still held")
     return Claim.objects.get(pk=locked.pk)
+
+
+def _refresh_from_plan(claim: Claim) -> None:
+    """What a biller fixes outside the claim: the plan's diagnoses and certifying provider,
+    the authorization number. The lines stay as the signed note billed them."""
+    visit = claim.visit
+    plan = plan_in_effect(case=visit.case, on=visit.date)
+    codes = [icd10_normalise(str(c)).replace(".", "") for c in (plan.diagnoses if plan else [])]
+    claim.diagnoses = codes[:MAX_DIAGNOSES]
+    claim.referring_name = plan.certifier_name if plan else ""
+    claim.referring_npi = plan.certifier_npi if plan else ""
+    authorization = authorization_in_effect(case=visit.case, on=visit.date)
+    claim.prior_authorization = (
+        authorization.number if authorization and authorization.payer_id == claim.payer_id else ""
+    )
+    pointers = list(range(1, min(len(claim.diagnoses), MAX_POINTERS) + 1)) or [1]
+    claim.lines.update(diagnosis_pointers=pointers)
 
 
 def _refresh_charges(claim: Claim) -> None:

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Model, Prefetch
+from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from handrail.web.audit.models import AuditAction
 from handrail.web.audit.reads import audit_read
+from handrail.web.audit.services import audit_change, audit_record
 from handrail.web.billing import batches, claims, selectors
 from handrail.web.billing.forms import (
     ChargeForm,
@@ -43,6 +47,7 @@ from handrail.web.clinic.views import current_user
 from handrail.web.forms import form_apply_errors
 
 INVALID_STATUS = 422
+PAGE_SIZE = 100
 NOT_BILLER = "Only billers and clinic admins work with billing."
 
 
@@ -58,6 +63,16 @@ def _clinic(user: User) -> Clinic:
     if clinic is None:
         raise PermissionDenied("Your account belongs to no clinic.")
     return clinic
+
+
+def _audit(user: User, obj: Model, created: bool, detail: str) -> None:
+    """Billing settings changes go in the clinic's audit log (no patient)."""
+    action = AuditAction.CREATE if created else AuditAction.UPDATE
+    audit_record(user=user, action=action, obj=obj, patient=None, detail=detail)
+
+
+def _changed(form: BaseForm) -> str:
+    return "changed " + ", ".join(form.changed_data) if form.changed_data else "saved unchanged"
 
 
 def _payer(user: User, payer_id: int) -> Payer:
@@ -80,8 +95,9 @@ def settings_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             saved = form.save(commit=False)
-            saved.clinic_id = user.clinic_id
+            saved.clinic_id = clinic_id_of(user)
             saved.save()
+            _audit(user, saved, identity is None, f"billing identity: {_changed(form)}")
             messages.success(request, "Saved the clinic's billing identity.")
             return redirect("billing:settings")
         status = INVALID_STATUS
@@ -111,6 +127,7 @@ def payer_view(request: HttpRequest, payer_id: int) -> HttpResponse:
             saved = form.save(commit=False)
             saved.payer = payer
             saved.save()
+            _audit(user, saved, billing is None, f"{payer.name} billing: {_changed(form)}")
             messages.success(request, f"Saved {payer.name}'s billing.")
             return redirect("billing:payer", payer_id=payer.pk)
         status = INVALID_STATUS
@@ -164,6 +181,7 @@ def contract_add_view(request: HttpRequest, payer_id: int) -> HttpResponse:
             contract.payer = payer
             contract.clinic_id = payer.clinic_id
             contract.save()
+            _audit(user, contract, True, str(contract))
             messages.success(request, "Added the contract.")
             return redirect("billing:payer", payer_id=payer.pk)
     billing = PayerBilling.objects.filter(payer=payer).first()
@@ -189,6 +207,7 @@ def contract_rate_add_view(request: HttpRequest, payer_id: int, contract_id: int
             rate = form.save(commit=False)
             rate.contract = contract
             rate.save()
+            _audit(user, rate, True, f"{payer.name} rate {rate.code} {rate.rate}")
             messages.success(request, f"Added the rate for {rate.code}.")
             return redirect("billing:payer", payer_id=payer.pk)
     billing = PayerBilling.objects.filter(payer=payer).first()
@@ -222,6 +241,12 @@ def clinician_view(request: HttpRequest, staff_id: int) -> HttpResponse:
                 ClinicianBilling.objects.update_or_create(
                     user=clinician, defaults={"taxonomy": form.cleaned_data["taxonomy"]}
                 )
+                _audit(
+                    user,
+                    clinician,
+                    False,
+                    audit_change(f"{clinician} NPI", clinician.npi, form.cleaned_data["npi"]),
+                )
             messages.success(request, f"Saved {clinician}'s NPI.")
             return redirect("billing:settings")
         status = INVALID_STATUS
@@ -250,8 +275,9 @@ def charges_view(request: HttpRequest) -> HttpResponse:
                 form.add_error("effective_from", "This code already has a charge from that date.")
             else:
                 entry = form.save(commit=False)
-                entry.clinic_id = user.clinic_id
+                entry.clinic_id = clinic_id_of(user)
                 entry.save()
+                _audit(user, entry, True, f"charge {entry}")
                 messages.success(request, f"Added the charge for {entry.code}.")
                 return redirect("billing:charges")
         status = INVALID_STATUS
@@ -275,11 +301,14 @@ def claims_view(request: HttpRequest) -> HttpResponse:
     if state and state not in ClaimState.values:
         state = ""
     counts = selectors.claim_counts(user=user)
+    page = Paginator(selectors.claim_list(user=user, state=state), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "billing/claims.html",
         {
-            "claims": selectors.claim_list(user=user, state=state)[:200],
+            "claims": page,
             "states": [(value, label, counts[value]) for value, label in ClaimState.choices],
             "state": state,
             "through_form": ThroughForm(initial={"through": timezone.localdate()}),
