@@ -50,6 +50,10 @@ format: $(STAMP)
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/batch_throughput.py
 
+# 837P export: check + write 10,000 claims against pyx12's validation of the same file.
+benchmark-claims: $(STAMP)
+	$(BIN)/python benchmarks/claims_export.py
+
 # The clinic's pages at 5,000 patients and 50,000 signed visits against the demo clinic
 # (SQLite in benchmarks/out/; DATA_SCALE_ARGS="--database-url postgresql://..." for PostgreSQL).
 benchmark-data-scale: $(STAMP)

@@ -279,3 +279,14 @@ class CorrectionTests:
         with pytest.raises(ValidationError) as raised:
             claim_correct(user=world.biller, claim=claim, frequency="7", payer_claim_number="X")
         assert "state" in raised.value.message_dict
+
+
+def test_notes_older_than_the_timely_filing_year_are_not_claimed(world: World) -> None:
+    set_up_billing(world)
+    visit = signed_ot_visit(world, 3)
+    later = visit.date + timedelta(days=365)
+    assert claims_from_visits(user=world.biller, clinic=world.clinic, through=later).claims == []
+    [claim] = claims_from_visits(
+        user=world.biller, clinic=world.clinic, through=later - timedelta(days=1)
+    ).claims
+    assert claim.visit_id == visit.pk

@@ -17,7 +17,7 @@ until a biller acknowledges them, and is then ready.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +48,9 @@ from handrail.web.clinic.selectors import coverage_primary
 from handrail.web.visits.models import Visit, VisitStatus
 
 HOLD = "error"
+# Medicare's timely filing limit: a claim is filed within one calendar year of the date of
+# service (42 CFR 424.44; Pub 100-04 ch.1 §70). Older notes are never turned into claims.
+TIMELY_FILING_DAYS = 365
 WARN = "warning"
 
 
@@ -59,11 +62,15 @@ def diagnosis_check(code: str, on: date) -> str | None:
 def claimable_visits(
     clinic: Clinic | int, *, through: date, payer_id: int | None = None
 ) -> QuerySet[Visit]:
-    """Signed visits on or before `through` with no original claim yet (for `payer_id`'s
-    patients when given). Co-signature is checked when the claim is made."""
+    """Signed visits in the year up to `through` (the timely filing window) with no original
+    claim yet (for `payer_id`'s patients when given). Co-signature is checked when the claim
+    is made."""
     clinic_id = clinic if isinstance(clinic, int) else clinic.pk
     visits = Visit.objects.filter(
-        clinic_id=clinic_id, status=VisitStatus.SIGNED, date__lte=through
+        clinic_id=clinic_id,
+        status=VisitStatus.SIGNED,
+        date__lte=through,
+        date__gt=through - timedelta(days=TIMELY_FILING_DAYS),
     ).exclude(
         Exists(Claim.objects.filter(visit=OuterRef("pk"), frequency=ClaimFrequency.ORIGINAL))
     )
