@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from handrail.claims.denials import LikelyCause, LineContext, NcciPartner, likely_causes
 from handrail.claims.posting import (
+    PATIENT_GROUP,
+    ROUTINE_REASONS,
     LineOutcome,
     PostedAdjustment,
     PostedLine,
@@ -158,7 +160,7 @@ class DenialRow:
     def reason_key(self) -> str:
         """The CARC that explains the line (the first non-patient, non-routine one)."""
         for group, reason in self.adjustments:
-            if group != "PR" and reason not in {"45", "253", "59", "23"}:
+            if group != PATIENT_GROUP and reason not in ROUTINE_REASONS:
                 return reason
         return next(iter(r for _g, r in self.adjustments), "")
 
