@@ -416,3 +416,20 @@ class RefusalTests:
         assert [paid for _code, paid, _adj in _ledger(claim)] == [D("0.00"), D("0.00")]
         claim.refresh_from_db()
         assert claim.state == ClaimState.CLOSED
+
+    def test_the_claim_api_shows_its_postings_to_the_cent(
+        self, world: World, claim: Claim
+    ) -> None:
+        assert _post(world, remittance_text([_full_payment(claim)])).status_code == 200
+        body = world.client_for(world.biller).get(f"/api/claims/{claim.pk}").json()
+        assert body["state"] == "paid"
+        assert [(p["line_number"], p["paid"], p["allowed"]) for p in body["payments"]] == [
+            (1, "96.00", "120.00"),
+            (2, "80.00", "100.00"),
+        ]
+        assert body["payments"][0]["trace_number"] == "12345678901"
+        assert [(a["line_number"], a["group"], a["reason"], a["amount"])
+                for a in body["adjustments"]] == [
+            (1, "CO", "45", "30.00"), (1, "PR", "2", "24.00"),
+            (2, "CO", "45", "25.00"), (2, "PR", "2", "20.00"),
+        ]  # fmt: skip

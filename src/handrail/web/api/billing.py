@@ -27,6 +27,7 @@ from handrail.web.billing.permissions import can_bill
 from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import clinic_id_of, require
 from handrail.web.clinic.selectors import payer_get, payer_list
+from handrail.web.remittances.selectors import claim_postings
 
 MAX_ID = 2_147_483_647
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -112,10 +113,12 @@ class ClaimOut(Schema):
     warnings: list[ReasonOut]
     lines: list[ClaimLineOut]
     payments: list[dict[str, Any]] = Field(
-        description="Payments posted from remittances (filled by the remittance side)"
+        description="Payments posted from remittances, one per remittance line: remittance "
+        "id, trace number, payment date, CLP02, line number, charge, paid, allowed, remarks"
     )
     adjustments: list[dict[str, Any]] = Field(
-        description="Adjustments posted from remittances (filled by the remittance side)"
+        description="Adjustments posted from remittances: remittance id, line number (null "
+        "at claim level), group (CO, PR, OI, PI), reason (CARC), amount, quantity"
     )
     created_at: datetime
     updated_at: datetime
@@ -195,6 +198,7 @@ def claims_detail(request: HttpRequest, claim_id: IdPath) -> Any:
     user = _biller(request)
     claim = selectors.claim_get(user=user, claim_id=claim_id)
     detail = selectors.claim_detail(claim)
+    payments, adjustments = claim_postings(claim)
     return ClaimOut(
         id=claim.pk,
         control_number=claim.control_number,
@@ -228,8 +232,8 @@ def claims_detail(request: HttpRequest, claim_id: IdPath) -> Any:
             )
             for row in detail.lines
         ],
-        payments=[],
-        adjustments=[],
+        payments=payments,
+        adjustments=adjustments,
         created_at=claim.created_at,
         updated_at=claim.updated_at,
     )

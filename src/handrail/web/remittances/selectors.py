@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from handrail.claims.denials import LikelyCause, LineContext, NcciPartner, likely_causes
 from handrail.claims.posting import (
+    PATIENT_GROUP,
+    ROUTINE_REASONS,
     LineOutcome,
     PostedAdjustment,
     PostedLine,
@@ -28,7 +30,7 @@ from handrail.web.billing.models import Claim, ClaimLine, ClaimState, PayerBilli
 from handrail.web.billing.pricing import expected_amount
 from handrail.web.clinic.models import Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
-from handrail.web.remittances.models import LinePayment
+from handrail.web.remittances.models import Adjustment, LinePayment
 from handrail.web.visits.models import Visit, VisitStatus
 
 ZERO = Decimal("0")
@@ -158,7 +160,7 @@ class DenialRow:
     def reason_key(self) -> str:
         """The CARC that explains the line (the first non-patient, non-routine one)."""
         for group, reason in self.adjustments:
-            if group != "PR" and reason not in {"45", "253", "59", "23"}:
+            if group != PATIENT_GROUP and reason not in ROUTINE_REASONS:
                 return reason
         return next(iter(r for _g, r in self.adjustments), "")
 
@@ -304,3 +306,49 @@ def line_context(
         referring_required=bool(billing and billing.requires_referring_provider),
         referring_npi=claim.referring_npi,
     )
+
+
+# --- a claim's postings (GET /api/claims/{id}) ---------------------------------------------
+
+
+def claim_postings(claim: Claim) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The claim's posted payments (one per remittance line) and adjustments (claim or line
+    level), in posting order; amounts as strings to the cent, reversals negative."""
+    payments: list[dict[str, object]] = []
+    for payment in (
+        LinePayment.objects.filter(claim_payment__claim=claim)
+        .select_related("claim_payment__advice", "line")
+        .order_by("pk")
+    ):
+        advice = payment.claim_payment.advice
+        payments.append(
+            {
+                "remittance_id": advice.remittance_id,
+                "trace_number": advice.trace_number,
+                "payment_date": advice.payment_date.isoformat() if advice.payment_date else None,
+                "claim_status": payment.claim_payment.status,
+                "line_number": payment.line.number,
+                "charge": str(payment.charge),
+                "paid": str(payment.paid),
+                "allowed": None if payment.allowed is None else str(payment.allowed),
+                "remarks": list(payment.remarks),
+            }
+        )
+    adjustments: list[dict[str, object]] = []
+    for adjustment in (
+        Adjustment.objects.filter(claim_payment__claim=claim)
+        .select_related("claim_payment__advice", "line_payment__line")
+        .order_by("pk")
+    ):
+        line = adjustment.line_payment.line if adjustment.line_payment else None
+        adjustments.append(
+            {
+                "remittance_id": adjustment.claim_payment.advice.remittance_id,
+                "line_number": line.number if line else None,
+                "group": adjustment.group,
+                "reason": adjustment.reason,
+                "amount": str(adjustment.amount),
+                "quantity": None if adjustment.quantity is None else str(adjustment.quantity),
+            }
+        )
+    return payments, adjustments

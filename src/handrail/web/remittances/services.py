@@ -84,13 +84,23 @@ def remittance_post(*, user: User, text: str, filename: str = "") -> Posted:
         raise RemittanceRefusedError(["file: the file is empty; upload the 835 as received"])
     if len(text) > MAX_FILE_CHARS:
         raise RemittanceRefusedError([f"file: larger than {MAX_FILE_CHARS:,} characters"])
-    if not text.lstrip().startswith("ISA"):
+    # Blank lines around the file (an e-mail client, a copy and paste) are not part of it.
+    text = text.strip() + "\n"
+    if not text.startswith("ISA"):
         raise RemittanceRefusedError(
             ["segment 1: an X12 file starts with an ISA segment; this is not an 835"]
         )
+    # pyx12's validation of a large file takes a while: read it before the transaction, so no
+    # row is locked meanwhile.
+    try:
+        advices = x835.read_835(text)
+    except x835.RemittanceError as error:
+        raise RemittanceRefusedError(error.problems) from None
+    if not advices:
+        raise RemittanceRefusedError(["file: no 835 transaction set (ST*835) in the file"])
     try:
         with transaction.atomic():
-            return _post(user, clinic_id, text, filename)
+            return _post(user, clinic_id, text, filename, advices)
     except IntegrityError:
         # Another biller posted the same file or payment at the same moment.
         raise RemittanceRefusedError(
@@ -99,7 +109,9 @@ def remittance_post(*, user: User, text: str, filename: str = "") -> Posted:
         ) from None
 
 
-def _post(user: User, clinic_id: int, text: str, filename: str) -> Posted:
+def _post(
+    user: User, clinic_id: int, text: str, filename: str, advices: list[x835.Remittance]
+) -> Posted:
     digest = remittance_digest(text)
     earlier = Remittance.objects.filter(clinic_id=clinic_id, digest=digest).first()
     if earlier is not None:
@@ -110,12 +122,6 @@ def _post(user: User, clinic_id: int, text: str, filename: str) -> Posted:
             ],
             status=409,
         )
-    try:
-        advices = x835.read_835(text)
-    except x835.RemittanceError as error:
-        raise RemittanceRefusedError(error.problems) from None
-    if not advices:
-        raise RemittanceRefusedError(["file: no 835 transaction set (ST*835) in the file"])
     _check_payee_and_duplicates(clinic_id, advices)
     matches, unmatched, problems = _match(clinic_id, advices)
     if unmatched or problems:
