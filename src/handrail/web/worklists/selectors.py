@@ -12,18 +12,21 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case as DbCase
 from django.db.models import (
     CharField,
     Count,
+    DateField,
     Exists,
-    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -32,11 +35,19 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handrail.rules.model import RuleInputError
 from handrail.rules.threshold import NEARING_SHARE, threshold_amount
-from handrail.web.care.models import Authorization, Case, PlanOfCare
+from handrail.web.care.models import (
+    Authorization,
+    Case,
+    PlanOfCare,
+    plan_certification_due,
+    plan_end_date,
+    plan_recertification_due,
+)
 from handrail.web.care.selectors import (
     AuthorizationStatus,
     authorization_usage_of,
@@ -57,6 +68,8 @@ ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 CENT = Decimal("0.01")
+K = TypeVar("K")
+R = TypeVar("R")
 
 
 def sees_all(user: User) -> bool:
@@ -81,29 +94,78 @@ def _open_case_query(user: User, today: date) -> QuerySet[Case]:
     return cases
 
 
-def _cases(user: User, today: date) -> QuerySet[Case]:
-    return (
-        _open_case_query(user, today)
-        .select_related("patient")
-        .order_by("patient__last_name", "id")
-    )
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """What the lists need of an open case to choose and order their rows; the case and
+    its patient are fetched whole only for the rows a page shows (`Rows`)."""
+
+    pk: int
+    patient_id: int
+    last_name: str  # the patient's, for the lists' order
+
+
+class PlanDates:
+    """What the lists read of a plan of care: its dates, certification and frequency, with
+    the plan's own rules for the dates due (handrail.web.care.models, as PlanOfCare). The
+    whole plan is fetched only for the rows shown."""
+
+    FIELDS = ("id", "case_id", "start_date", "duration_weeks", "frequency_per_week", "certified_on")
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        id: int,  # noqa: A002 (the model's name)
+        case_id: int,
+        start_date: date,
+        duration_weeks: int,
+        frequency_per_week: int,
+        certified_on: date | None,
+    ) -> None:
+        self.id = id
+        self.case_id = case_id
+        self.start_date = start_date
+        self.duration_weeks = duration_weeks
+        self.frequency_per_week = frequency_per_week
+        self.certified_on = certified_on
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def end_date(self) -> date:
+        return plan_end_date(self.start_date, self.duration_weeks)
+
+    @property
+    def certification_due(self) -> date:
+        return plan_certification_due(self.start_date)
+
+    @property
+    def recertification_due(self) -> date | None:
+        return plan_recertification_due(self.certified_on, self.end_date)
+
+    @property
+    def is_certified(self) -> bool:
+        return self.certified_on is not None
 
 
 @dataclass(frozen=True, slots=True)
 class OpenCases:
     """The open cases a user's worklists look at, with what every list needs of them,
-    fetched in three queries whatever the clinic's history: the cases, the plan in effect
-    today of each, and which had a visit in the last ACTIVE_VISIT_DAYS days."""
+    fetched in three narrow queries whatever the clinic's history: the cases (with the
+    patient's last name), the plan in effect today of each (its dates only), and which had
+    a visit in the last ACTIVE_VISIT_DAYS days. Only open cases are read: a discharged
+    case can no longer be due anything."""
 
     today: date
-    cases: list[Case]
-    plans: dict[int, PlanOfCare]  # case id -> plan in effect today (latest started)
+    cases: list[OpenCase]  # by the patient's last name, then id
+    plans: dict[int, PlanDates]  # case id -> plan in effect today (latest started)
     recent: frozenset[int]  # case ids with a visit from today - ACTIVE_VISIT_DAYS on
 
-    def plan(self, case: Case) -> PlanOfCare | None:
+    def plan(self, case: OpenCase | Case) -> PlanDates | None:
         return self.plans.get(case.pk)
 
-    def in_treatment(self, case: Case) -> bool:
+    def in_treatment(self, case: OpenCase | Case) -> bool:
         """The plan in effect still runs, or the case had a visit recently."""
         plan = self.plans.get(case.pk)
         if plan is not None and plan.end_date >= self.today:
@@ -112,16 +174,25 @@ class OpenCases:
 
 
 def open_cases(*, user: User, today: date) -> OpenCases:
-    query = _open_case_query(user, today).values("pk")
-    cases = list(_cases(user, today))
-    plans: dict[int, PlanOfCare] = {}
+    query = _open_case_query(user, today)
+    cases = [
+        OpenCase(pk, patient_id, last_name)
+        for pk, patient_id, last_name in query.order_by("patient__last_name", "id").values_list(
+            "pk", "patient_id", "patient__last_name"
+        )
+    ]
+    ids = [case.pk for case in cases]
+    plans: dict[int, PlanDates] = {}
     # The latest plan started on or before today, per case (as plan_in_effect chooses).
-    for plan in PlanOfCare.objects.filter(case__in=query, start_date__lte=today).order_by(
-        "case_id", "-start_date", "-id"
+    for values in (
+        PlanOfCare.objects.filter(case_id__in=ids, start_date__lte=today)
+        .order_by("case_id", "-start_date", "-id")
+        .values_list(*PlanDates.FIELDS)
     ):
-        plans.setdefault(plan.case_id, plan)
+        if values[1] not in plans:
+            plans[values[1]] = PlanDates(*values)
     recent = (
-        Visit.objects.filter(case__in=query, date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS))
+        Visit.objects.filter(case_id__in=ids, date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS))
         .values_list("case_id", flat=True)
         .order_by()
         .distinct()
@@ -133,6 +204,40 @@ def _open(user: User, today: date, cases: OpenCases | None) -> OpenCases:
     if cases is not None and cases.today == today:
         return cases
     return open_cases(user=user, today=today)
+
+
+class Rows(Generic[K, R]):
+    """A list chosen and ordered from narrow keys, its rows made whole a slice at a time.
+
+    Choosing a list's rows needs only ids, dates and names; showing one needs the case, the
+    patient, the plan or the payer. So a tab counts its rows without fetching any, and a
+    page fetches the rows it shows (at most a page, 50) in one query whatever the list's
+    length. Django's Paginator reads it like a query: count() then a slice.
+    """
+
+    def __init__(self, keys: list[K], fetch: Callable[[list[K]], list[R]]) -> None:
+        self._keys = keys
+        self._fetch = fetch
+
+    def count(self) -> int:
+        return len(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return self._fetch(self._keys[index]) if self._keys[index] else []
+        return self._fetch([self._keys[index]])[0]
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self[:])
 
 
 def unsigned_notes_query(*, user: User) -> QuerySet[Visit]:
@@ -189,51 +294,85 @@ class ProgressRow:
     days_to_go: int  # treatment days left before it is due
 
 
-def _treatment_days_since_report(cases: OpenCases) -> dict[int, int]:
+def _treatment_days_since_report(cases: OpenCases, at_least: int = 1) -> dict[int, int]:
     """Case id -> treatment days (distinct visit dates, up to and including today) after the
-    case's last report visit before today, for every open case in one query (the counting
-    of handrail.web.visits.selectors.case_treatment_days_since_report)."""
+    case's last report visit before today (the counting of
+    handrail.web.visits.selectors.case_treatment_days_since_report), for the open cases with
+    at least `at_least`, in one query: per case, one look-up of the last report and one
+    count of the days after it, both read from the index on (case, date, visit type)."""
     today = cases.today
     last_report = (
-        Visit.objects.filter(case_id=OuterRef("case_id"), visit_type__in=REPORT_TYPES)
-        .filter(date__lt=today)
+        Visit.objects.filter(
+            case_id=OuterRef(OuterRef("pk")), visit_type__in=REPORT_TYPES, date__lt=today
+        )
         .order_by("-date")
         .values("date")[:1]
     )
-    rows = (
-        Visit.objects.filter(case_id__in=[case.pk for case in cases.cases], date__lte=today)
-        .annotate(last_report=Subquery(last_report))
-        .filter(Q(last_report__isnull=True) | Q(date__gt=F("last_report")))
+    days = (
+        Visit.objects.filter(
+            case_id=OuterRef("pk"),
+            date__lte=today,
+            date__gt=Coalesce(Subquery(last_report), Value(date.min), output_field=DateField()),
+        )
+        .order_by()
         .values("case_id")
         .annotate(days=Count("date", distinct=True))
+        .values("days")
+    )
+    rows = (
+        Case.objects.filter(pk__in=[case.pk for case in cases.cases])
+        .annotate(days=Coalesce(Subquery(days), 0, output_field=IntegerField()))
+        .filter(days__gte=max(at_least, 1))
+        .values_list("pk", "days")
         .order_by()
     )
-    return {int(row["case_id"]): int(row["days"]) for row in rows}
+    return {int(pk): int(days) for pk, days in rows}
+
+
+def _whole_cases(ids: list[int]) -> dict[int, Case]:
+    """The cases with their patients, for the rows shown: one query."""
+    return Case.objects.select_related("patient").in_bulk(ids)
+
+
+def progress_report_rows(
+    *, user: User, today: date, cases: OpenCases | None = None
+) -> Rows[tuple[OpenCase, int], ProgressRow]:
+    """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
+    progress report, most treatment days first."""
+    _require_clinical(user)
+    open_ = _open(user, today, cases)
+    days_by_case = (
+        _treatment_days_since_report(open_, at_least=PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN)
+        if open_.cases
+        else {}
+    )
+    keys: list[tuple[OpenCase, int]] = []
+    for case in open_.cases:
+        days = days_by_case.get(case.pk, 0)
+        if days >= PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN and open_.in_treatment(case):
+            keys.append((case, days))
+    keys.sort(key=lambda key: (-key[1], key[0].last_name))
+
+    def fetch(shown: list[tuple[OpenCase, int]]) -> list[ProgressRow]:
+        whole = _whole_cases([case.pk for case, _days in shown])
+        return [
+            ProgressRow(
+                case=whole[case.pk],
+                treatment_days=days,
+                due=days >= PROGRESS_REPORT_EVERY,
+                days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
+            )
+            for case, days in shown
+        ]
+
+    return Rows(keys, fetch)
 
 
 def progress_reports_due(
     *, user: User, today: date, cases: OpenCases | None = None
 ) -> list[ProgressRow]:
-    """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
-    progress report."""
-    _require_clinical(user)
-    open_ = _open(user, today, cases)
-    days_by_case = _treatment_days_since_report(open_) if open_.cases else {}
-    rows = []
-    for case in open_.cases:
-        days = days_by_case.get(case.pk, 0)
-        if days < PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN:
-            continue
-        if open_.in_treatment(case):
-            rows.append(
-                ProgressRow(
-                    case=case,
-                    treatment_days=days,
-                    due=days >= PROGRESS_REPORT_EVERY,
-                    days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
-                )
-            )
-    return sorted(rows, key=lambda r: (-r.treatment_days, r.case.patient.last_name))
+    """The whole progress-report list (`progress_report_rows`), every row fetched."""
+    return list(progress_report_rows(user=user, today=today, cases=cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,18 +384,18 @@ class RecertRow:
     days_left: int  # negative when overdue
 
 
-def recertifications_due(
+def recertification_rows(
     *,
     user: User,
     today: date,
     within: int = RECERT_WINDOW_DAYS,
     cases: OpenCases | None = None,
-) -> list[RecertRow]:
+) -> Rows[tuple[date, str, int, str], RecertRow]:
     """Plans of open cases whose (re)certification is overdue, and of cases in treatment
-    whose (re)certification is due within `within` days."""
+    whose (re)certification is due within `within` days, soonest first."""
     _require_clinical(user)
     open_ = _open(user, today, cases)
-    rows = []
+    keys: list[tuple[date, str, int, str]] = []  # (due, last name, plan id, kind)
     for case in open_.cases:
         plan = open_.plan(case)
         if plan is None:
@@ -272,10 +411,36 @@ def recertifications_due(
         if due >= today and not open_.in_treatment(case):
             continue
         if due <= today + timedelta(days=within):
-            rows.append(
-                RecertRow(case=case, plan=plan, kind=kind, due=due, days_left=(due - today).days)
+            keys.append((due, case.last_name, plan.pk, kind))
+    keys.sort(key=lambda key: key[:2])
+
+    def fetch(shown: list[tuple[date, str, int, str]]) -> list[RecertRow]:
+        plans = PlanOfCare.objects.select_related("case__patient").in_bulk(
+            [plan_id for _due, _name, plan_id, _kind in shown]
+        )
+        return [
+            RecertRow(
+                case=plans[plan_id].case,
+                plan=plans[plan_id],
+                kind=kind,
+                due=due,
+                days_left=(due - today).days,
             )
-    return sorted(rows, key=lambda r: (r.due, r.case.patient.last_name))
+            for due, _name, plan_id, kind in shown
+        ]
+
+    return Rows(keys, fetch)
+
+
+def recertifications_due(
+    *,
+    user: User,
+    today: date,
+    within: int = RECERT_WINDOW_DAYS,
+    cases: OpenCases | None = None,
+) -> list[RecertRow]:
+    """The whole recertification list (`recertification_rows`), every row fetched."""
+    return list(recertification_rows(user=user, today=today, within=within, cases=cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,24 +483,26 @@ def authorization_forecast(
     return end_date, False
 
 
-def authorizations_running_out(
+def authorization_rows(
     *,
     user: User,
     today: date,
     within: int = AUTHORIZATION_WINDOW_DAYS,
     cases: OpenCases | None = None,
-) -> list[AuthorizationRow]:
+) -> Rows[AuthorizationRow, AuthorizationRow]:
     """Authorizations in effect that run out (visits or dates) within `within` days, those
     used up (visits or units), and open cases in treatment whose latest authorization has
-    expired with none covering today.
+    expired with none covering today; soonest run-out first.
 
     Only the authorizations that can be listed (those covering today, and the latest expired
     one of a case in treatment with none covering or starting later) have their usage
-    counted, from one query over their cases' visits."""
+    counted, from one query over their cases' visits. Their dates and counts are read
+    narrow; the case, patient and payer are fetched for the rows shown."""
     open_ = _open(user, today, cases)
+    names = {case.pk: case.last_name for case in open_.cases}
     authorizations = (
-        Authorization.objects.filter(case_id__in=[case.pk for case in open_.cases])
-        .select_related("case", "case__patient", "payer")
+        Authorization.objects.filter(case_id__in=list(names))
+        .only("id", "case", "start_date", "end_date", "visits_authorized", "units_authorized")
         .order_by("end_date", "id")
     )
     by_case: dict[int, list[Authorization]] = {}
@@ -352,7 +519,7 @@ def authorizations_running_out(
         if ended and not any(a.start_date > today for a in auths):
             candidates.append((max(ended, key=lambda a: (a.end_date, a.pk)), False))
     units = _visit_units_by_authorization([auth for auth, _covers in candidates])
-    rows = []
+    keys = []
     for auth, covers_today in candidates:
         plan = open_.plans.get(auth.case_id)
         frequency = plan.frequency_per_week if plan else None
@@ -361,8 +528,27 @@ def authorizations_running_out(
             row.status == AuthorizationStatus.EXHAUSTED
             or row.runs_out_on <= today + timedelta(days=within)
         ):
-            rows.append(row)
-    return sorted(rows, key=lambda r: (r.runs_out_on, r.authorization.case.patient.last_name))
+            keys.append(row)
+    keys.sort(key=lambda r: (r.runs_out_on, names[r.authorization.case_id]))
+
+    def fetch(shown: list[AuthorizationRow]) -> list[AuthorizationRow]:
+        whole = Authorization.objects.select_related("case__patient", "payer").in_bulk(
+            [row.authorization.pk for row in shown]
+        )
+        return [replace(row, authorization=whole[row.authorization.pk]) for row in shown]
+
+    return Rows(keys, fetch)
+
+
+def authorizations_running_out(
+    *,
+    user: User,
+    today: date,
+    within: int = AUTHORIZATION_WINDOW_DAYS,
+    cases: OpenCases | None = None,
+) -> list[AuthorizationRow]:
+    """The whole authorization list (`authorization_rows`), every row fetched."""
+    return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
 def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
@@ -695,7 +881,12 @@ def threshold_nearing(
     signed = _signed_this_year(clinic_id_of(user), day)
     accruals = _accruals(signed, at_least=amount * share)
     if not sees_all(user):
-        treated = {(case.patient_id, _group(case.discipline)) for case in _cases(user, day)}
+        treated = {
+            (patient_id, _group(discipline))
+            for patient_id, discipline in _open_case_query(user, day).values_list(
+                "patient_id", "discipline"
+            )
+        }
         accruals = {key: value for key, value in accruals.items() if key in treated}
     reaching = {key: value for key, value in accruals.items() if value[0] >= amount * share}
     medicare = _medicare_patients({patient_id for patient_id, _ in reaching})

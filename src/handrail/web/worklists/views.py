@@ -35,7 +35,7 @@ LIST_KEY = {
     "authorizations": "authorizations",
     "threshold": "threshold",
 }
-_Rows = QuerySet[Any] | Sequence[Any]
+_Rows = QuerySet[Any] | Sequence[Any] | selectors.Rows[Any, Any]
 # Rows per page of one list; the overview shows the first rows of each with a link to all.
 PAGE_SIZE = 50
 PREVIEW_SIZE = 10
@@ -68,11 +68,11 @@ class _Lists:
         if key == "cosign":
             return selectors.cosign_needed_query(user=user)
         if key == "progress":
-            return selectors.progress_reports_due(user=user, today=today, cases=self.cases())
+            return selectors.progress_report_rows(user=user, today=today, cases=self.cases())
         if key == "recerts":
-            return selectors.recertifications_due(user=user, today=today, cases=self.cases())
+            return selectors.recertification_rows(user=user, today=today, cases=self.cases())
         if key == "authorizations":
-            return selectors.authorizations_running_out(user=user, today=today, cases=self.cases())
+            return selectors.authorization_rows(user=user, today=today, cases=self.cases())
         if key == "threshold":
             return selectors.threshold_nearing(user=user, today=today)
         raise KeyError(key)
