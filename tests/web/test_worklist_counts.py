@@ -44,7 +44,7 @@ def _lengths(world: World, user: User) -> dict[str, int]:
 
 
 def _keys(rows: list[Any]) -> list[tuple[Any, ...]]:
-    out = []
+    out: list[tuple[Any, ...]] = []
     for row in rows:
         if isinstance(row, selectors.ProgressRow):
             out.append((row.case.pk, row.treatment_days, row.case.patient.last_name))
@@ -83,7 +83,7 @@ class WorklistTabCountTests:
             selectors.recertification_rows,
             selectors.authorization_rows,
         ):
-            rows = build(user=user, today=today, cases=cases)  # type: ignore[operator]
+            rows = build(user=user, today=today, cases=cases)
             whole = _keys(list(rows))
             assert len(whole) == rows.count() == len(rows)
             sliced = _keys(rows[:2]) + _keys(rows[2:3]) + _keys(rows[3:])

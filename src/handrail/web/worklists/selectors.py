@@ -109,7 +109,14 @@ class PlanDates:
     the plan's own rules for the dates due (handrail.web.care.models, as PlanOfCare). The
     whole plan is fetched only for the rows shown."""
 
-    FIELDS = ("id", "case_id", "start_date", "duration_weeks", "frequency_per_week", "certified_on")
+    FIELDS = (
+        "id",
+        "case_id",
+        "start_date",
+        "duration_weeks",
+        "frequency_per_week",
+        "certified_on",
+    )
     __slots__ = FIELDS
 
     def __init__(
