@@ -6,6 +6,7 @@ the whole list."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -13,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from handrail.web.clinic.models import User
+from handrail.web.visits.models import Visit
 from handrail.web.worklists import selectors
 from handrail.web.worklists.views import KINDS
 from tests.web.conftest import World
@@ -106,3 +108,29 @@ class WorklistTabCountTests:
         # The rows shown, whole (case and patient), in one query.
         assert len(captured.captured_queries) == 1
         assert [row.case.patient.last_name for row in shown]
+
+
+class ClinicAccrualTests:
+    def test_the_clinic_accrual_sums_as_the_per_visit_accrual_does(self, world: World) -> None:
+        """The worklist's one-query accrual (summed per case, then per patient and group)
+        gives the sums and visit counts of the plain accrual, to the cent, and drops only
+        the groups below the amount asked for."""
+        seed_worklists(world)
+        _add_patients(world, 0, 3)
+        # Amounts with cents, so a floating-point sum would show.
+        for number, visit in enumerate(
+            Visit.objects.filter(clinic=world.clinic, status="signed").order_by("id")
+        ):
+            Visit.objects.filter(pk=visit.pk).update(
+                allowed_amount=Decimal("101.37") + Decimal(number) / 100
+            )
+        today = world.today
+        signed = selectors._signed_this_year(world.clinic.pk, today)
+        plain = selectors._accruals(signed)
+        assert len(plain) >= 4
+        assert selectors._clinic_accruals(world.clinic.pk, today, Decimal("0")) == plain
+        cut = sorted(total for total, _visits in plain.values())[len(plain) // 2]
+        assert selectors._clinic_accruals(world.clinic.pk, today, cut) == {
+            key: value for key, value in plain.items() if value[0] >= cut
+        }
+        assert selectors._clinic_accruals(world.other_clinic.pk, today, Decimal("0")) == {}

@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from typing import Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import (
     CharField,
@@ -68,6 +69,7 @@ ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 CENT = Decimal("0.01")
+DECIMAL_CONTEXT = Context(prec=15)
 K = TypeVar("K")
 R = TypeVar("R")
 
@@ -720,12 +722,9 @@ def _signed_this_year(clinic_id: int, today: date) -> QuerySet[Visit]:
     )
 
 
-def _accruals(
-    visits: QuerySet[Visit], at_least: Decimal | None = None
-) -> dict[tuple[int, str], tuple[Decimal, int]]:
-    """(patient id, group) -> (allowed amounts summed, number of visits); with `at_least`,
-    only the groups whose sum may reach it (the database drops the others, so the worklist
-    reads the patients near the threshold, not every patient seen this year)."""
+def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits) of the given
+    visits (one patient's, on the patient page; the whole clinic's is `_clinic_accruals`)."""
     out: dict[tuple[int, str], tuple[Decimal, int]] = {}
     rows = (
         visits.annotate(
@@ -739,14 +738,60 @@ def _accruals(
         .annotate(total=Sum("allowed_amount"), visits=Count("id"))
         .order_by()
     )
-    if at_least is not None:
-        # A cent of slack: SQLite sums decimals as floating point; the exact comparison is
-        # made on the Decimal sums below.
-        rows = rows.filter(total__gte=at_least - CENT)
     for row in rows:
         key = (int(row["case__patient"]), str(row["group"]))
         total, count = out.get(key, (Decimal("0"), 0))
         out[key] = (total + Decimal(row["total"] or 0), count + int(row["visits"]))
+    return out
+
+
+def _as_decimal(value: object) -> Decimal:
+    """A sum read from the database as a Decimal to the cent (SQLite sums decimal columns as
+    floating point: read as Django reads a DecimalField there, 15 significant digits)."""
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, float):
+        return DECIMAL_CONTEXT.create_decimal_from_float(value).quantize(CENT)
+    return Decimal(str(value))
+
+
+def _clinic_accruals(
+    clinic_id: int, today: date, at_least: Decimal
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits) of the clinic's
+    signed visits this year (`_signed_this_year`), for the groups whose sum may reach
+    `at_least`: the `_accruals` of the whole clinic, in one query that sums per case from
+    the covering index (visit_accrual_covering) before joining the cases, so the join reads
+    one row per case seen this year rather than one per visit."""
+    visit, case = Visit._meta, Case._meta
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT c.{q('patient_id')}, "
+        f"CASE WHEN c.{q('discipline')} = 'OT' THEN 'OT' ELSE 'PT/SLP' END, "
+        "SUM(t.total), SUM(t.visits) "
+        f"FROM (SELECT v.{q('case_id')} AS case_id, SUM(v.{q('allowed_amount')}) AS total, "
+        f"COUNT(*) AS visits FROM {q(visit.db_table)} v "
+        f"WHERE v.{q('clinic_id')} = %s AND v.{q('status')} = %s "
+        f"AND v.{q('allowed_amount')} IS NOT NULL "
+        f"AND v.{q('date')} >= %s AND v.{q('date')} <= %s "
+        f"GROUP BY v.{q('case_id')}) t "
+        f"JOIN {q(case.db_table)} c ON c.{q('id')} = t.case_id "
+        "GROUP BY 1, 2 HAVING SUM(t.total) >= %s"
+    )
+    params = [
+        clinic_id,
+        VisitStatus.SIGNED.value,
+        connection.ops.adapt_datefield_value(date(today.year, 1, 1)),
+        connection.ops.adapt_datefield_value(today),
+        # A cent of slack for SQLite's floating-point sums; the exact comparison is made on
+        # the Decimal sums by the caller.
+        float(at_least - CENT),
+    ]
+    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for patient_id, group, total, visits in cursor.fetchall():
+            out[(int(patient_id), str(group))] = (_as_decimal(total), int(visits))
     return out
 
 
@@ -886,7 +931,7 @@ def threshold_nearing(
     except RuleInputError:
         return []
     signed = _signed_this_year(clinic_id_of(user), day)
-    accruals = _accruals(signed, at_least=amount * share)
+    accruals = _clinic_accruals(clinic_id_of(user), day, at_least=amount * share)
     if not sees_all(user):
         treated = {
             (patient_id, _group(discipline))
