@@ -183,30 +183,37 @@ class OpenCases:
 
 
 def open_cases(*, user: User, today: date) -> OpenCases:
-    query = _open_case_query(user, today)
-    cases = [
-        OpenCase(pk, patient_id, last_name)
-        for pk, patient_id, last_name in query.order_by("patient__last_name", "id").values_list(
-            "pk", "patient_id", "patient__last_name"
-        )
-    ]
-    ids = [case.pk for case in cases]
-    plans: dict[int, PlanDates] = {}
-    # The latest plan started on or before today, per case (as plan_in_effect chooses).
-    for values in (
-        PlanOfCare.objects.filter(case_id__in=ids, start_date__lte=today)
-        .order_by("case_id", "-start_date", "-id")
-        .values_list(*PlanDates.FIELDS)
-    ):
-        if values[1] not in plans:
-            plans[values[1]] = PlanDates(*values)
-    recent = (
-        Visit.objects.filter(case_id__in=ids, date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS))
-        .values_list("case_id", flat=True)
-        .order_by()
-        .distinct()
+    # Per case, in the same query: the plan in effect today (the latest started on or before
+    # today, as plan_in_effect chooses) and whether a visit came in the last
+    # ACTIVE_VISIT_DAYS days, both read from indexes.
+    in_effect = (
+        PlanOfCare.objects.filter(case_id=OuterRef("pk"), start_date__lte=today)
+        .order_by("-start_date", "-id")
+        .values("id")[:1]
     )
-    return OpenCases(today=today, cases=cases, plans=plans, recent=frozenset(recent))
+    recent_visit = Visit.objects.filter(
+        case_id=OuterRef("pk"), date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS)
+    )
+    rows = list(
+        _open_case_query(user, today)
+        .annotate(plan_id=Subquery(in_effect), recent=Exists(recent_visit))
+        .order_by("patient__last_name", "id")
+        .values_list("pk", "patient_id", "patient__last_name", "plan_id", "recent")
+    )
+    plans = {
+        values[1]: PlanDates(*values)
+        for values in PlanOfCare.objects.filter(
+            pk__in=[plan_id for *_case, plan_id, _recent in rows if plan_id is not None]
+        )
+        .order_by()
+        .values_list(*PlanDates.FIELDS)
+    }
+    return OpenCases(
+        today=today,
+        cases=[OpenCase(pk, patient_id, last_name) for pk, patient_id, last_name, *_ in rows],
+        plans=plans,
+        recent=frozenset(pk for pk, *_case, recent in rows if recent),
+    )
 
 
 def _open(user: User, today: date, cases: OpenCases | None) -> OpenCases:
