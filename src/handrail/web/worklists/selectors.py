@@ -12,12 +12,12 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -69,6 +69,9 @@ ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 CENT = Decimal("0.01")
+# The wide fields of a visit the note lists never show (the text and the stored evaluation,
+# JSON): left unread so a page of 50 notes does not fetch and decode them.
+LIST_DEFERRED = ("narrative", "evaluation")
 DECIMAL_CONTEXT = Context(prec=15)
 K = TypeVar("K")
 R = TypeVar("R")
@@ -257,12 +260,17 @@ class Rows(Generic[K, R]):
 
 
 def unsigned_notes_query(*, user: User) -> QuerySet[Visit]:
-    """Draft notes, oldest first; a clinician sees their own."""
+    """Draft notes, oldest first; a clinician sees their own. The note's text and stored
+    evaluation are not read (LIST_DEFERRED)."""
     _require_clinical(user)
     visits = Visit.objects.filter(clinic_id=clinic_id_of(user), status=VisitStatus.DRAFT)
     if not sees_all(user):
         visits = visits.filter(clinician=user)
-    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
+    return (
+        visits.select_related("case", "case__patient", "clinician")
+        .defer(*LIST_DEFERRED)
+        .order_by("date", "id")
+    )
 
 
 def unsigned_notes(*, user: User) -> list[Visit]:
@@ -271,7 +279,8 @@ def unsigned_notes(*, user: User) -> list[Visit]:
 
 def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
     """Signed assistant notes without the co-signature their primary payer requires, in one
-    query (the payer's rule is joined, not looked up per note)."""
+    query (the payer's rule is joined, not looked up per note); the note's text and stored
+    evaluation are not read (LIST_DEFERRED)."""
     _require_clinical(user)
     cosign_payer = Coverage.objects.filter(
         patient=OuterRef("case__patient"),
@@ -295,7 +304,11 @@ def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
         visits = visits.filter(case__discipline=user.discipline)
     elif not sees_all(user):
         visits = visits.filter(clinician=user)
-    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
+    return (
+        visits.select_related("case", "case__patient", "clinician")
+        .defer(*LIST_DEFERRED)
+        .order_by("date", "id")
+    )
 
 
 def cosign_needed(*, user: User) -> list[Visit]:
@@ -534,7 +547,10 @@ def authorization_rows(
         ended = [a for a in auths if a.end_date < today]
         if ended and not any(a.start_date > today for a in auths):
             candidates.append((max(ended, key=lambda a: (a.end_date, a.pk)), False))
-    units = _visit_units_by_authorization([auth for auth, _covers in candidates])
+    limited = [auth for auth, _covers in candidates if auth.units_authorized is not None]
+    units = _visit_units_by_authorization(limited) | _visit_units_by_authorization(
+        [auth for auth, _covers in candidates if auth.units_authorized is None], units=False
+    )
     keys = []
     for auth, covers_today in candidates:
         plan = open_.plans.get(auth.case_id)
@@ -551,7 +567,24 @@ def authorization_rows(
         whole = Authorization.objects.select_related("case__patient", "payer").in_bulk(
             [row.authorization.pk for row in shown]
         )
-        return [replace(row, authorization=whole[row.authorization.pk]) for row in shown]
+        # The units used of the rows shown without a unit limit (read as 0 to choose them).
+        counted = _visit_units_by_authorization(
+            [
+                whole[row.authorization.pk]
+                for row in shown
+                if row.authorization.units_authorized is None
+            ]
+        )
+        return [
+            replace(
+                row,
+                authorization=whole[row.authorization.pk],
+                units_used=sum(counted[row.authorization.pk]),
+            )
+            if row.authorization.pk in counted
+            else replace(row, authorization=whole[row.authorization.pk])
+            for row in shown
+        ]
 
     return Rows(keys, fetch)
 
@@ -567,9 +600,16 @@ def authorizations_running_out(
     return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
-def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
+def _visit_units_by_authorization(
+    authorizations: list[Authorization], *, units: bool = True
+) -> dict[int, list[int]]:
     """Authorization id -> the units of each of its case's visits dated within it (drafts
-    count as visits with the units of their stored evaluation, none until signed)."""
+    count as visits with the units of their stored evaluation, none until signed).
+
+    With `units=False` every visit counts 0 units and only the visits' dates are read, from
+    the index on (case, date), not the stored evaluations: enough to choose and order the
+    rows of authorizations without a unit limit (their units decide nothing but the figure
+    shown, which is read for the rows shown)."""
     out: dict[int, list[int]] = {auth.pk: [] for auth in authorizations}
     if not authorizations:
         return out
@@ -580,8 +620,13 @@ def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[i
         case_id__in=list(by_case),
         date__gte=min(auth.start_date for auth in authorizations),
         date__lte=max(auth.end_date for auth in authorizations),
-    ).values_list("case_id", "date", "evaluation__total_units")
-    for case_id, day, total_units in visits:
+    ).order_by()
+    rows: Iterable[tuple[int, date, object]] = (
+        visits.values_list("case_id", "date", "evaluation__total_units")
+        if units
+        else ((case_id, day, 0) for case_id, day in visits.values_list("case_id", "date"))
+    )
+    for case_id, day, total_units in rows:
         for auth in by_case[case_id]:
             if auth.start_date <= day <= auth.end_date:
                 out[auth.pk].append(visit_units_value(total_units))
@@ -785,7 +830,7 @@ def _clinic_accruals(
         f"JOIN {q(case.db_table)} c ON c.{q('id')} = t.case_id "
         "GROUP BY 1, 2 HAVING SUM(t.total) >= %s"
     )
-    params = [
+    params: list[Any] = [
         clinic_id,
         VisitStatus.SIGNED.value,
         connection.ops.adapt_datefield_value(date(today.year, 1, 1)),
