@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from handrail.web.care.selectors import authorization_usage
 from handrail.web.clinic.models import User
 from handrail.web.visits.models import Visit
 from handrail.web.worklists import selectors
@@ -134,3 +135,24 @@ class ClinicAccrualTests:
             key: value for key, value in plain.items() if value[0] >= cut
         }
         assert selectors._clinic_accruals(world.other_clinic.pk, today, Decimal("0")) == {}
+
+
+class AuthorizationUsageTests:
+    def test_each_listed_authorization_shows_the_usage_of_its_own_page(self, world: World) -> None:
+        """Rows are chosen with the visits' dates alone when the authorization has no unit
+        limit; the rows shown still carry the units used, as the authorization page counts
+        them."""
+        seed_worklists(world)
+        _add_patients(world, 0, 3)
+        rows = selectors.authorizations_running_out(user=world.biller, today=world.today)
+        assert len(rows) >= 4
+        assert any(row.authorization.units_authorized is None for row in rows)
+        assert any(row.authorization.units_authorized is not None for row in rows)
+        for row in rows:
+            usage = authorization_usage(authorization=row.authorization, on=world.today)
+            assert (row.visits_used, row.units_used, row.status) == (
+                usage.visits_used,
+                usage.units_used,
+                usage.status,
+            )
+        assert all(row.units_used > 0 for row in rows if row.visits_used)
