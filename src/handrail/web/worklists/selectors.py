@@ -327,7 +327,7 @@ def _treatment_days_since_report(cases: OpenCases, at_least: int = 1) -> dict[in
     """Case id -> treatment days (distinct visit dates, up to and including today) after the
     case's last report visit before today (the counting of
     handrail.web.visits.selectors.case_treatment_days_since_report), for the open cases with
-    at least `at_least`, in one query: per case, one look-up of the last report and one
+    at least `at_least` (and one), in one query: per case, one look-up of the last report and one
     count of the days after it, both read from the index on (case, date, visit type)."""
     today = cases.today
     last_report = (
@@ -350,12 +350,12 @@ def _treatment_days_since_report(cases: OpenCases, at_least: int = 1) -> dict[in
     )
     rows = (
         Case.objects.filter(pk__in=[case.pk for case in cases.cases])
-        .annotate(days=Coalesce(Subquery(days), 0, output_field=IntegerField()))
-        .filter(days__gte=max(at_least, 1))
+        .annotate(days=Subquery(days, output_field=IntegerField()))
         .values_list("pk", "days")
         .order_by()
     )
-    return {int(pk): int(days) for pk, days in rows}
+    # Filtered here: a filter in the query would count each case's days twice.
+    return {int(pk): int(days) for pk, days in rows if days and days >= at_least}
 
 
 def _whole_cases(ids: list[int]) -> dict[int, Case]:
