@@ -164,15 +164,18 @@ class PlanDates:
 @dataclass(frozen=True, slots=True)
 class OpenCases:
     """The open cases a user's worklists look at, with what every list needs of them,
-    fetched in three narrow queries whatever the clinic's history: the cases (with the
-    patient's last name), the plan in effect today of each (its dates only), and which had
-    a visit in the last ACTIVE_VISIT_DAYS days. Only open cases are read: a discharged
-    case can no longer be due anything."""
+    fetched in two narrow queries whatever the clinic's history: the cases (with the
+    patient's last name, the plan in effect today, whether a visit came in the last
+    ACTIVE_VISIT_DAYS days and the treatment days since the last report), then the dates
+    of those plans. Only open cases are read: a discharged case can no longer be due
+    anything."""
 
     today: date
     cases: list[OpenCase]  # by the patient's last name, then id
     plans: dict[int, PlanDates]  # case id -> plan in effect today (latest started)
     recent: frozenset[int]  # case ids with a visit from today - ACTIVE_VISIT_DAYS on
+    # Case id -> treatment days since the last report before today (cases with any).
+    days: dict[int, int]
 
     def plan(self, case: OpenCase | Case) -> PlanDates | None:
         return self.plans.get(case.pk)
@@ -185,10 +188,37 @@ class OpenCases:
         return case.pk in self.recent
 
 
+def _treatment_days_since_report(today: date) -> Subquery:
+    """Per case (the outer query's): the treatment days (distinct visit dates, up to and
+    including today) after the case's last report visit before today, NULL when none (the
+    counting of handrail.web.visits.selectors.case_treatment_days_since_report). Per case,
+    one look-up of the last report and one count of the days after it, both read from the
+    index on (case, date, visit type)."""
+    last_report = (
+        Visit.objects.filter(
+            case_id=OuterRef(OuterRef("pk")), visit_type__in=REPORT_TYPES, date__lt=today
+        )
+        .order_by("-date")
+        .values("date")[:1]
+    )
+    days = (
+        Visit.objects.filter(
+            case_id=OuterRef("pk"),
+            date__lte=today,
+            date__gt=Coalesce(Subquery(last_report), Value(date.min), output_field=DateField()),
+        )
+        .order_by()
+        .values("case_id")
+        .annotate(days=Count("date", distinct=True))
+        .values("days")
+    )
+    return Subquery(days, output_field=IntegerField())
+
+
 def open_cases(*, user: User, today: date) -> OpenCases:
     # Per case, in the same query: the plan in effect today (the latest started on or before
-    # today, as plan_in_effect chooses) and whether a visit came in the last
-    # ACTIVE_VISIT_DAYS days, both read from indexes.
+    # today, as plan_in_effect chooses), whether a visit came in the last ACTIVE_VISIT_DAYS
+    # days and the treatment days since the last report, all read from indexes.
     in_effect = (
         PlanOfCare.objects.filter(case_id=OuterRef("pk"), start_date__lte=today)
         .order_by("-start_date", "-id")
@@ -199,14 +229,18 @@ def open_cases(*, user: User, today: date) -> OpenCases:
     )
     rows = list(
         _open_case_query(user, today)
-        .annotate(plan_id=Subquery(in_effect), recent=Exists(recent_visit))
+        .annotate(
+            plan_id=Subquery(in_effect),
+            recent=Exists(recent_visit),
+            days=_treatment_days_since_report(today),
+        )
         .order_by("patient__last_name", "id")
-        .values_list("pk", "patient_id", "patient__last_name", "plan_id", "recent")
+        .values_list("pk", "patient_id", "patient__last_name", "plan_id", "recent", "days")
     )
     plans = {
         values[1]: PlanDates(*values)
         for values in PlanOfCare.objects.filter(
-            pk__in=[plan_id for *_case, plan_id, _recent in rows if plan_id is not None]
+            pk__in=[row[3] for row in rows if row[3] is not None]
         )
         .order_by()
         .values_list(*PlanDates.FIELDS)
@@ -215,7 +249,8 @@ def open_cases(*, user: User, today: date) -> OpenCases:
         today=today,
         cases=[OpenCase(pk, patient_id, last_name) for pk, patient_id, last_name, *_ in rows],
         plans=plans,
-        recent=frozenset(pk for pk, *_case, recent in rows if recent),
+        recent=frozenset(row[0] for row in rows if row[4]),
+        days={row[0]: int(row[5]) for row in rows if row[5]},
     )
 
 
@@ -323,41 +358,6 @@ class ProgressRow:
     days_to_go: int  # treatment days left before it is due
 
 
-def _treatment_days_since_report(cases: OpenCases, at_least: int = 1) -> dict[int, int]:
-    """Case id -> treatment days (distinct visit dates, up to and including today) after the
-    case's last report visit before today (the counting of
-    handrail.web.visits.selectors.case_treatment_days_since_report), for the open cases with
-    at least `at_least` (and one), in one query: per case, one look-up of the last report and one
-    count of the days after it, both read from the index on (case, date, visit type)."""
-    today = cases.today
-    last_report = (
-        Visit.objects.filter(
-            case_id=OuterRef(OuterRef("pk")), visit_type__in=REPORT_TYPES, date__lt=today
-        )
-        .order_by("-date")
-        .values("date")[:1]
-    )
-    days = (
-        Visit.objects.filter(
-            case_id=OuterRef("pk"),
-            date__lte=today,
-            date__gt=Coalesce(Subquery(last_report), Value(date.min), output_field=DateField()),
-        )
-        .order_by()
-        .values("case_id")
-        .annotate(days=Count("date", distinct=True))
-        .values("days")
-    )
-    rows = (
-        Case.objects.filter(pk__in=[case.pk for case in cases.cases])
-        .annotate(days=Subquery(days, output_field=IntegerField()))
-        .values_list("pk", "days")
-        .order_by()
-    )
-    # Filtered here: a filter in the query would count each case's days twice.
-    return {int(pk): int(days) for pk, days in rows if days and days >= at_least}
-
-
 def _whole_cases(ids: list[int]) -> dict[int, Case]:
     """The cases with their patients, for the rows shown: one query."""
     return Case.objects.select_related("patient").in_bulk(ids)
@@ -370,14 +370,9 @@ def progress_report_rows(
     progress report, most treatment days first."""
     _require_clinical(user)
     open_ = _open(user, today, cases)
-    days_by_case = (
-        _treatment_days_since_report(open_, at_least=PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN)
-        if open_.cases
-        else {}
-    )
     keys: list[tuple[OpenCase, int]] = []
     for case in open_.cases:
-        days = days_by_case.get(case.pk, 0)
+        days = open_.days.get(case.pk, 0)
         if days >= PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN and open_.in_treatment(case):
             keys.append((case, days))
     keys.sort(key=lambda key: (-key[1], key[0].last_name))
