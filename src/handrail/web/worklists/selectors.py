@@ -69,9 +69,27 @@ ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 CENT = Decimal("0.01")
-# The wide fields of a visit the note lists never show (the text and the stored evaluation,
-# JSON): left unread so a page of 50 notes does not fetch and decode them.
-LIST_DEFERRED = ("narrative", "evaluation")
+# What the note lists show of a visit, its case, patient and clinician: only these are
+# read, so a page of 50 notes neither fetches nor converts the note text, the stored
+# evaluation or the rows' time stamps.
+LIST_FIELDS = (
+    "id",
+    "date",
+    "status",
+    "signed_at",
+    "case__id",
+    "case__title",
+    "case__discipline",
+    "case__patient__id",
+    "case__patient__first_name",
+    "case__patient__last_name",
+    "clinician__id",
+    "clinician__username",
+    "clinician__first_name",
+    "clinician__last_name",
+    "clinician__role",
+    "clinician__discipline",
+)
 DECIMAL_CONTEXT = Context(prec=15)
 K = TypeVar("K")
 R = TypeVar("R")
@@ -295,15 +313,15 @@ class Rows(Generic[K, R]):
 
 
 def unsigned_notes_query(*, user: User) -> QuerySet[Visit]:
-    """Draft notes, oldest first; a clinician sees their own. The note's text and stored
-    evaluation are not read (LIST_DEFERRED)."""
+    """Draft notes, oldest first; a clinician sees their own (what the list shows of them:
+    LIST_FIELDS)."""
     _require_clinical(user)
     visits = Visit.objects.filter(clinic_id=clinic_id_of(user), status=VisitStatus.DRAFT)
     if not sees_all(user):
         visits = visits.filter(clinician=user)
     return (
         visits.select_related("case", "case__patient", "clinician")
-        .defer(*LIST_DEFERRED)
+        .only(*LIST_FIELDS)
         .order_by("date", "id")
     )
 
@@ -314,8 +332,8 @@ def unsigned_notes(*, user: User) -> list[Visit]:
 
 def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
     """Signed assistant notes without the co-signature their primary payer requires, in one
-    query (the payer's rule is joined, not looked up per note); the note's text and stored
-    evaluation are not read (LIST_DEFERRED)."""
+    query (the payer's rule is joined, not looked up per note); what the list shows of
+    them: LIST_FIELDS."""
     _require_clinical(user)
     cosign_payer = Coverage.objects.filter(
         patient=OuterRef("case__patient"),
@@ -341,7 +359,7 @@ def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
         visits = visits.filter(clinician=user)
     return (
         visits.select_related("case", "case__patient", "clinician")
-        .defer(*LIST_DEFERRED)
+        .only(*LIST_FIELDS)
         .order_by("date", "id")
     )
 
@@ -359,8 +377,22 @@ class ProgressRow:
 
 
 def _whole_cases(ids: list[int]) -> dict[int, Case]:
-    """The cases with their patients, for the rows shown: one query."""
-    return Case.objects.select_related("patient").in_bulk(ids)
+    """The cases with their patients, for the rows shown (what the lists show of them, the
+    rest read only if asked for): one query."""
+    return (
+        Case.objects.select_related("patient")
+        .only(
+            "id",
+            "title",
+            "discipline",
+            "opened_on",
+            "closed_on",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+        )
+        .in_bulk(ids)
+    )
 
 
 def progress_report_rows(
