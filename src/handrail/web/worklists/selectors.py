@@ -183,10 +183,9 @@ class PlanDates:
 class OpenCases:
     """The open cases a user's worklists look at, with what every list needs of them,
     fetched in two narrow queries whatever the clinic's history: the cases (with the
-    patient's last name, the plan in effect today, whether a visit came in the last
-    ACTIVE_VISIT_DAYS days and the treatment days since the last report), then the dates
-    of those plans. Only open cases are read: a discharged case can no longer be due
-    anything."""
+    patient's last name, whether a visit came in the last ACTIVE_VISIT_DAYS days and the
+    treatment days since the last report), and the dates of their plans in effect today.
+    Only open cases are read: a discharged case can no longer be due anything."""
 
     today: date
     cases: list[OpenCase]  # by the patient's last name, then id
@@ -234,41 +233,36 @@ def _treatment_days_since_report(today: date) -> Subquery:
 
 
 def open_cases(*, user: User, today: date) -> OpenCases:
-    # Per case, in the same query: the plan in effect today (the latest started on or before
-    # today, as plan_in_effect chooses), whether a visit came in the last ACTIVE_VISIT_DAYS
-    # days and the treatment days since the last report, all read from indexes.
-    in_effect = (
-        PlanOfCare.objects.filter(case_id=OuterRef("pk"), start_date__lte=today)
-        .order_by("-start_date", "-id")
-        .values("id")[:1]
-    )
+    # Per case, in the same query: whether a visit came in the last ACTIVE_VISIT_DAYS days
+    # and the treatment days since the last report, both read from indexes.
     recent_visit = Visit.objects.filter(
         case_id=OuterRef("pk"), date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS)
     )
     rows = list(
         _open_case_query(user, today)
-        .annotate(
-            plan_id=Subquery(in_effect),
-            recent=Exists(recent_visit),
-            days=_treatment_days_since_report(today),
-        )
+        .annotate(recent=Exists(recent_visit), days=_treatment_days_since_report(today))
         .order_by("patient__last_name", "id")
-        .values_list("pk", "patient_id", "patient__last_name", "plan_id", "recent", "days")
+        .values_list("pk", "patient_id", "patient__last_name", "recent", "days")
     )
-    plans = {
-        values[1]: PlanDates(*values)
-        for values in PlanOfCare.objects.filter(
-            pk__in=[row[3] for row in rows if row[3] is not None]
-        )
-        .order_by()
+    ids = {row[0] for row in rows}
+    # The plan in effect today of each: the latest started on or before today (as
+    # plan_in_effect chooses), from the plans of the clinic's open cases (joined, so no
+    # list of ids is sent); a clinician's are those of the cases above.
+    plans: dict[int, PlanDates] = {}
+    for values in (
+        PlanOfCare.objects.filter(case__clinic_id=clinic_id_of(user), start_date__lte=today)
+        .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
+        .order_by("case_id", "-start_date", "-id")
         .values_list(*PlanDates.FIELDS)
-    }
+    ):
+        if values[1] in ids and values[1] not in plans:
+            plans[values[1]] = PlanDates(*values)
     return OpenCases(
         today=today,
         cases=[OpenCase(pk, patient_id, last_name) for pk, patient_id, last_name, *_ in rows],
         plans=plans,
-        recent=frozenset(row[0] for row in rows if row[4]),
-        days={row[0]: int(row[5]) for row in rows if row[5]},
+        recent=frozenset(row[0] for row in rows if row[3]),
+        days={row[0]: int(row[4]) for row in rows if row[4]},
     )
 
 
