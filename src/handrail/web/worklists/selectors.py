@@ -12,7 +12,7 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -546,18 +546,39 @@ def authorization_rows(
 
     Only the authorizations that can be listed (those covering today, and the latest expired
     one of a case in treatment with none covering or starting later) have their usage
-    counted, from one query over their cases' visits. Their dates and counts are read
-    narrow; the case, patient and payer are fetched for the rows shown."""
+    counted: the visits in the authorizations' query, the units (from the stored
+    evaluations) in one query over the visits of those with a unit limit. Their dates and
+    counts are read narrow; the case, patient and payer, and the units used of the others,
+    are fetched for the rows shown."""
     open_ = _open(user, today, cases)
     names = {case.pk: case.last_name for case in open_.cases}
+    # The authorizations of the clinic's open cases (joined, so no list of ids is sent; a
+    # clinician's are those of the cases above), each with the number of its case's visits
+    # dated within it, counted from the index on (case, date).
+    visits_within = (
+        Visit.objects.filter(
+            case_id=OuterRef("case_id"),
+            date__gte=OuterRef("start_date"),
+            date__lte=OuterRef("end_date"),
+        )
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     authorizations = (
-        Authorization.objects.filter(case_id__in=list(names))
+        Authorization.objects.filter(case__clinic_id=clinic_id_of(user))
+        .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
+        .annotate(visits_within=Subquery(visits_within, output_field=IntegerField()))
         .only("id", "case", "start_date", "end_date", "visits_authorized", "units_authorized")
         .order_by("end_date", "id")
     )
     by_case: dict[int, list[Authorization]] = {}
-    for auth in authorizations:
-        by_case.setdefault(auth.case_id, []).append(auth)
+    visit_counts: dict[int, int] = {}  # authorization id -> its case's visits dated within it
+    for annotated in authorizations:
+        if annotated.case_id in names:
+            by_case.setdefault(annotated.case_id, []).append(annotated)
+            visit_counts[annotated.pk] = annotated.visits_within or 0
     candidates: list[tuple[Authorization, bool]] = []  # (authorization, covers today)
     for case in open_.cases:
         auths = by_case.get(case.pk, [])
@@ -568,10 +589,14 @@ def authorization_rows(
         ended = [a for a in auths if a.end_date < today]
         if ended and not any(a.start_date > today for a in auths):
             candidates.append((max(ended, key=lambda a: (a.end_date, a.pk)), False))
-    limited = [auth for auth, _covers in candidates if auth.units_authorized is not None]
-    units = _visit_units_by_authorization(limited) | _visit_units_by_authorization(
-        [auth for auth, _covers in candidates if auth.units_authorized is None], units=False
+    # The units of the visits decide a row only under a unit limit: read for those; the
+    # others are chosen by their visits' count (units read for the rows shown).
+    units = _visit_units_by_authorization(
+        [auth for auth, _covers in candidates if auth.units_authorized is not None]
     )
+    for auth, _covers in candidates:
+        if auth.units_authorized is None:
+            units[auth.pk] = [0] * visit_counts[auth.pk]
     keys = []
     for auth, covers_today in candidates:
         plan = open_.plans.get(auth.case_id)
@@ -621,33 +646,25 @@ def authorizations_running_out(
     return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
-def _visit_units_by_authorization(
-    authorizations: list[Authorization], *, units: bool = True
-) -> dict[int, list[int]]:
+def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
     """Authorization id -> the units of each of its case's visits dated within it (drafts
-    count as visits with the units of their stored evaluation, none until signed).
-
-    With `units=False` every visit counts 0 units and only the visits' dates are read, from
-    the index on (case, date), not the stored evaluations: enough to choose and order the
-    rows of authorizations without a unit limit (their units decide nothing but the figure
-    shown, which is read for the rows shown)."""
+    count as visits with the units of their stored evaluation, none until signed)."""
     out: dict[int, list[int]] = {auth.pk: [] for auth in authorizations}
     if not authorizations:
         return out
     by_case: dict[int, list[Authorization]] = {}
     for auth in authorizations:
         by_case.setdefault(auth.case_id, []).append(auth)
-    visits = Visit.objects.filter(
-        case_id__in=list(by_case),
-        date__gte=min(auth.start_date for auth in authorizations),
-        date__lte=max(auth.end_date for auth in authorizations),
-    ).order_by()
-    rows: Iterable[tuple[int, date, object]] = (
-        visits.values_list("case_id", "date", "evaluation__total_units")
-        if units
-        else ((case_id, day, 0) for case_id, day in visits.values_list("case_id", "date"))
+    visits = (
+        Visit.objects.filter(
+            case_id__in=list(by_case),
+            date__gte=min(auth.start_date for auth in authorizations),
+            date__lte=max(auth.end_date for auth in authorizations),
+        )
+        .order_by()
+        .values_list("case_id", "date", "evaluation__total_units")
     )
-    for case_id, day, total_units in rows:
+    for case_id, day, total_units in visits:
         for auth in by_case[case_id]:
             if auth.start_date <= day <= auth.end_date:
                 out[auth.pk].append(visit_units_value(total_units))
