@@ -43,7 +43,10 @@ PREVIEW_SIZE = 10
 
 class _Lists:
     """Builds each list at most once per request; the case-based lists share one fetch of
-    the open cases (OpenCases), so the page costs a fixed number of queries."""
+    the open cases (OpenCases), so the page costs a fixed number of queries. A tab's count
+    is its list's length: a COUNT in the database for the note lists, the number of rows
+    chosen (selectors.Rows) for the case lists, whose whole rows are fetched only for the
+    page shown."""
 
     def __init__(self, user: User, today: date) -> None:
         self.user = user
@@ -79,7 +82,8 @@ class _Lists:
 
     def count(self, key: str) -> int:
         rows = self.rows(key)
-        # A query is counted in the database, never fetched for its length.
+        # A query is counted in the database, never fetched for its length; Rows counts
+        # its chosen rows without fetching them.
         return rows.count() if isinstance(rows, QuerySet) else len(rows)
 
 
