@@ -7,7 +7,6 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('care', '0003_case_discharge_reason'),
-        ('clinic', '0005_patient_list_order'),
     ]
 
     operations = [
