@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from handrail.web.care.models import Authorization
 from handrail.web.care.selectors import authorization_usage
 from handrail.web.clinic.models import User
 from handrail.web.visits.models import Visit
@@ -156,3 +157,17 @@ class AuthorizationUsageTests:
                 usage.status,
             )
         assert all(row.units_used > 0 for row in rows if row.visits_used)
+
+    def test_a_row_deleted_after_the_list_was_chosen_is_left_out_not_an_error(
+        self, world: World
+    ) -> None:
+        seed_worklists(world)
+        _add_patients(world, 0, 3)
+        rows = selectors.authorization_rows(user=world.biller, today=world.today)
+        chosen = rows.count()
+        assert chosen >= 2
+        gone = rows[0].authorization
+        Authorization.objects.filter(pk=gone.pk).delete()
+        shown = rows[:]
+        assert len(shown) == chosen - 1
+        assert gone.pk not in {row.authorization.pk for row in shown}

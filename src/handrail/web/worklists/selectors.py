@@ -300,7 +300,10 @@ class Rows(Generic[K, R]):
     def __getitem__(self, index: int | slice) -> R | list[R]:
         if isinstance(index, slice):
             return self._fetch(self._keys[index]) if self._keys[index] else []
-        return self._fetch([self._keys[index]])[0]
+        fetched = self._fetch([self._keys[index]])
+        if not fetched:
+            raise IndexError("The row was deleted since the list was chosen.")
+        return fetched[0]
 
     def __iter__(self) -> Iterator[R]:
         return iter(self[:])
@@ -413,6 +416,7 @@ def progress_report_rows(
                 days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
             )
             for case, days in shown
+            if case.pk in whole  # (a case deleted since it was chosen is left out)
         ]
 
     return Rows(keys, fetch)
@@ -477,6 +481,7 @@ def recertification_rows(
                 days_left=(due - today).days,
             )
             for due, _name, plan_id, kind in shown
+            if plan_id in plans
         ]
 
     return Rows(keys, fetch)
@@ -618,7 +623,7 @@ def authorization_rows(
             [
                 whole[row.authorization.pk]
                 for row in shown
-                if row.authorization.units_authorized is None
+                if row.authorization.units_authorized is None and row.authorization.pk in whole
             ]
         )
         return [
@@ -630,6 +635,7 @@ def authorization_rows(
             if row.authorization.pk in counted
             else replace(row, authorization=whole[row.authorization.pk])
             for row in shown
+            if row.authorization.pk in whole
         ]
 
     return Rows(keys, fetch)
