@@ -54,11 +54,6 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-opened_on", "id"]
-        indexes = [
-            # The worklists read the clinic's open cases (not closed, or closing today or
-            # later): the index finds them without reading every case of the history.
-            models.Index(fields=["clinic", "closed_on"], name="case_open_in_clinic"),
-        ]
         constraints = [
             models.CheckConstraint(
                 name="case_dates_in_order",

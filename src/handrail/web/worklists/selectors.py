@@ -140,7 +140,7 @@ class PlanDates:
         "frequency_per_week",
         "certified_on",
     )
-    __slots__ = FIELDS
+    __slots__ = (*FIELDS, "end_date")
 
     def __init__(
         self,
@@ -157,14 +157,12 @@ class PlanDates:
         self.duration_weeks = duration_weeks
         self.frequency_per_week = frequency_per_week
         self.certified_on = certified_on
+        # Worked out once: every list asks it of every open case.
+        self.end_date = plan_end_date(start_date, duration_weeks)
 
     @property
     def pk(self) -> int:
         return self.id
-
-    @property
-    def end_date(self) -> date:
-        return plan_end_date(self.start_date, self.duration_weeks)
 
     @property
     def certification_due(self) -> date:
@@ -920,17 +918,17 @@ def _frequencies(clinic_id: int, patient_ids: set[int], today: date) -> dict[tup
     out: dict[tuple[int, str], int] = {}
     if not patient_ids:
         return out
+    # Found by the patients (their index); the clinic is checked below, as a condition on
+    # it in the query had the database read the clinic's every case by the clinic's index.
     plans = (
-        PlanOfCare.objects.filter(
-            case__clinic_id=clinic_id, case__patient_id__in=patient_ids, start_date__lte=today
-        )
+        PlanOfCare.objects.filter(case__patient_id__in=patient_ids, start_date__lte=today)
         .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
         .select_related("case")
         .order_by("case_id", "-start_date", "-id")
     )
     seen: set[int] = set()
     for plan in plans:
-        if plan.case_id in seen:
+        if plan.case_id in seen or plan.case.clinic_id != clinic_id:
             continue
         seen.add(plan.case_id)
         if plan.end_date >= today:
@@ -1065,12 +1063,22 @@ def patient_threshold(
         amount, _source = threshold_amount(day.year)
     except RuleInputError:
         return []
-    signed = _signed_this_year(patient.clinic_id, day).filter(case__patient=patient)
-    accruals = _accruals(signed)
-    disciplines = Case.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
-        "discipline", flat=True
+    cases = list(
+        Case.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
+            "pk", "discipline"
+        )
     )
-    groups = {_group(discipline) for discipline in disciplines}
+    # The patient's signed visits this year (as _signed_this_year), found through the
+    # patient's cases and the index on (case, date), not among the clinic's year of visits.
+    signed = Visit.objects.filter(
+        case_id__in=[pk for pk, _discipline in cases],
+        status=VisitStatus.SIGNED,
+        allowed_amount__isnull=False,
+        date__gte=date(day.year, 1, 1),
+        date__lte=day,
+    )
+    accruals = _accruals(signed)
+    groups = {_group(discipline) for _pk, discipline in cases}
     wanted: dict[tuple[int, str], tuple[Decimal, int]] = {
         (patient.pk, group): accruals.get((patient.pk, group), (Decimal("0"), 0))
         for group in ("PT/SLP", "OT")
