@@ -275,8 +275,8 @@ class Rows(Generic[K, R]):
 
     Choosing a list's rows needs only ids, dates and names; showing one needs the case, the
     patient, the plan or the payer. So a tab counts its rows without fetching any, and a
-    page fetches the rows it shows (at most a page, 50) in one query whatever the list's
-    length. Django's Paginator reads it like a query: count() then a slice.
+    page fetches the rows it shows (at most a page, 50) in one or two queries whatever the
+    list's length. Django's Paginator reads it like a query: count() then a slice.
     """
 
     def __init__(self, keys: list[K], fetch: Callable[[list[K]], list[R]]) -> None:
