@@ -3,6 +3,9 @@ limit, and the note page's timer poll, which is not activity."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -137,3 +140,33 @@ class RunningTimerTests:
             assert client.get("/api/patients").status_code == 200
         with _later(30 + 14 + 16):
             assert client.get("/patients/").status_code == 302
+
+
+class SessionClockTests:
+    def test_the_sign_in_receivers_are_connected_when_the_apps_load(self) -> None:
+        """A sign-in before the first request (the middleware, which imported these
+        modules, is built on the first request) must start the session's clocks too; left
+        to the first import, such a session had none and its first page rewrote it."""
+        code = (
+            "import sys, django; django.setup(); "
+            "print(sorted(m for m in ('handrail.web.clinic.session_limits', "
+            "'handrail.web.clinic.two_factor') if m in sys.modules))"
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "handrail.web.settings_test"}
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split("\n")[-2] == (
+            "['handrail.web.clinic.session_limits', 'handrail.web.clinic.two_factor']"
+        )
+
+    def test_a_session_signed_in_before_any_request_has_its_clocks(self, world: World) -> None:
+        client = world.client_for(world.pt)
+        session = client.session
+        assert session["handrail_signed_in_at"] == session["handrail_active_at"]

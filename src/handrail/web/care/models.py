@@ -21,6 +21,24 @@ CERTIFICATION_WINDOW_DAYS = 30
 RECERTIFICATION_DAYS = 90
 
 
+def plan_end_date(start_date: date, duration_weeks: int) -> date:
+    # Saturating: a stored date near the calendar's end must never raise on a page.
+    return days_after(start_date, 7 * duration_weeks)
+
+
+def plan_certification_due(start_date: date) -> date:
+    """Certification is due within 30 days of the plan's start (Pub 100-02 ch.15 §220.1.3)."""
+    return days_after(start_date, CERTIFICATION_WINDOW_DAYS)
+
+
+def plan_recertification_due(certified_on: date | None, end_date: date) -> date | None:
+    """Certified date + 90 days, or the plan's end when that is sooner
+    (Pub 100-02 ch.15 §220.1.3: recertify at least every 90 days or when the plan ends)."""
+    if certified_on is None:
+        return None
+    return min(days_after(certified_on, RECERTIFICATION_DAYS), end_date)
+
+
 class Case(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="cases")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
@@ -95,21 +113,15 @@ class PlanOfCare(models.Model):
 
     @property
     def end_date(self) -> date:
-        # Saturating: a stored date near the calendar's end must never raise on a page.
-        return days_after(self.start_date, 7 * self.duration_weeks)
+        return plan_end_date(self.start_date, self.duration_weeks)
 
     @property
     def certification_due(self) -> date:
-        """Certification is due within 30 days of the plan's start (Pub 100-02 ch.15 §220.1.3)."""
-        return days_after(self.start_date, CERTIFICATION_WINDOW_DAYS)
+        return plan_certification_due(self.start_date)
 
     @property
     def recertification_due(self) -> date | None:
-        """Certified date + 90 days, or the plan's end when that is sooner
-        (Pub 100-02 ch.15 §220.1.3: recertify at least every 90 days or when the plan ends)."""
-        if self.certified_on is None:
-            return None
-        return min(days_after(self.certified_on, RECERTIFICATION_DAYS), self.end_date)
+        return plan_recertification_due(self.certified_on, self.end_date)
 
     @property
     def is_certified(self) -> bool:

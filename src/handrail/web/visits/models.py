@@ -115,6 +115,9 @@ class Visit(models.Model):
             models.Index(
                 fields=["clinician", "status", "cosigned_by"], name="visit_awaiting_cosign"
             ),
+            # Covers the treatment days since the last report of every open case (the
+            # progress-report worklist): the visit type is read from the index, not the row.
+            models.Index(fields=["case", "date", "visit_type"], name="visit_case_day_type"),
         ]
         constraints = [
             # One note per case and day: a case is one discipline's episode, so this is

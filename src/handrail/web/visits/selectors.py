@@ -264,9 +264,16 @@ def _visit_figures(visit: Visit) -> tuple[int, Decimal]:
         date__year=on.year,
         date__lte=on,
     ) & ~Q(pk=visit.pk)
-    row = Visit.objects.filter(episode | accrual).aggregate(
-        days=Count("date", distinct=True, filter=episode),
-        accrued=Sum("allowed_amount", filter=accrual),
+    # Both sets are the patient's visits: said first, so the database reads the patient's
+    # cases and their visits from the indexes instead of testing every visit of the clinic
+    # against the two conditions (a note page grew with the clinic's history).
+    row = (
+        Visit.objects.filter(case__patient_id=visit.case.patient_id)
+        .filter(episode | accrual)
+        .aggregate(
+            days=Count("date", distinct=True, filter=episode),
+            accrued=Sum("allowed_amount", filter=accrual),
+        )
     )
     accrued = Decimal(row["accrued"] or 0).quantize(Decimal("0.01"))
     return int(row["days"] or 0), accrued

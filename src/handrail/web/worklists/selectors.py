@@ -12,18 +12,22 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
+from typing import Any, Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import (
     CharField,
     Count,
+    DateField,
     Exists,
-    F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -32,11 +36,19 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from handrail.rules.model import RuleInputError
 from handrail.rules.threshold import NEARING_SHARE, threshold_amount
-from handrail.web.care.models import Authorization, Case, PlanOfCare
+from handrail.web.care.models import (
+    Authorization,
+    Case,
+    PlanOfCare,
+    plan_certification_due,
+    plan_end_date,
+    plan_recertification_due,
+)
 from handrail.web.care.selectors import (
     AuthorizationStatus,
     authorization_usage_of,
@@ -57,6 +69,30 @@ ACTIVE_VISIT_DAYS = 30
 # Patients appear on the threshold list from this share of the yearly amount.
 THRESHOLD_LIST_SHARE = Decimal("0.75")
 CENT = Decimal("0.01")
+# What the note lists show of a visit, its case, patient and clinician: only these are
+# read, so a page of 50 notes neither fetches nor converts the note text, the stored
+# evaluation or the rows' time stamps.
+LIST_FIELDS = (
+    "id",
+    "date",
+    "status",
+    "signed_at",
+    "case__id",
+    "case__title",
+    "case__discipline",
+    "case__patient__id",
+    "case__patient__first_name",
+    "case__patient__last_name",
+    "clinician__id",
+    "clinician__username",
+    "clinician__first_name",
+    "clinician__last_name",
+    "clinician__role",
+    "clinician__discipline",
+)
+DECIMAL_CONTEXT = Context(prec=15)
+K = TypeVar("K")
+R = TypeVar("R")
 
 
 def sees_all(user: User) -> bool:
@@ -81,29 +117,85 @@ def _open_case_query(user: User, today: date) -> QuerySet[Case]:
     return cases
 
 
-def _cases(user: User, today: date) -> QuerySet[Case]:
-    return (
-        _open_case_query(user, today)
-        .select_related("patient")
-        .order_by("patient__last_name", "id")
+@dataclass(frozen=True, slots=True)
+class OpenCase:
+    """What the lists need of an open case to choose and order their rows; the case and
+    its patient are fetched whole only for the rows a page shows (`Rows`)."""
+
+    pk: int
+    patient_id: int
+    last_name: str  # the patient's, for the lists' order
+
+
+class PlanDates:
+    """What the lists read of a plan of care: its dates, certification and frequency, with
+    the plan's own rules for the dates due (handrail.web.care.models, as PlanOfCare). The
+    whole plan is fetched only for the rows shown."""
+
+    FIELDS = (
+        "id",
+        "case_id",
+        "start_date",
+        "duration_weeks",
+        "frequency_per_week",
+        "certified_on",
     )
+    __slots__ = (*FIELDS, "end_date")
+
+    def __init__(
+        self,
+        id: int,  # noqa: A002 (the model's name)
+        case_id: int,
+        start_date: date,
+        duration_weeks: int,
+        frequency_per_week: int,
+        certified_on: date | None,
+    ) -> None:
+        self.id = id
+        self.case_id = case_id
+        self.start_date = start_date
+        self.duration_weeks = duration_weeks
+        self.frequency_per_week = frequency_per_week
+        self.certified_on = certified_on
+        # Worked out once: every list asks it of every open case.
+        self.end_date = plan_end_date(start_date, duration_weeks)
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def certification_due(self) -> date:
+        return plan_certification_due(self.start_date)
+
+    @property
+    def recertification_due(self) -> date | None:
+        return plan_recertification_due(self.certified_on, self.end_date)
+
+    @property
+    def is_certified(self) -> bool:
+        return self.certified_on is not None
 
 
 @dataclass(frozen=True, slots=True)
 class OpenCases:
     """The open cases a user's worklists look at, with what every list needs of them,
-    fetched in three queries whatever the clinic's history: the cases, the plan in effect
-    today of each, and which had a visit in the last ACTIVE_VISIT_DAYS days."""
+    fetched in two narrow queries whatever the clinic's history: the cases (with the
+    patient's last name, whether a visit came in the last ACTIVE_VISIT_DAYS days and the
+    treatment days since the last report), and the dates of their plans in effect today.
+    Only open cases are read: a discharged case can no longer be due anything."""
 
     today: date
-    cases: list[Case]
-    plans: dict[int, PlanOfCare]  # case id -> plan in effect today (latest started)
+    cases: list[OpenCase]  # by the patient's last name, then id
+    plans: dict[int, PlanDates]  # case id -> plan in effect today (latest started)
     recent: frozenset[int]  # case ids with a visit from today - ACTIVE_VISIT_DAYS on
+    # Case id -> treatment days since the last report before today (cases with any).
+    days: dict[int, int]
 
-    def plan(self, case: Case) -> PlanOfCare | None:
+    def plan(self, case: OpenCase | Case) -> PlanDates | None:
         return self.plans.get(case.pk)
 
-    def in_treatment(self, case: Case) -> bool:
+    def in_treatment(self, case: OpenCase | Case) -> bool:
         """The plan in effect still runs, or the case had a visit recently."""
         plan = self.plans.get(case.pk)
         if plan is not None and plan.end_date >= self.today:
@@ -111,22 +203,65 @@ class OpenCases:
         return case.pk in self.recent
 
 
-def open_cases(*, user: User, today: date) -> OpenCases:
-    query = _open_case_query(user, today).values("pk")
-    cases = list(_cases(user, today))
-    plans: dict[int, PlanOfCare] = {}
-    # The latest plan started on or before today, per case (as plan_in_effect chooses).
-    for plan in PlanOfCare.objects.filter(case__in=query, start_date__lte=today).order_by(
-        "case_id", "-start_date", "-id"
-    ):
-        plans.setdefault(plan.case_id, plan)
-    recent = (
-        Visit.objects.filter(case__in=query, date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS))
-        .values_list("case_id", flat=True)
-        .order_by()
-        .distinct()
+def _treatment_days_since_report(today: date) -> Subquery:
+    """Per case (the outer query's): the treatment days (distinct visit dates, up to and
+    including today) after the case's last report visit before today, NULL when none (the
+    counting of handrail.web.visits.selectors.case_treatment_days_since_report). Per case,
+    one look-up of the last report and one count of the days after it, both read from the
+    index on (case, date, visit type)."""
+    last_report = (
+        Visit.objects.filter(
+            case_id=OuterRef(OuterRef("pk")), visit_type__in=REPORT_TYPES, date__lt=today
+        )
+        .order_by("-date")
+        .values("date")[:1]
     )
-    return OpenCases(today=today, cases=cases, plans=plans, recent=frozenset(recent))
+    days = (
+        Visit.objects.filter(
+            case_id=OuterRef("pk"),
+            date__lte=today,
+            date__gt=Coalesce(Subquery(last_report), Value(date.min), output_field=DateField()),
+        )
+        .order_by()
+        .values("case_id")
+        .annotate(days=Count("date", distinct=True))
+        .values("days")
+    )
+    return Subquery(days, output_field=IntegerField())
+
+
+def open_cases(*, user: User, today: date) -> OpenCases:
+    # Per case, in the same query: whether a visit came in the last ACTIVE_VISIT_DAYS days
+    # and the treatment days since the last report, both read from indexes.
+    recent_visit = Visit.objects.filter(
+        case_id=OuterRef("pk"), date__gte=today - timedelta(days=ACTIVE_VISIT_DAYS)
+    )
+    rows = list(
+        _open_case_query(user, today)
+        .annotate(recent=Exists(recent_visit), days=_treatment_days_since_report(today))
+        .order_by("patient__last_name", "id")
+        .values_list("pk", "patient_id", "patient__last_name", "recent", "days")
+    )
+    ids = {row[0] for row in rows}
+    # The plan in effect today of each: the latest started on or before today (as
+    # plan_in_effect chooses), from the plans of the clinic's open cases (joined, so no
+    # list of ids is sent); a clinician's are those of the cases above.
+    plans: dict[int, PlanDates] = {}
+    for values in (
+        PlanOfCare.objects.filter(case__clinic_id=clinic_id_of(user), start_date__lte=today)
+        .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
+        .order_by("case_id", "-start_date", "-id")
+        .values_list(*PlanDates.FIELDS)
+    ):
+        if values[1] in ids and values[1] not in plans:
+            plans[values[1]] = PlanDates(*values)
+    return OpenCases(
+        today=today,
+        cases=[OpenCase(pk, patient_id, last_name) for pk, patient_id, last_name, *_ in rows],
+        plans=plans,
+        recent=frozenset(row[0] for row in rows if row[3]),
+        days={row[0]: int(row[4]) for row in rows if row[4]},
+    )
 
 
 def _open(user: User, today: date, cases: OpenCases | None) -> OpenCases:
@@ -135,13 +270,55 @@ def _open(user: User, today: date, cases: OpenCases | None) -> OpenCases:
     return open_cases(user=user, today=today)
 
 
+class Rows(Generic[K, R]):
+    """A list chosen and ordered from narrow keys, its rows made whole a slice at a time.
+
+    Choosing a list's rows needs only ids, dates and names; showing one needs the case, the
+    patient, the plan or the payer. So a tab counts its rows without fetching any, and a
+    page fetches the rows it shows (at most a page, 50) in one or two queries whatever the
+    list's length. Django's Paginator reads it like a query: count() then a slice.
+    """
+
+    def __init__(self, keys: list[K], fetch: Callable[[list[K]], list[R]]) -> None:
+        self._keys = keys
+        self._fetch = fetch
+
+    def count(self) -> int:
+        return len(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        if isinstance(index, slice):
+            return self._fetch(self._keys[index]) if self._keys[index] else []
+        fetched = self._fetch([self._keys[index]])
+        if not fetched:
+            raise IndexError("The row was deleted since the list was chosen.")
+        return fetched[0]
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self[:])
+
+
 def unsigned_notes_query(*, user: User) -> QuerySet[Visit]:
-    """Draft notes, oldest first; a clinician sees their own."""
+    """Draft notes, oldest first; a clinician sees their own (what the list shows of them:
+    LIST_FIELDS)."""
     _require_clinical(user)
     visits = Visit.objects.filter(clinic_id=clinic_id_of(user), status=VisitStatus.DRAFT)
     if not sees_all(user):
         visits = visits.filter(clinician=user)
-    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
+    return (
+        visits.select_related("case", "case__patient", "clinician")
+        .only(*LIST_FIELDS)
+        .order_by("date", "id")
+    )
 
 
 def unsigned_notes(*, user: User) -> list[Visit]:
@@ -150,7 +327,8 @@ def unsigned_notes(*, user: User) -> list[Visit]:
 
 def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
     """Signed assistant notes without the co-signature their primary payer requires, in one
-    query (the payer's rule is joined, not looked up per note)."""
+    query (the payer's rule is joined, not looked up per note); what the list shows of
+    them: LIST_FIELDS."""
     _require_clinical(user)
     cosign_payer = Coverage.objects.filter(
         patient=OuterRef("case__patient"),
@@ -174,7 +352,11 @@ def cosign_needed_query(*, user: User) -> QuerySet[Visit]:
         visits = visits.filter(case__discipline=user.discipline)
     elif not sees_all(user):
         visits = visits.filter(clinician=user)
-    return visits.select_related("case", "case__patient", "clinician").order_by("date", "id")
+    return (
+        visits.select_related("case", "case__patient", "clinician")
+        .only(*LIST_FIELDS)
+        .order_by("date", "id")
+    )
 
 
 def cosign_needed(*, user: User) -> list[Visit]:
@@ -189,51 +371,60 @@ class ProgressRow:
     days_to_go: int  # treatment days left before it is due
 
 
-def _treatment_days_since_report(cases: OpenCases) -> dict[int, int]:
-    """Case id -> treatment days (distinct visit dates, up to and including today) after the
-    case's last report visit before today, for every open case in one query (the counting
-    of handrail.web.visits.selectors.case_treatment_days_since_report)."""
-    today = cases.today
-    last_report = (
-        Visit.objects.filter(case_id=OuterRef("case_id"), visit_type__in=REPORT_TYPES)
-        .filter(date__lt=today)
-        .order_by("-date")
-        .values("date")[:1]
+def _whole_cases(ids: list[int]) -> dict[int, Case]:
+    """The cases with their patients, for the rows shown (what the lists show of them, the
+    rest read only if asked for): one query."""
+    return (
+        Case.objects.select_related("patient")
+        .only(
+            "id",
+            "title",
+            "discipline",
+            "opened_on",
+            "closed_on",
+            "patient__id",
+            "patient__first_name",
+            "patient__last_name",
+        )
+        .in_bulk(ids)
     )
-    rows = (
-        Visit.objects.filter(case_id__in=[case.pk for case in cases.cases], date__lte=today)
-        .annotate(last_report=Subquery(last_report))
-        .filter(Q(last_report__isnull=True) | Q(date__gt=F("last_report")))
-        .values("case_id")
-        .annotate(days=Count("date", distinct=True))
-        .order_by()
-    )
-    return {int(row["case_id"]): int(row["days"]) for row in rows}
+
+
+def progress_report_rows(
+    *, user: User, today: date, cases: OpenCases | None = None
+) -> Rows[tuple[OpenCase, int], ProgressRow]:
+    """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
+    progress report, most treatment days first."""
+    _require_clinical(user)
+    open_ = _open(user, today, cases)
+    keys: list[tuple[OpenCase, int]] = []
+    for case in open_.cases:
+        days = open_.days.get(case.pk, 0)
+        if days >= PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN and open_.in_treatment(case):
+            keys.append((case, days))
+    keys.sort(key=lambda key: (-key[1], key[0].last_name))
+
+    def fetch(shown: list[tuple[OpenCase, int]]) -> list[ProgressRow]:
+        whole = _whole_cases([case.pk for case, _days in shown])
+        return [
+            ProgressRow(
+                case=whole[case.pk],
+                treatment_days=days,
+                due=days >= PROGRESS_REPORT_EVERY,
+                days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
+            )
+            for case, days in shown
+            if case.pk in whole  # (a case deleted since it was chosen is left out)
+        ]
+
+    return Rows(keys, fetch)
 
 
 def progress_reports_due(
     *, user: User, today: date, cases: OpenCases | None = None
 ) -> list[ProgressRow]:
-    """Cases in treatment at or within PROGRESS_REPORT_WARN treatment days of their
-    progress report."""
-    _require_clinical(user)
-    open_ = _open(user, today, cases)
-    days_by_case = _treatment_days_since_report(open_) if open_.cases else {}
-    rows = []
-    for case in open_.cases:
-        days = days_by_case.get(case.pk, 0)
-        if days < PROGRESS_REPORT_EVERY - PROGRESS_REPORT_WARN:
-            continue
-        if open_.in_treatment(case):
-            rows.append(
-                ProgressRow(
-                    case=case,
-                    treatment_days=days,
-                    due=days >= PROGRESS_REPORT_EVERY,
-                    days_to_go=max(PROGRESS_REPORT_EVERY - days, 0),
-                )
-            )
-    return sorted(rows, key=lambda r: (-r.treatment_days, r.case.patient.last_name))
+    """The whole progress-report list (`progress_report_rows`), every row fetched."""
+    return list(progress_report_rows(user=user, today=today, cases=cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,18 +436,18 @@ class RecertRow:
     days_left: int  # negative when overdue
 
 
-def recertifications_due(
+def recertification_rows(
     *,
     user: User,
     today: date,
     within: int = RECERT_WINDOW_DAYS,
     cases: OpenCases | None = None,
-) -> list[RecertRow]:
+) -> Rows[tuple[date, str, int, str], RecertRow]:
     """Plans of open cases whose (re)certification is overdue, and of cases in treatment
-    whose (re)certification is due within `within` days."""
+    whose (re)certification is due within `within` days, soonest first."""
     _require_clinical(user)
     open_ = _open(user, today, cases)
-    rows = []
+    keys: list[tuple[date, str, int, str]] = []  # (due, last name, plan id, kind)
     for case in open_.cases:
         plan = open_.plan(case)
         if plan is None:
@@ -272,10 +463,37 @@ def recertifications_due(
         if due >= today and not open_.in_treatment(case):
             continue
         if due <= today + timedelta(days=within):
-            rows.append(
-                RecertRow(case=case, plan=plan, kind=kind, due=due, days_left=(due - today).days)
+            keys.append((due, case.last_name, plan.pk, kind))
+    keys.sort(key=lambda key: key[:2])
+
+    def fetch(shown: list[tuple[date, str, int, str]]) -> list[RecertRow]:
+        plans = PlanOfCare.objects.select_related("case__patient").in_bulk(
+            [plan_id for _due, _name, plan_id, _kind in shown]
+        )
+        return [
+            RecertRow(
+                case=plans[plan_id].case,
+                plan=plans[plan_id],
+                kind=kind,
+                due=due,
+                days_left=(due - today).days,
             )
-    return sorted(rows, key=lambda r: (r.due, r.case.patient.last_name))
+            for due, _name, plan_id, kind in shown
+            if plan_id in plans
+        ]
+
+    return Rows(keys, fetch)
+
+
+def recertifications_due(
+    *,
+    user: User,
+    today: date,
+    within: int = RECERT_WINDOW_DAYS,
+    cases: OpenCases | None = None,
+) -> list[RecertRow]:
+    """The whole recertification list (`recertification_rows`), every row fetched."""
+    return list(recertification_rows(user=user, today=today, within=within, cases=cases))
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,29 +536,52 @@ def authorization_forecast(
     return end_date, False
 
 
-def authorizations_running_out(
+def authorization_rows(
     *,
     user: User,
     today: date,
     within: int = AUTHORIZATION_WINDOW_DAYS,
     cases: OpenCases | None = None,
-) -> list[AuthorizationRow]:
+) -> Rows[AuthorizationRow, AuthorizationRow]:
     """Authorizations in effect that run out (visits or dates) within `within` days, those
     used up (visits or units), and open cases in treatment whose latest authorization has
-    expired with none covering today.
+    expired with none covering today; soonest run-out first.
 
     Only the authorizations that can be listed (those covering today, and the latest expired
     one of a case in treatment with none covering or starting later) have their usage
-    counted, from one query over their cases' visits."""
+    counted: the visits in the authorizations' query, the units (from the stored
+    evaluations) in one query over the visits of those with a unit limit. Their dates and
+    counts are read narrow; the case, patient and payer, and the units used of the others,
+    are fetched for the rows shown."""
     open_ = _open(user, today, cases)
+    names = {case.pk: case.last_name for case in open_.cases}
+    # The authorizations of the clinic's open cases (joined, so no list of ids is sent; a
+    # clinician's are those of the cases above), each with the number of its case's visits
+    # dated within it, counted from the index on (case, date).
+    visits_within = (
+        Visit.objects.filter(
+            case_id=OuterRef("case_id"),
+            date__gte=OuterRef("start_date"),
+            date__lte=OuterRef("end_date"),
+        )
+        .order_by()
+        .values("case_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
     authorizations = (
-        Authorization.objects.filter(case_id__in=[case.pk for case in open_.cases])
-        .select_related("case", "case__patient", "payer")
+        Authorization.objects.filter(case__clinic_id=clinic_id_of(user))
+        .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
+        .annotate(visits_within=Subquery(visits_within, output_field=IntegerField()))
+        .only("id", "case", "start_date", "end_date", "visits_authorized", "units_authorized")
         .order_by("end_date", "id")
     )
     by_case: dict[int, list[Authorization]] = {}
-    for auth in authorizations:
-        by_case.setdefault(auth.case_id, []).append(auth)
+    visit_counts: dict[int, int] = {}  # authorization id -> its case's visits dated within it
+    for annotated in authorizations:
+        if annotated.case_id in names:
+            by_case.setdefault(annotated.case_id, []).append(annotated)
+            visit_counts[annotated.pk] = annotated.visits_within or 0
     candidates: list[tuple[Authorization, bool]] = []  # (authorization, covers today)
     for case in open_.cases:
         auths = by_case.get(case.pk, [])
@@ -351,8 +592,15 @@ def authorizations_running_out(
         ended = [a for a in auths if a.end_date < today]
         if ended and not any(a.start_date > today for a in auths):
             candidates.append((max(ended, key=lambda a: (a.end_date, a.pk)), False))
-    units = _visit_units_by_authorization([auth for auth, _covers in candidates])
-    rows = []
+    # The units of the visits decide a row only under a unit limit: read for those; the
+    # others are chosen by their visits' count (units read for the rows shown).
+    units = _visit_units_by_authorization(
+        [auth for auth, _covers in candidates if auth.units_authorized is not None]
+    )
+    for auth, _covers in candidates:
+        if auth.units_authorized is None:
+            units[auth.pk] = [0] * visit_counts[auth.pk]
+    keys = []
     for auth, covers_today in candidates:
         plan = open_.plans.get(auth.case_id)
         frequency = plan.frequency_per_week if plan else None
@@ -361,8 +609,45 @@ def authorizations_running_out(
             row.status == AuthorizationStatus.EXHAUSTED
             or row.runs_out_on <= today + timedelta(days=within)
         ):
-            rows.append(row)
-    return sorted(rows, key=lambda r: (r.runs_out_on, r.authorization.case.patient.last_name))
+            keys.append(row)
+    keys.sort(key=lambda r: (r.runs_out_on, names[r.authorization.case_id]))
+
+    def fetch(shown: list[AuthorizationRow]) -> list[AuthorizationRow]:
+        whole = Authorization.objects.select_related("case__patient", "payer").in_bulk(
+            [row.authorization.pk for row in shown]
+        )
+        # The units used of the rows shown without a unit limit (read as 0 to choose them).
+        counted = _visit_units_by_authorization(
+            [
+                whole[row.authorization.pk]
+                for row in shown
+                if row.authorization.units_authorized is None and row.authorization.pk in whole
+            ]
+        )
+        return [
+            replace(
+                row,
+                authorization=whole[row.authorization.pk],
+                units_used=sum(counted[row.authorization.pk]),
+            )
+            if row.authorization.pk in counted
+            else replace(row, authorization=whole[row.authorization.pk])
+            for row in shown
+            if row.authorization.pk in whole
+        ]
+
+    return Rows(keys, fetch)
+
+
+def authorizations_running_out(
+    *,
+    user: User,
+    today: date,
+    within: int = AUTHORIZATION_WINDOW_DAYS,
+    cases: OpenCases | None = None,
+) -> list[AuthorizationRow]:
+    """The whole authorization list (`authorization_rows`), every row fetched."""
+    return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
 def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
@@ -374,11 +659,15 @@ def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[i
     by_case: dict[int, list[Authorization]] = {}
     for auth in authorizations:
         by_case.setdefault(auth.case_id, []).append(auth)
-    visits = Visit.objects.filter(
-        case_id__in=list(by_case),
-        date__gte=min(auth.start_date for auth in authorizations),
-        date__lte=max(auth.end_date for auth in authorizations),
-    ).values_list("case_id", "date", "evaluation__total_units")
+    visits = (
+        Visit.objects.filter(
+            case_id__in=list(by_case),
+            date__gte=min(auth.start_date for auth in authorizations),
+            date__lte=max(auth.end_date for auth in authorizations),
+        )
+        .order_by()
+        .values_list("case_id", "date", "evaluation__total_units")
+    )
     for case_id, day, total_units in visits:
         for auth in by_case[case_id]:
             if auth.start_date <= day <= auth.end_date:
@@ -527,12 +816,9 @@ def _signed_this_year(clinic_id: int, today: date) -> QuerySet[Visit]:
     )
 
 
-def _accruals(
-    visits: QuerySet[Visit], at_least: Decimal | None = None
-) -> dict[tuple[int, str], tuple[Decimal, int]]:
-    """(patient id, group) -> (allowed amounts summed, number of visits); with `at_least`,
-    only the groups whose sum may reach it (the database drops the others, so the worklist
-    reads the patients near the threshold, not every patient seen this year)."""
+def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits) of the given
+    visits (one patient's, on the patient page; the whole clinic's is `_clinic_accruals`)."""
     out: dict[tuple[int, str], tuple[Decimal, int]] = {}
     rows = (
         visits.annotate(
@@ -546,14 +832,60 @@ def _accruals(
         .annotate(total=Sum("allowed_amount"), visits=Count("id"))
         .order_by()
     )
-    if at_least is not None:
-        # A cent of slack: SQLite sums decimals as floating point; the exact comparison is
-        # made on the Decimal sums below.
-        rows = rows.filter(total__gte=at_least - CENT)
     for row in rows:
         key = (int(row["case__patient"]), str(row["group"]))
         total, count = out.get(key, (Decimal("0"), 0))
         out[key] = (total + Decimal(row["total"] or 0), count + int(row["visits"]))
+    return out
+
+
+def _as_decimal(value: object) -> Decimal:
+    """A sum read from the database as a Decimal to the cent (SQLite sums decimal columns as
+    floating point: read as Django reads a DecimalField there, 15 significant digits)."""
+    if value is None:
+        return Decimal("0")
+    if isinstance(value, float):
+        return DECIMAL_CONTEXT.create_decimal_from_float(value).quantize(CENT)
+    return Decimal(str(value))
+
+
+def _clinic_accruals(
+    clinic_id: int, today: date, at_least: Decimal
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts summed, number of visits) of the clinic's
+    signed visits this year (`_signed_this_year`), for the groups whose sum may reach
+    `at_least`: the `_accruals` of the whole clinic, in one query that sums per case from
+    the covering index (visit_accrual_covering) before joining the cases, so the join reads
+    one row per case seen this year rather than one per visit."""
+    visit, case = Visit._meta, Case._meta
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT c.{q('patient_id')}, "
+        f"CASE WHEN c.{q('discipline')} = 'OT' THEN 'OT' ELSE 'PT/SLP' END, "
+        "SUM(t.total), SUM(t.visits) "
+        f"FROM (SELECT v.{q('case_id')} AS case_id, SUM(v.{q('allowed_amount')}) AS total, "
+        f"COUNT(*) AS visits FROM {q(visit.db_table)} v "
+        f"WHERE v.{q('clinic_id')} = %s AND v.{q('status')} = %s "
+        f"AND v.{q('allowed_amount')} IS NOT NULL "
+        f"AND v.{q('date')} >= %s AND v.{q('date')} <= %s "
+        f"GROUP BY v.{q('case_id')}) t "
+        f"JOIN {q(case.db_table)} c ON c.{q('id')} = t.case_id "
+        "GROUP BY 1, 2 HAVING SUM(t.total) >= %s"
+    )
+    params: list[Any] = [
+        clinic_id,
+        VisitStatus.SIGNED.value,
+        connection.ops.adapt_datefield_value(date(today.year, 1, 1)),
+        connection.ops.adapt_datefield_value(today),
+        # A cent of slack for SQLite's floating-point sums; the exact comparison is made on
+        # the Decimal sums by the caller.
+        float(at_least - CENT),
+    ]
+    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for patient_id, group, total, visits in cursor.fetchall():
+            out[(int(patient_id), str(group))] = (_as_decimal(total), int(visits))
     return out
 
 
@@ -586,17 +918,17 @@ def _frequencies(clinic_id: int, patient_ids: set[int], today: date) -> dict[tup
     out: dict[tuple[int, str], int] = {}
     if not patient_ids:
         return out
+    # Found by the patients (their index); the clinic is checked below, as a condition on
+    # it in the query had the database read the clinic's every case by the clinic's index.
     plans = (
-        PlanOfCare.objects.filter(
-            case__clinic_id=clinic_id, case__patient_id__in=patient_ids, start_date__lte=today
-        )
+        PlanOfCare.objects.filter(case__patient_id__in=patient_ids, start_date__lte=today)
         .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
         .select_related("case")
         .order_by("case_id", "-start_date", "-id")
     )
     seen: set[int] = set()
     for plan in plans:
-        if plan.case_id in seen:
+        if plan.case_id in seen or plan.case.clinic_id != clinic_id:
             continue
         seen.add(plan.case_id)
         if plan.end_date >= today:
@@ -693,9 +1025,14 @@ def threshold_nearing(
     except RuleInputError:
         return []
     signed = _signed_this_year(clinic_id_of(user), day)
-    accruals = _accruals(signed, at_least=amount * share)
+    accruals = _clinic_accruals(clinic_id_of(user), day, at_least=amount * share)
     if not sees_all(user):
-        treated = {(case.patient_id, _group(case.discipline)) for case in _cases(user, day)}
+        treated = {
+            (patient_id, _group(discipline))
+            for patient_id, discipline in _open_case_query(user, day).values_list(
+                "patient_id", "discipline"
+            )
+        }
         accruals = {key: value for key, value in accruals.items() if key in treated}
     reaching = {key: value for key, value in accruals.items() if value[0] >= amount * share}
     medicare = _medicare_patients({patient_id for patient_id, _ in reaching})
@@ -726,12 +1063,22 @@ def patient_threshold(
         amount, _source = threshold_amount(day.year)
     except RuleInputError:
         return []
-    signed = _signed_this_year(patient.clinic_id, day).filter(case__patient=patient)
-    accruals = _accruals(signed)
-    disciplines = Case.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
-        "discipline", flat=True
+    cases = list(
+        Case.objects.filter(clinic_id=patient.clinic_id, patient=patient).values_list(
+            "pk", "discipline"
+        )
     )
-    groups = {_group(discipline) for discipline in disciplines}
+    # The patient's signed visits this year (as _signed_this_year), found through the
+    # patient's cases and the index on (case, date), not among the clinic's year of visits.
+    signed = Visit.objects.filter(
+        case_id__in=[pk for pk, _discipline in cases],
+        status=VisitStatus.SIGNED,
+        allowed_amount__isnull=False,
+        date__gte=date(day.year, 1, 1),
+        date__lte=day,
+    )
+    accruals = _accruals(signed)
+    groups = {_group(discipline) for _pk, discipline in cases}
     wanted: dict[tuple[int, str], tuple[Decimal, int]] = {
         (patient.pk, group): accruals.get((patient.pk, group), (Decimal("0"), 0))
         for group in ("PT/SLP", "OT")

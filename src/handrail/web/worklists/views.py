@@ -35,7 +35,7 @@ LIST_KEY = {
     "authorizations": "authorizations",
     "threshold": "threshold",
 }
-_Rows = QuerySet[Any] | Sequence[Any]
+_Rows = QuerySet[Any] | Sequence[Any] | selectors.Rows[Any, Any]
 # Rows per page of one list; the overview shows the first rows of each with a link to all.
 PAGE_SIZE = 50
 PREVIEW_SIZE = 10
@@ -43,7 +43,10 @@ PREVIEW_SIZE = 10
 
 class _Lists:
     """Builds each list at most once per request; the case-based lists share one fetch of
-    the open cases (OpenCases), so the page costs a fixed number of queries."""
+    the open cases (OpenCases), so the page costs a fixed number of queries. A tab's count
+    is its list's length: a COUNT in the database for the note lists, the number of rows
+    chosen (selectors.Rows) for the case lists, whose whole rows are fetched only for the
+    page shown."""
 
     def __init__(self, user: User, today: date) -> None:
         self.user = user
@@ -68,18 +71,19 @@ class _Lists:
         if key == "cosign":
             return selectors.cosign_needed_query(user=user)
         if key == "progress":
-            return selectors.progress_reports_due(user=user, today=today, cases=self.cases())
+            return selectors.progress_report_rows(user=user, today=today, cases=self.cases())
         if key == "recerts":
-            return selectors.recertifications_due(user=user, today=today, cases=self.cases())
+            return selectors.recertification_rows(user=user, today=today, cases=self.cases())
         if key == "authorizations":
-            return selectors.authorizations_running_out(user=user, today=today, cases=self.cases())
+            return selectors.authorization_rows(user=user, today=today, cases=self.cases())
         if key == "threshold":
             return selectors.threshold_nearing(user=user, today=today)
         raise KeyError(key)
 
     def count(self, key: str) -> int:
         rows = self.rows(key)
-        # A query is counted in the database, never fetched for its length.
+        # A query is counted in the database, never fetched for its length; Rows counts
+        # its chosen rows without fetching them.
         return rows.count() if isinstance(rows, QuerySet) else len(rows)
 
 
