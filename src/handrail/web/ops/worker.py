@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.db.utils import OperationalError
 from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks_db import DatabaseBackend
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
 from django_tasks_db.utils import exclusive_transaction
@@ -86,6 +88,8 @@ class HeartbeatWorker(Worker):
         ):
             return []
         self._last_schedule = now
+        if not isinstance(task_backends[self.backend_name], DatabaseBackend):
+            return []  # the RQ worker keeps the schedule on that backend (worker_rq)
         try:
             enqueued = periodic_enqueue(
                 queue_names=self.queue_names, backend_name=self.backend_name
