@@ -19,7 +19,7 @@ enqueued below the default priority: an email a clinician just caused goes first
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +46,14 @@ def _task(path: str) -> Any:
     return task
 
 
+def _served_tasks(queue_names: Sequence[str]) -> Iterator[tuple[str, int, Any]]:
+    """The periodic tasks of the queues a worker serves ("*": all): path, period, task."""
+    for path, seconds in periodic_tasks().items():
+        task = _task(path)
+        if "*" in queue_names or task.queue_name in queue_names:
+            yield path, seconds, task
+
+
 def periodic_enqueue(
     *,
     queue_names: Sequence[str],
@@ -56,10 +64,7 @@ def periodic_enqueue(
     enqueued."""
     now = now or timezone.now()
     enqueued: list[str] = []
-    for path, seconds in periodic_tasks().items():
-        task = _task(path)
-        if "*" not in queue_names and task.queue_name not in queue_names:
-            continue
+    for path, seconds, task in _served_tasks(queue_names):
         pending = DBTaskResult.objects.filter(task_path=path, backend_name=backend_name).filter(
             Q(status=TaskResultStatus.READY) | Q(enqueued_at__gt=now - timedelta(seconds=seconds))
         )
@@ -81,10 +86,7 @@ def periodic_enqueue_rq(
     lets one worker of the whole pool enqueue it once per period. RQ has no priorities: the
     periodic tasks queue at the default one."""
     enqueued: list[str] = []
-    for path, seconds in periodic_tasks().items():
-        task = _task(path)
-        if "*" not in queue_names and task.queue_name not in queue_names:
-            continue
+    for path, seconds, task in _served_tasks(queue_names):
         if not connection.set(f"{PERIODIC_KEY_PREFIX}{path}", "1", nx=True, ex=seconds):
             continue
         task.using(backend=backend_name).enqueue()
