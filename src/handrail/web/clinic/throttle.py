@@ -18,7 +18,8 @@ its own address (`client_address`).
 
 Where the counters live: with REDIS_URL (several web nodes) in Redis, one hash per counter
 (failures, window start, lock end) changed only by a Lua script, which Redis runs atomically
-(an attempt's read, increment and lock are one step for every node), with an expiry that
+(the read, increment and lock of both of an attempt's counters are one step for every node;
+both keys are on one Redis, as in the topology the README draws), with an expiry that
 forgets it once its window and lock have passed; without REDIS_URL in the database
 (SignInCounter rows). The same rules either way, on the app's clock. A Redis that cannot be
 reached refuses the sign-in with a message (never a password checked uncounted).
@@ -268,27 +269,38 @@ def sign_in_counters_prune() -> int:
 # times as epoch seconds of the app's clock (passed in, so every node and the tests agree).
 # Each script runs atomically in Redis: no other attempt runs between its read and write.
 
-# KEYS[1] counter; ARGV now, window seconds, limit, expiry seconds.
-# Returns {failures, locked_until}: failures 0 when refused unchecked (already locked).
+# KEYS: every counter of the attempt (account, address); ARGV: now, window seconds, expiry
+# seconds, then each counter's limit in KEYS order. One script for all of an attempt's
+# counters, so no other attempt runs between counting the account and counting the address:
+# otherwise an attempt counted 5th on its account could find its address locked by twenty
+# others in between, and fewer than the limit's worth of passwords would be checked.
+# Returns {failures, locked_until} per counter: failures 0 when refused unchecked (locked).
 _BEGIN = """
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
-local locked = tonumber(redis.call('HGET', KEYS[1], 'locked_until') or '0')
-if locked > now then
-  return {0, tostring(locked)}
+local result = {}
+for i, key in ipairs(KEYS) do
+  local locked = tonumber(redis.call('HGET', key, 'locked_until') or '0')
+  if locked > now then
+    table.insert(result, 0)
+    table.insert(result, tostring(locked))
+  else
+    local started = tonumber(redis.call('HGET', key, 'started') or '0')
+    if locked > 0 or started <= now - window then
+      redis.call('HSET', key, 'failures', 0, 'started', ARGV[1], 'locked_until', 0)
+    end
+    local failures = redis.call('HINCRBY', key, 'failures', 1)
+    local locked_until = 0
+    if failures > tonumber(ARGV[3 + i]) then
+      locked_until = now + window
+      redis.call('HSET', key, 'locked_until', tostring(locked_until))
+    end
+    redis.call('EXPIRE', key, ARGV[3])
+    table.insert(result, failures)
+    table.insert(result, tostring(locked_until))
+  end
 end
-local started = tonumber(redis.call('HGET', KEYS[1], 'started') or '0')
-if locked > 0 or started <= now - window then
-  redis.call('HSET', KEYS[1], 'failures', 0, 'started', ARGV[1], 'locked_until', 0)
-end
-local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
-local locked_until = 0
-if failures > tonumber(ARGV[3]) then
-  locked_until = now + window
-  redis.call('HSET', KEYS[1], 'locked_until', tostring(locked_until))
-end
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-return {failures, tostring(locked_until)}
+return result
 """
 # KEYS[1] counter; ARGV lock end. Locks a counter not locked yet.
 _LOCK = """
@@ -333,14 +345,17 @@ def _expiry_seconds() -> int:
 def _redis_attempt_begin(client: Redis, *, username: str, address: str) -> Attempt | Lockout:
     now = timezone.now()
     window = settings.LOGIN_LOCKOUT_MINUTES * 60
+    keys = _keys(username=username, address=address)
     begin = client.register_script(_BEGIN)
+    answer = begin(
+        keys=[_redis_key(scope, key) for scope, key, _limit in keys],
+        args=[repr(_epoch(now)), window, _expiry_seconds(), *(limit for *_, limit in keys)],
+    )
     counts: dict[SignInScope, int] = {}
     refused: Lockout | None = None
-    for scope, key, limit in _keys(username=username, address=address):
-        failures, locked = begin(
-            keys=[_redis_key(scope, key)],
-            args=[repr(_epoch(now)), window, limit, _expiry_seconds()],
-        )
+    for (scope, _key, _limit), failures, locked in zip(
+        keys, answer[0::2], answer[1::2], strict=True
+    ):
         until = _from_epoch(float(locked))
         if until is not None:
             refused = refused or Lockout(scope=SignInScope(scope), until=until)
