@@ -52,9 +52,9 @@ class Table:
 
 
 TABLES = (
-    Table("pfs_RVU25D.csv", "pfs", "PPRRVU2025_Oct.csv", parse_pfs, lambda r: r[0] in CATALOG),
+    Table("pfs_RVU25D_derived.csv", "pfs", "PPRRVU2025_Oct.csv", parse_pfs, lambda r: r[0] in CATALOG),
     Table(
-        "pfs_RVU26C.csv",
+        "pfs_RVU26C_derived.csv",
         "pfs",
         "PPRRVU2026_Jul_nonQPP.csv",
         parse_pfs,
@@ -62,9 +62,9 @@ TABLES = (
     ),
     # The locality tables a clinic needs to price by ZIP or MAC-LOC out of the box: every
     # row of Addendum E and of the latest ZIP5 file (no AMA text in either).
-    Table("gpci_GPCI2025.csv", "gpci", "GPCI2025.csv", parse_gpci),
-    Table("gpci_GPCI2026.csv", "gpci", "GPCI2026.csv", parse_gpci),
-    Table("zip5_2025Q4.csv.gz", "zip5", "ZIP5_OCT2025.txt", parse_zip5),
+    Table("gpci_GPCI2025_derived.csv", "gpci", "GPCI2025.csv", parse_gpci),
+    Table("gpci_GPCI2026_derived.csv", "gpci", "GPCI2026.csv", parse_gpci),
+    Table("zip5_2025Q4_derived.csv.gz", "zip5", "ZIP5_OCT2025.txt", parse_zip5),
     Table(
         "mue_2026Q1_derived.csv",
         "mue",

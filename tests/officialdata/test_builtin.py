@@ -67,7 +67,7 @@ class BuiltinTablesTests:
 
     def test_it_keeps_no_description_column(self) -> None:
         data = REPO / "src" / "handrail" / "officialdata" / "data"
-        for name in ("pfs_RVU25D.csv", "pfs_RVU26C.csv"):
+        for name in ("pfs_RVU25D_derived.csv", "pfs_RVU26C_derived.csv"):
             text = (data / name).read_text()
             assert "description" not in text.lower()
             assert "Self care" not in text and "Manual therapy" not in text
