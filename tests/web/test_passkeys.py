@@ -7,11 +7,15 @@ replayed answer, a session that has not given its second factor. A software auth
 from __future__ import annotations
 
 import json
+import logging
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp_webauthn.models import WebAuthnCredential
 
@@ -147,6 +151,29 @@ class RelyingPartySettingsTests:
             "example.org",
             ["https://clinic.example.org", "https://example.org:8443"],
         )
+
+    def test_the_app_refuses_to_start_with_an_address_as_rp_id(self) -> None:
+        env = {**os.environ, "SECRET_KEY": "x" * 50, "WEBAUTHN_RP_ID": "10.0.0.5"}
+        run = subprocess.run(
+            [sys.executable, "-c", "import handrail.web.settings"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert run.returncode != 0
+        assert "WEBAUTHN_RP_ID='10.0.0.5': write the domain name" in run.stderr
+        env.pop("WEBAUTHN_RP_ID")
+        env["ALLOWED_HOSTS"] = "10.0.0.5"
+        env["SITE_URL"] = "http://10.0.0.5:8000"
+        script = (
+            "import handrail.web.settings as s; "
+            "print(repr(s.OTP_WEBAUTHN_RP_ID), s.SILENCED_SYSTEM_CHECKS)"
+        )
+        run = subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        assert run.stdout.strip() == "'' ['otp_webauthn.E010', 'otp_webauthn.E030']"
 
 
 class RegistrationTests:
@@ -340,6 +367,55 @@ class CodeStepTests:
         assert (begin.status_code, begin.json()["code"]) == (403, "not_at_code_step")
         anonymous = _post_json(Client(), "passkey-auth-begin")
         assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+
+
+class PasskeysOffTests:
+    def test_without_a_relying_party_the_pages_say_so_and_the_endpoints_refuse(
+        self, world: World
+    ) -> None:
+        key = SoftAuthenticator()
+        _add(_verified(world.biller), "Laptop", key)
+        with override_settings(OTP_WEBAUTHN_RP_ID="", PASSKEYS_OFF_REASON="no domain name"):
+            client = _verified_again("bill")
+            page = client.get(reverse("passkeys"))
+            assert b'id="passkeys-off"' in page.content
+            assert b'id="passkey-name-form"' not in page.content
+            refused = client.post(reverse("passkeys"), {"name": "Phone"})
+            assert refused.context["form"].errors == {
+                "name": ["Passkeys are off on this server: no domain name."]
+            }
+            begin = _post_json(client, "passkey-register-begin")
+            assert (begin.status_code, begin.json()["code"]) == (403, "passkeys_off")
+            pending = _password_only("bill")
+            verify = pending.get(reverse("two-factor-verify"))
+            assert b"otp_webauthn" not in verify.content  # a code only
+            begin = _post_json(pending, "passkey-auth-begin")
+            assert (begin.status_code, begin.json()["code"]) == (403, "passkeys_off")
+
+
+class ScriptTests:
+    def test_the_scripts_and_their_messages_are_served_here(self, world: World) -> None:
+        client = Client()  # open like the static files: the code step loads them
+        messages = client.get(reverse("passkey-messages"))
+        assert messages.status_code == 200 and b"gettext" in messages.content
+        script = client.get("/static/django_otp_webauthn/otp_webauthn_auth.js")
+        assert script.status_code == 200
+        assert b"otp_webauthn_config" in b"".join(script.streaming_content)  # type: ignore[attr-defined]
+
+    def test_a_refused_answer_is_one_warning_without_a_traceback(
+        self, world: World, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        key = SoftAuthenticator()
+        _add(_verified(world.biller), "Laptop", key)
+        client = _password_only("bill")
+        with caplog.at_level(logging.INFO, logger="django_otp_webauthn"):
+            _use(client, key, origin="https://evil.example")
+        (record,) = [r for r in caplog.records if r.name == "django_otp_webauthn"]
+        assert (record.levelname, record.exc_info) == ("WARNING", None)
+        assert record.getMessage() == (
+            'passkey refused: Unexpected client data origin "https://evil.example", '
+            "expected one of ['http://localhost:8000']"
+        )
 
 
 def _verified_again(username: str) -> Client:

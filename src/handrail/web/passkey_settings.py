@@ -19,6 +19,7 @@ against the origins it expects (W3C Web Authentication Level 3, sections 5.1.3 a
 from __future__ import annotations
 
 import ipaddress
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -120,3 +121,18 @@ def relying_party(
             )
         return RelyingParty("", [], f"passkeys are off: {problem}; set WEBAUTHN_ORIGINS")
     return RelyingParty(rp_id, [derived], "")
+
+
+class PasskeyRefusalFilter(logging.Filter):
+    """django-otp-webauthn logs every refused passkey answer (a wrong origin, a bad
+    signature) with `logger.exception`: an ERROR and a traceback for what is a client's
+    mistake or an attack. One WARNING line with py_webauthn's reason says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = f"passkey refused: {record.getMessage()}"
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno = logging.WARNING
+        record.levelname = "WARNING"
+        return True

@@ -373,7 +373,10 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "handrail.web.ops.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "handrail.web.ops.observability.RequestIdFilter"},
+        "passkey_refusals": {"()": "handrail.web.passkey_settings.PasskeyRefusalFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -395,6 +398,8 @@ LOGGING = {
         # The background worker's own lines (task started, finished, failed).
         "django_tasks": {"level": LOG_LEVEL},
         "django_tasks_db": {"level": LOG_LEVEL},
+        # Refused passkey answers: one warning line each, no traceback.
+        "django_otp_webauthn": {"filters": ["passkey_refusals"]},
     },
 }
 
