@@ -11,12 +11,15 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 from django_otp_webauthn.models import WebAuthnCredential
 
 from handrail.web.audit.models import AuditEvent
@@ -191,8 +194,17 @@ class RegistrationTests:
         )
         assert bytes(device.credential_id) == key.credential_id
         assert _details(world.biller)[-1] == "bill: passkey 'Front desk laptop' added"
-        page = client.get(reverse("passkeys"))
+        page = client.get(reverse("passkeys"), HTTP_HOST="localhost:8000")
         assert b"Front desk laptop" in page.content and b"never" in page.content
+        assert b'id="passkey-name-form"' in page.content
+        ready = client.post(reverse("passkeys"), {"name": "Phone"}, HTTP_HOST="localhost:8000")
+        assert b'id="otp_webauthn_config"' in ready.content
+        assert b"otp_webauthn_register.js" in ready.content
+        # make run's default address is an IP address: the page sends users to localhost.
+        page = client.get(reverse("passkeys"), HTTP_HOST="127.0.0.1:8000")
+        assert b'id="passkey-wrong-address"' in page.content
+        assert b'href="http://localhost:8000/account/two-factor/passkeys/"' in page.content
+        assert b'id="passkey-name-form"' not in page.content
         assert b"Passkeys: <strong>1</strong>" in client.get(reverse("two-factor")).content
 
     def test_the_name_is_checked_before_the_browser_is_asked(self, world: World) -> None:
@@ -268,9 +280,12 @@ class CodeStepTests:
         _add(_verified(world.biller), "Laptop", key)
         client = _password_only("bill")
         assert client.get("/patients/")["Location"].startswith("/account/two-factor/verify/")
-        page = client.get(reverse("two-factor-verify"))
+        page = client.get(reverse("two-factor-verify"), HTTP_HOST="localhost:8000")
         assert b'id="otp_webauthn_config"' in page.content
         assert b"otp_webauthn_auth.js" in page.content
+        # At an address the passkey is not tied to, the browser would refuse: no offer.
+        elsewhere = client.get(reverse("two-factor-verify"), HTTP_HOST="127.0.0.1:8000")
+        assert b"otp_webauthn" not in elsewhere.content
         before = client.session.session_key
         begin = _post_json(client, "passkey-auth-begin")
         options = begin.json()
@@ -359,6 +374,20 @@ class CodeStepTests:
         replay = _post_json(client, "passkey-auth-complete", answer)
         assert replay.status_code in (400, 403)  # no challenge now; not at the code step
 
+    def test_the_session_limits_hold_for_a_passkey_sign_in(self, world: World) -> None:
+        key = SoftAuthenticator()
+        _add(_verified(world.biller), "Laptop", key)
+        client = _password_only("bill")
+        assert _use(client, key).status_code == 200
+        assert client.get("/patients/").status_code == 200
+        with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=True):
+            assert client.get("/patients/")["Location"].startswith("/login/")
+        # A code step left idle ends too: the passkey cannot finish it afterwards.
+        idle = _password_only("bill")
+        with time_machine.travel(timezone.now() + timedelta(minutes=16), tick=True):
+            begin = _post_json(idle, "passkey-auth-begin")
+            assert begin.status_code == 302 and begin["Location"].startswith("/login/")
+
     def test_it_is_only_the_code_step(self, world: World) -> None:
         key = SoftAuthenticator()
         client = _verified(world.biller)
@@ -400,7 +429,7 @@ class ScriptTests:
         assert messages.status_code == 200 and b"gettext" in messages.content
         script = client.get("/static/django_otp_webauthn/otp_webauthn_auth.js")
         assert script.status_code == 200
-        assert b"otp_webauthn_config" in b"".join(script.streaming_content)  # type: ignore[attr-defined]
+        assert b"otp_webauthn_config" in b"".join(script.streaming_content)
 
     def test_a_refused_answer_is_one_warning_without_a_traceback(
         self, world: World, caplog: pytest.LogCaptureFixture

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handrail.web.clinic.account_services import account_password_change
 from handrail.web.clinic.forms import AccountPasswordForm, TokenForm
-from handrail.web.clinic.passkeys import passkey_count, passkey_script_config, passkeys_enabled
+from handrail.web.clinic.passkeys import (
+    passkey_count,
+    passkey_page_origin_ok,
+    passkey_script_config,
+    passkeys_enabled,
+)
 from handrail.web.clinic.throttle import client_address
 from handrail.web.clinic.two_factor import (
     PENDING,
@@ -173,7 +178,9 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
             "next": safe_next(request, ""),
             "passkey_config": (
                 passkey_script_config(request)
-                if passkeys_enabled() and passkey_count(user=user)
+                if passkeys_enabled()
+                and passkey_page_origin_ok(request)
+                and passkey_count(user=user)
                 else None
             ),
         },

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError
@@ -34,6 +35,7 @@ from handrail.web.clinic.models import User
 from handrail.web.clinic.passkeys import (
     passkey_list,
     passkey_name_check,
+    passkey_page_origin_ok,
     passkey_register,
     passkey_remove,
     passkey_script_config,
@@ -173,6 +175,8 @@ def passkeys_view(request: HttpRequest) -> HttpResponse:
         {
             "enabled": passkeys_enabled(),
             "enrolled": two_factor_enrolled(user),
+            "origin_ok": passkey_page_origin_ok(request),
+            "origins": settings.OTP_WEBAUTHN_ALLOWED_ORIGINS,
             "passkeys": passkey_list(user=user),
             "form": form,
             "ready_name": ready_name,
@@ -204,6 +208,8 @@ def passkey_remove_view(request: HttpRequest, passkey_id: int) -> HttpResponse:
         {
             "enabled": passkeys_enabled(),
             "enrolled": two_factor_enrolled(user),
+            "origin_ok": passkey_page_origin_ok(request),
+            "origins": settings.OTP_WEBAUTHN_ALLOWED_ORIGINS,
             "passkeys": passkey_list(user=user),
             "form": PasskeyNameForm(),
             "ready_name": "",

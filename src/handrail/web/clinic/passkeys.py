@@ -41,6 +41,13 @@ def passkey_list(*, user: User) -> list[Any]:
     return list(WebAuthnCredential.objects.filter(user=user).order_by("created_at", "pk"))
 
 
+def passkey_page_origin_ok(request: HttpRequest) -> bool:
+    """Is this page at an origin passkeys work on? Browsers refuse them elsewhere (an IP
+    address, another host name), so the pages send users to the right address instead."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    return origin in settings.OTP_WEBAUTHN_ALLOWED_ORIGINS
+
+
 def passkey_script_config(request: HttpRequest) -> dict[str, Any]:
     """What django-otp-webauthn's browser script reads from the page (through json_script,
     so the CSP's script-src 'self' holds): our endpoints and the CSRF token."""
