@@ -16,6 +16,7 @@ from handrail.web.audit.models import AuditEvent
 from tests.web.conftest import PASSWORD, World, totp_code, totp_device
 
 TIMEOUT = 10_000  # ms
+PHONE = {"width": 390, "height": 844}
 
 
 def _password(page: Page, base: str) -> None:
@@ -72,6 +73,10 @@ class PasskeyFlowTests:
         )
         expect(page.locator(".msg-success")).to_contain_text("Passkey 'Front desk laptop' added")
         page.screenshot(path=str(screenshots / "passkeys-list.png"), full_page=True)
+        page.set_viewport_size(PHONE)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width}px wide on a phone"
+        page.screenshot(path=str(screenshots / "passkeys-list-phone.png"), full_page=True)
         stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})
         assert len(stored["credentials"]) == 1 and stored["credentials"][0]["isResidentCredential"]
         passkey = WebAuthnCredential.objects.get(user=world.biller)
