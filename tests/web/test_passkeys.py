@@ -98,6 +98,17 @@ class RelyingPartySettingsTests:
         )
         assert (rp.rp_id, rp.origins) == ("clinic.example.org", ["https://clinic.example.org"])
 
+    def test_it_derives_the_deploy_guides_environment(self) -> None:
+        # docs/deploy.md: ALLOWED_HOSTS=clinic.example.org, HTTPS=1, SITE_URL left alone.
+        rp = relying_party(
+            rp_id="",
+            origins=[],
+            site_url="http://127.0.0.1:8000",
+            allowed_hosts=["clinic.example.org"],
+            https=True,
+        )
+        assert (rp.rp_id, rp.origins) == ("clinic.example.org", ["https://clinic.example.org"])
+
     def test_it_is_off_without_a_domain_name(self) -> None:
         rp = relying_party(
             rp_id="",
