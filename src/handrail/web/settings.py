@@ -14,6 +14,10 @@ LOGIN_LOCKOUT_MINUTES          window and lock-out length, default 15
 LOGIN_ADDRESS_FAILURE_LIMIT    failed logins per client address, default 4x the above
 TRUSTED_PROXIES                reverse proxies whose X-Forwarded-For is believed, default none
 OTP_REQUIRED_ROLES             roles that must use two-factor sign-in, default admin,biller
+WEBAUTHN_RP_ID                 the domain passkeys belong to, default SITE_URL's host or the
+                               first domain name in ALLOWED_HOSTS (passkey_settings.py)
+WEBAUTHN_ORIGINS               comma-separated page origins that may use passkeys, default
+                               SITE_URL's origin when on the RP ID (passkey_settings.py)
 SESSION_IDLE_MINUTES           sign a session out after this long without activity, default 15
 SESSION_ABSOLUTE_HOURS         and this long after its sign-in, default 12
 DATABASE_POOL_MAX / _MIN / _TIMEOUT  PostgreSQL pool per process: 4 / 1 / 10 s (0 = no pool)
@@ -67,6 +71,7 @@ from handrail.web.env import (
     env_secret,
     env_str,
 )
+from handrail.web.passkey_settings import relying_party
 
 BASE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BASE_DIR.parents[2]
@@ -105,6 +110,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # Passkeys (WebAuthn) as a second factor (handrail.web.clinic.passkeys).
+    "django_otp_webauthn",
 ]
 
 MIDDLEWARE = [
@@ -366,7 +373,10 @@ if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "handrail.web.ops.observability.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "handrail.web.ops.observability.RequestIdFilter"},
+        "passkey_refusals": {"()": "handrail.web.passkey_settings.PasskeyRefusalFilter"},
+    },
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {
@@ -388,6 +398,8 @@ LOGGING = {
         # The background worker's own lines (task started, finished, failed).
         "django_tasks": {"level": LOG_LEVEL},
         "django_tasks_db": {"level": LOG_LEVEL},
+        # Refused passkey answers: one warning line each, no traceback.
+        "django_otp_webauthn": {"filters": ["passkey_refusals"]},
     },
 }
 
@@ -395,6 +407,25 @@ LOGGING = {
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 if not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r}: write the full address, e.g. https://...")
+
+# Passkeys (WebAuthn, django-otp-webauthn): the relying party, checked here at start
+# (handrail.web.passkey_settings). Second factor only: a passkey never replaces the password.
+PASSKEYS = relying_party(
+    rp_id=env_str("WEBAUTHN_RP_ID", ""),
+    origins=env_list("WEBAUTHN_ORIGINS", []),
+    site_url=SITE_URL,
+    allowed_hosts=ALLOWED_HOSTS,
+    https=HTTPS,
+)
+PASSKEYS_OFF_REASON = PASSKEYS.off_reason
+OTP_WEBAUTHN_RP_ID = PASSKEYS.rp_id
+OTP_WEBAUTHN_ALLOWED_ORIGINS = PASSKEYS.origins
+OTP_WEBAUTHN_RP_NAME = "Handrail"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_TIMEOUT_SECONDS = 120
+if not PASSKEYS.enabled:
+    # django-otp-webauthn's own checks ask for an RP ID and origins; passkeys are off.
+    SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E010", "otp_webauthn.E030"]
 MESSAGE_ID_DOMAIN = env_str("MESSAGE_ID_DOMAIN", "handrail.invalid")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Handrail <no-reply@handrail.invalid>")
 EMAIL_HOST = env_str("EMAIL_HOST", "")

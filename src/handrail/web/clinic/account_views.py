@@ -16,6 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from handrail.web.clinic.account_services import account_password_change
 from handrail.web.clinic.forms import AccountPasswordForm, TokenForm
+from handrail.web.clinic.passkeys import (
+    passkey_count,
+    passkey_page_origin_ok,
+    passkey_script_config,
+    passkeys_enabled,
+)
 from handrail.web.clinic.throttle import client_address
 from handrail.web.clinic.two_factor import (
     PENDING,
@@ -84,7 +90,11 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "handrail/two_factor.html",
-            {"enrolled": True, "codes_left": recovery_codes_left(user=user)},
+            {
+                "enrolled": True,
+                "codes_left": recovery_codes_left(user=user),
+                "passkey_count": passkey_count(user=user),
+            },
         )
     form = TokenForm(request.POST or None, numeric=True)
     status = 200
@@ -142,7 +152,8 @@ def two_factor_recovery_view(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
-    """The step after the password: a code from the authenticator, or a recovery code."""
+    """The step after the password: a code from the authenticator, or a recovery code; or
+    a passkey (the library's script and handrail.web.clinic.passkey_views)."""
     user = current_user(request)
     if session_state(request) != PENDING:
         return redirect(safe_next(request))
@@ -162,6 +173,16 @@ def two_factor_verify_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "handrail/two_factor_verify.html",
-        {"form": form, "next": safe_next(request, "")},
+        {
+            "form": form,
+            "next": safe_next(request, ""),
+            "passkey_config": (
+                passkey_script_config(request)
+                if passkeys_enabled()
+                and passkey_page_origin_ok(request)
+                and passkey_count(user=user)
+                else None
+            ),
+        },
         status=status,
     )

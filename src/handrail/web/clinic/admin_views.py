@@ -38,6 +38,7 @@ from handrail.web.clinic.forms import (
     StaffPasswordForm,
 )
 from handrail.web.clinic.models import User
+from handrail.web.clinic.passkeys import passkey_count
 from handrail.web.clinic.permissions import can_administer, require
 from handrail.web.clinic.two_factor import two_factor_enrolled, two_factor_required
 from handrail.web.clinic.views import current_user
@@ -129,6 +130,7 @@ def _staff_page(
             "staff": staff,
             "is_self": staff.pk == user.pk,
             "two_factor_on": two_factor_enrolled(staff),
+            "passkeys": passkey_count(user=staff),
             "two_factor_required": two_factor_required(staff),
             "locked_until": staff_sign_in_locked_until(user=user, staff=staff),
             "events": admin_event_list(user=user, object_type="user", object_id=staff.pk)[:50],

@@ -96,6 +96,45 @@ class TokenForm(forms.Form):
         )
 
 
+class PasskeyNameForm(forms.Form):
+    """The name of a passkey about to be added (the device it lives on, say)."""
+
+    name = forms.CharField(
+        label="Name",
+        max_length=64,
+        strip=True,
+        help_text="Where this passkey lives, e.g. 'Front desk laptop' or 'Security key'",
+    )
+
+
+class PasskeyRemoveForm(forms.Form):
+    """Removing a passkey asks for the password again. Wrong passwords count against the
+    account's sign-in throttle like wrong sign-ins (an unattended session cannot be used to
+    guess it, nor to strip a factor)."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user: User, *args: Any, address: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.address = address
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        attempt = sign_in_attempt_begin(username=self.user.get_username(), address=self.address)
+        if isinstance(attempt, Lockout):
+            raise ValidationError(_lockout_message(attempt), code="locked")
+        if not self.user.check_password(password):
+            sign_in_attempt_failed(attempt=attempt)
+            raise ValidationError("That is not your password.", code="password_incorrect")
+        sign_in_attempt_succeeded(attempt=attempt)
+        return password
+
+
 class StaffPasswordForm(forms.Form):
     """A new password an admin sets for a colleague (checked against that colleague)."""
 

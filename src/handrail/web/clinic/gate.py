@@ -1,7 +1,7 @@
 """The sign-in gate: steps a signed-in user must finish before anything else, in order:
 
-1. the code from their authenticator app (or a recovery code), when they have set up
-   two-factor sign-in (`two_factor`): the password alone is not a sign-in;
+1. the code from their authenticator app (or a recovery code, or a passkey), when they have
+   set up two-factor sign-in (`two_factor`): the password alone is not a sign-in;
 2. their own password, when a clinic admin set the current one (`must_change_password`);
 3. setting up two-factor sign-in, when their role requires it (OTP_REQUIRED_ROLES).
 
@@ -41,6 +41,7 @@ API_PREFIX = "/api/"
 class Step:
     url_name: str
     message: str
+    also: tuple[str, ...] = ()  # other views that belong to the step
 
 
 CHANGE_PASSWORD = Step(
@@ -53,6 +54,7 @@ GIVE_CODE = Step(
     "two-factor-verify",
     "Sign-in is not finished: give the code from your authenticator app at "
     "/account/two-factor/verify/ first.",
+    also=("passkey-auth-begin", "passkey-auth-complete"),
 )
 SET_UP_TWO_FACTOR = Step(
     "two-factor",
@@ -111,4 +113,4 @@ def _passes(request: HttpRequest, view_func: Callable[..., Any], step: Step) -> 
     if not getattr(view_func, "login_required", True):
         return True
     match = request.resolver_match
-    return match is not None and match.view_name in (step.url_name, "logout")
+    return match is not None and match.view_name in (step.url_name, "logout", *step.also)

@@ -1,5 +1,6 @@
 """Two-factor sign-in: TOTP authenticator apps (RFC 6238, through django-otp) and single-use
-recovery codes (django-otp static tokens).
+recovery codes (django-otp static tokens); passkeys once these are on
+(handrail.web.clinic.passkeys).
 
 Who needs it: the roles in OTP_REQUIRED_ROLES (admins and billers by default: they reach
 every patient's record and the clinic's money) must enrol before they can use the app;
@@ -26,6 +27,7 @@ from django.http import HttpRequest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp_webauthn.models import WebAuthnCredential
 
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
@@ -188,10 +190,14 @@ def _verify_locked(user: User, cleaned: str) -> TOTPDevice | StaticDevice | str 
 
 
 def two_factor_devices_delete(*, user: User) -> int:
-    """Delete all the user's devices (authenticator and recovery codes); how many."""
+    """Delete all the user's devices (authenticator, recovery codes and passkeys); how
+    many."""
     removed: int = TOTPDevice.objects.filter(user=user).delete()[0]
     removed += StaticDevice.objects.filter(user=user).delete()[0]
-    return removed
+    passkeys = WebAuthnCredential.objects.filter(user=user)
+    count: int = passkeys.count()
+    passkeys.delete()  # with their attestations
+    return removed + count
 
 
 def audit_two_factor(user: User, staff: User, detail: str) -> None:
