@@ -17,9 +17,14 @@ from typing import Any
 from typing import Any as SettingsWrapper  # pytest-django's settings fixture
 
 import pytest
+import schemathesis
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.core.wsgi import get_wsgi_application
 from django.utils import timezone
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.checks import ignored_auth
 
 from handrail.claims.patterns import clinic_key
 from handrail.web.billing.models import Claim, ClinicBilling
@@ -44,6 +49,7 @@ from tests.web.remittance_seed import (
     set_up_billing,
     signed_visit,
 )
+from tests.web.test_api import keep_db_connection  # noqa: F401 (a fixture)
 from tests.web.test_deploy import _manage, _production_env
 from tests.web.test_worker import run_worker_once
 
@@ -533,3 +539,30 @@ class HubSettingsTests:
         )
         result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
         assert result.returncode == 0, result.stderr
+
+
+# The hub's endpoints against their OpenAPI schema, with a valid key (the run in test_api
+# covers them without one: 401s), so generated reports reach the service: every answer must
+# be documented and match its schema, never a 5xx.
+hub_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_application()).include(
+    path_regex="/hub/"
+)
+
+
+@pytest.fixture
+def hub_key(db: None, settings: SettingsWrapper) -> str:
+    settings.PATTERN_HUB_RATE_LIMIT = 100_000
+    return enrolment_create(label="schemathesis server")[1]
+
+
+@hub_schema.parametrize()
+@hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@pytest.mark.usefixtures("keep_db_connection")
+def test_hub_api_matches_its_schema(case: Any, hub_key: str) -> None:
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {hub_key}"}, excluded_checks=[ignored_auth]
+    )
