@@ -127,7 +127,9 @@ def _admitted(request: HttpRequest) -> HttpResponse | None:
 
 
 def _pydantic_problem(error: PydanticValidationError) -> tuple[str, str]:
-    first = error.errors()[0]
+    # An unknown field first: it is the one a sender must hear about (it may be patient data).
+    problems = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = problems[0]
     field = ".".join(str(part) for part in first["loc"]) or "body"
     if first["type"] == "extra_forbidden":
         return field, f"{field}: unknown field; a report has only {FIELDS} (never patient data)"

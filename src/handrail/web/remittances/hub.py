@@ -189,7 +189,7 @@ def hub_delivery_send(*, delivery_id: int, now: datetime | None = None) -> str:
             enqueue_delivery(delivery_id, run_after=retry_at)
             return "retry"
         HubDelivery.objects.filter(pk=delivery_id, status=HubDeliveryStatus.SENDING).update(
-            status=HubDeliveryStatus.FAILED, last_error=f"Refused: {error}"[:500]
+            status=HubDeliveryStatus.FAILED, last_error=str(error)[:500]
         )
         return "failed"
     HubDelivery.objects.filter(pk=delivery_id, status=HubDeliveryStatus.SENDING).update(
@@ -312,7 +312,10 @@ def hub_patterns_fetch(*, now: datetime | None = None) -> int | None:
 
 
 def hub_sync(*, now: datetime | None = None) -> dict[str, int]:
-    """The worker's periodic task: send what is due, then fetch the figures."""
+    """The worker's periodic task: send what is due, then fetch the figures (nothing without
+    a hub)."""
+    if not hub_configured():
+        return {}
     counts = hub_deliveries_send_due(now=now)
     fetched = hub_patterns_fetch(now=now)
     if fetched is None:

@@ -162,7 +162,11 @@ def _report_state(report: DenialReport | None, hub_configured: bool) -> str:
     if delivery.status == HubDeliveryStatus.SENT:
         return f"Reported anonymously ({fix}); sent to the hub {delivery.sent_at:%Y-%m-%d %H:%M}."
     if delivery.status == HubDeliveryStatus.FAILED:
-        return f"Reported anonymously ({fix}); the hub refused it: {delivery.last_error}"
+        why = delivery.last_error.rstrip(".")
+        return (
+            f"Reported anonymously ({fix}); not sent: {why}. A clinic admin can queue it again "
+            "(manage.py pattern_hub retry)."
+        )
     waiting = f"Reported anonymously ({fix}); waiting to be sent to the hub"
     if delivery.last_error:
         when = timezone.localtime(delivery.next_attempt_at)
