@@ -18,6 +18,7 @@ from typing import Any as SettingsWrapper  # pytest-django's settings fixture
 
 import pytest
 import schemathesis
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.wsgi import get_wsgi_application
@@ -28,6 +29,7 @@ from schemathesis.checks import ignored_auth
 
 from handrail.claims.patterns import clinic_key
 from handrail.web.billing.models import Claim, ClinicBilling
+from handrail.web.ops.schedule import periodic_enqueue
 from handrail.web.patternhub.models import Enrolment, HubReport
 from handrail.web.patternhub.services import enrolment_create, enrolment_revoke
 from handrail.web.remittances import hub
@@ -53,6 +55,7 @@ from tests.web.test_api import keep_db_connection  # noqa: F401 (a fixture)
 from tests.web.test_deploy import _manage, _production_env
 from tests.web.test_worker import run_worker_once
 
+SYNC_TASK = "handrail.web.remittances.tasks.sync_pattern_hub"
 LINES = (LineSpec("97535", ("GO",), 2, "150.00"), LineSpec("97530", ("GO",), 1, "125.00"))
 REPORT = {
     "code": "97530",
@@ -379,6 +382,40 @@ class HubDownTests:
         assert HubReport.objects.filter(report_id=report.line_key).count() == 1
         assert HubReport.objects.count() == 1
 
+    def test_the_worker_tries_again_when_due_and_delivers_once_the_hub_is_back(
+        self, db: None, hub_url: str, settings: SettingsWrapper
+    ) -> None:
+        _, key = enrolment_create(label="server")
+        _sender(settings, _closed_port_url(), key)
+        hub.hub_delivery_queue(report=_local_report())  # its task is queued on commit
+        assert run_worker_once() == 1
+        delivery = HubDelivery.objects.get()
+        assert (delivery.status, delivery.attempts) == ("waiting", 1)
+        assert run_worker_once() == 0  # the next try is put off 30 s
+        settings.PATTERN_HUB_URL = hub_url
+        with time_machine.travel(delivery.next_attempt_at + timedelta(seconds=1), tick=True):
+            assert run_worker_once() == 1
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
+        assert HubReport.objects.count() == 1
+
+    def test_the_worker_sends_what_a_lost_task_left_and_fetches_on_its_schedule(
+        self, db: None, hub_url: str, settings: SettingsWrapper
+    ) -> None:
+        settings.WORKER_PERIODIC_TASKS = {SYNC_TASK: 300}
+        _, key = enrolment_create(label="server")
+        _sender(settings, hub_url, key)
+        delivery = HubDelivery.objects.create(
+            report=_local_report(), next_attempt_at=timezone.now()
+        )
+        assert periodic_enqueue(queue_names=["*"]) == [SYNC_TASK]
+        assert run_worker_once() == 1
+        delivery.refresh_from_db()
+        assert delivery.status == "sent"
+        cache = HubPatternCache.objects.get(hub_url=hub_url)
+        assert (cache.patterns, cache.last_error) == ([], "")
+        assert cache.fetched_at is not None
+
     def test_the_worklist_says_the_hub_is_unavailable_and_shows_local_figures(
         self, world: World, denied: Claim, settings: SettingsWrapper
     ) -> None:
@@ -543,6 +580,10 @@ class HubSettingsTests:
         )
         result = _manage(env, "check", "--deploy", "--fail-level", "WARNING")
         assert result.returncode == 0, result.stderr
+        code = "from django.conf import settings as s; "
+        code += f"print(s.PATTERN_HUB_URL, s.WORKER_PERIODIC_TASKS[{SYNC_TASK!r}])"
+        shown = _manage(env, "shell", "--no-imports", "-c", code)
+        assert shown.stdout == "https://hub.example.org 300\n", shown.stderr
 
 
 # The hub's endpoints against their OpenAPI schema, with a valid key (the run in test_api
