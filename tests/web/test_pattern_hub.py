@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from typing import Any as SettingsWrapper  # pytest-django's settings fixture
 
+import django_rq
 import pytest
 import schemathesis
 import time_machine
@@ -29,7 +30,7 @@ from schemathesis.checks import ignored_auth
 
 from handrail.claims.patterns import clinic_key
 from handrail.web.billing.models import Claim, ClinicBilling
-from handrail.web.ops.schedule import periodic_enqueue
+from handrail.web.ops.schedule import periodic_enqueue, periodic_enqueue_rq
 from handrail.web.patternhub.models import Enrolment, HubReport
 from handrail.web.patternhub.services import enrolment_create, enrolment_revoke
 from handrail.web.remittances import hub
@@ -53,7 +54,11 @@ from tests.web.remittance_seed import (
 )
 from tests.web.test_api import keep_db_connection  # noqa: F401 (a fixture)
 from tests.web.test_deploy import _manage, _production_env
-from tests.web.test_worker import run_worker_once
+from tests.web.test_worker import (
+    ON_RQ,
+    _empty_queues,  # noqa: F401 (autouse: RQ queues start empty)
+    run_worker_once,
+)
 
 SYNC_TASK = "handrail.web.remittances.tasks.sync_pattern_hub"
 LINES = (LineSpec("97535", ("GO",), 2, "150.00"), LineSpec("97530", ("GO",), 1, "125.00"))
@@ -408,7 +413,11 @@ class HubDownTests:
         delivery = HubDelivery.objects.create(
             report=_local_report(), next_attempt_at=timezone.now()
         )
-        assert periodic_enqueue(queue_names=["*"]) == [SYNC_TASK]
+        if ON_RQ:
+            connection = django_rq.get_connection("default")
+            assert periodic_enqueue_rq(connection, queue_names=["*"]) == [SYNC_TASK]
+        else:
+            assert periodic_enqueue(queue_names=["*"]) == [SYNC_TASK]
         assert run_worker_once() == 1
         delivery.refresh_from_db()
         assert delivery.status == "sent"
