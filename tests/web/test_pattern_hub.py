@@ -579,7 +579,10 @@ class HubSettingsTests:
     def test_a_bad_hub_setting_stops_manage_py_with_one_line(
         self, tmp_path: Path, env: dict[str, str], line: str
     ) -> None:
-        result = _manage(_production_env(tmp_path, **env), "check")
+        environment = _production_env(tmp_path, **env)
+        for name in {"PATTERN_HUB_URL", "PATTERN_HUB_KEY", "PATTERN_HUB_KEY_FILE"} - set(env):
+            environment.pop(name, None)
+        result = _manage(environment, "check")
         assert (result.returncode, result.stdout) == (2, "")
         assert result.stderr == f"Configuration error: {line}\n"
 
