@@ -469,6 +469,17 @@ class HubDownTests:
         assert "failed: the hub is unreachable" in html
         assert live != settings.PATTERN_HUB_URL
 
+    def test_unreadable_stored_figures_fall_back_to_local_ones(
+        self, world: World, denied: Claim, settings: SettingsWrapper
+    ) -> None:
+        _sender(settings, "https://hub.example.org", "hrk_" + "k" * 43)
+        HubPatternCache.objects.create(
+            hub_url="https://hub.example.org", patterns=[{"code": "97530"}],
+            fetched_at=timezone.now(),
+        )  # fmt: skip
+        html = _worklist(world)
+        assert "The hub&#x27;s figures are unavailable (the stored figures are unreadable)" in html
+
     def test_a_revoked_key_fails_the_delivery_with_the_reason_until_retried(
         self, world: World, denied: Claim, hub_url: str, settings: SettingsWrapper
     ) -> None:

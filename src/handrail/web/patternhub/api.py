@@ -161,6 +161,8 @@ def hub_reports_post(request: HttpRequest) -> Any:
     length = request.META.get("CONTENT_LENGTH") or "0"
     if not length.isdigit() or int(length) > MAX_BODY:
         return _refuse(request, 413, f"body: at most {MAX_BODY:,} bytes")
+    if len(request.body) > MAX_BODY:  # sent without a Content-Length (chunked)
+        return _refuse(request, 413, f"body: at most {MAX_BODY:,} bytes")
     try:
         data = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):

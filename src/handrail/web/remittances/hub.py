@@ -374,7 +374,12 @@ def hub_view() -> HubView | None:
     cache = HubPatternCache.objects.filter(hub_url=settings.PATTERN_HUB_URL).first()
     if cache is None:
         return HubView(False, None, None, "", {})
-    patterns = [_pattern(item) for item in cache.patterns] if cache.fetched_at else []
+    try:
+        patterns = [_pattern(item) for item in cache.patterns] if cache.fetched_at else []
+    except (KeyError, TypeError, ValueError):
+        # Only hub_patterns_fetch writes the row, checked; a row from an older Handrail that
+        # cannot be read is as good as none: the page falls back, never fails.
+        return HubView(False, None, cache.attempted_at, "the stored figures are unreadable", {})
     return HubView(
         available=cache.fetched_at is not None,
         fetched_at=cache.fetched_at,
