@@ -85,6 +85,10 @@ NO_PATIENT_DATA = {
     "programs:template-handout": "a blank template handout (no patient)",
     "api:library_list:GET": "the exercise library (no patient)",
     "remittances:patterns": "counts of anonymous denial reports (no patient)",
+    # The pattern hub's endpoints, for other clinics' servers with an enrolment key: codes
+    # and fixes in, counts out; the schema refuses any other field (handrail.web.patternhub).
+    "api:hub_reports_post:POST": "an anonymous denial report from another server (no patient)",
+    "api:hub_patterns_get:GET": "counts of anonymous denial reports (no patient)",
     "remittances:list": "posted 835 files: totals and trace numbers (posting audits each claim)",
     # The patient's own link: no staff user; each request is logged in the portal's access
     # log with the link as the actor (handrail.web.portal).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -86,3 +87,32 @@ def env_required_secret(name: str, hint: str, *, minimum_length: int = 50) -> st
             f"random characters. {hint}"
         )
     return value
+
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def env_hub_url(name: str) -> str:
+    """The address of another Handrail server, e.g. https://hub.example.org (no path, query
+    or credentials); "" when unset. https:// only, except http:// to this machine (a hub
+    served beside this one, or a test's), so a key never crosses a network in clear."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    hint = "write the hub's address, e.g. https://hub.example.org"
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r}: not an address; {hint}") from None
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={raw!r}: {hint}")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r}: use https:// (http:// only for a hub on this machine)"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={raw!r}: no credentials, query or #; {hint}")
+    if parts.path not in ("", "/"):
+        raise ImproperlyConfigured(f"{name}={raw!r}: the server's address only, no path; {hint}")
+    return f"{parts.scheme}://{parts.netloc}"

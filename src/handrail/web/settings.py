@@ -51,6 +51,14 @@ WORKER_STALE_SECONDS           /readyz reports the worker degraded when no worke
 REMINDER_QUEUE_SECONDS / OUTBOX_SWEEP_SECONDS
                                how often the worker queues due reminders / runs the
                                outbox's safety net, default 60 / 300 s
+PATTERN_HUB_URL / PATTERN_HUB_KEY(_FILE)
+                               opt-in: send anonymous denial reports to this pattern hub
+                               (https://, or http:// on this machine) with the key its admin
+                               issued, and show its figures; default none (docs/patterns.md)
+PATTERN_HUB_SYNC_SECONDS / PATTERN_HUB_TIMEOUT_SECONDS
+                               how often the worker sends what waits and fetches the hub's
+                               figures / how long one call may take, default 300 / 10 s
+PATTERN_HUB_RATE_LIMIT         as a hub: requests per hour per enrolled server, default 1000
 """
 
 from __future__ import annotations
@@ -65,6 +73,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from handrail.web.env import (
     env_bool,
+    env_hub_url,
     env_int,
     env_list,
     env_required_secret,
@@ -103,6 +112,7 @@ INSTALLED_APPS = [
     "handrail.web.portal",
     "handrail.web.billing",
     "handrail.web.remittances",
+    "handrail.web.patternhub",
     # Background tasks (django-tasks; the database backend's queue table and worker).
     "django_tasks",
     "django_tasks_db",
@@ -474,6 +484,27 @@ WORKER_PERIODIC_TASKS = {
 }
 WORKER_SCHEDULE_SECONDS = 10
 WORKER_PERIODIC_KEEP_SECONDS = 86_400
+
+# --- Denial patterns across clinics (docs/patterns.md) ---------------------------------
+# Sender (opt-in): with both set, each anonymous denial report is also queued for this hub
+# and the worker fetches the hub's figures every PATTERN_HUB_SYNC_SECONDS; the only outside
+# calls Handrail makes, and only to this address (handrail.web.remittances.hub).
+PATTERN_HUB_URL = env_hub_url("PATTERN_HUB_URL")
+PATTERN_HUB_KEY = env_secret("PATTERN_HUB_KEY") or ""
+if PATTERN_HUB_URL and not PATTERN_HUB_KEY.startswith("hrk_"):
+    raise ImproperlyConfigured(
+        "PATTERN_HUB_URL is set but PATTERN_HUB_KEY (or PATTERN_HUB_KEY_FILE) is not a hub key "
+        "(hrk_...): ask the hub's admin for one (manage.py pattern_hub enrol on the hub)"
+    )
+if PATTERN_HUB_KEY and not PATTERN_HUB_URL:
+    raise ImproperlyConfigured("PATTERN_HUB_KEY is set without PATTERN_HUB_URL: set both")
+PATTERN_HUB_TIMEOUT_SECONDS = env_int("PATTERN_HUB_TIMEOUT_SECONDS", 10, minimum=1)
+if PATTERN_HUB_URL:
+    WORKER_PERIODIC_TASKS["handrail.web.remittances.tasks.sync_pattern_hub"] = env_int(
+        "PATTERN_HUB_SYNC_SECONDS", 300, minimum=30
+    )
+# Hub: requests per hour per enrolled server (reports and fetches together).
+PATTERN_HUB_RATE_LIMIT = env_int("PATTERN_HUB_RATE_LIMIT", 1000, minimum=1)
 
 # --- Past one machine (docs/deploy.md "Several web nodes") ------------------------------
 # With REDIS_URL the cache is one Redis shared by every web node; without it each process

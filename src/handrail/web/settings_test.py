@@ -18,7 +18,12 @@ os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 import dj_database_url  # noqa: E402
 
 from handrail.web.settings import *  # noqa: E402,F403
-from handrail.web.settings import DATABASES, INSTALLED_APPS, TASK_QUEUES  # noqa: E402
+from handrail.web.settings import (  # noqa: E402
+    DATABASES,
+    INSTALLED_APPS,
+    TASK_QUEUES,
+    WORKER_PERIODIC_TASKS,
+)
 
 _test_url = os.environ.get("HANDRAIL_TEST_DATABASE_URL")
 if _test_url:
@@ -29,6 +34,14 @@ else:
 # Sign-in counters and the reload signal in the database; the Redis tests (make test-redis)
 # point REDIS_URL at HANDRAIL_TEST_REDIS_URL themselves.
 REDIS_URL = ""
+# No pattern hub unless a test configures one (tests/web/test_pattern_hub.py serves its own).
+PATTERN_HUB_URL = ""
+PATTERN_HUB_KEY = ""
+WORKER_PERIODIC_TASKS = {
+    path: seconds
+    for path, seconds in WORKER_PERIODIC_TASKS.items()
+    if path != "handrail.web.remittances.tasks.sync_pattern_hub"
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 DEBUG = False
 

@@ -10,6 +10,7 @@ from handrail.web.care import views as care
 from handrail.web.clinic import views as clinic
 from handrail.web.exports import api as _exports_api  # noqa: F401 (registers its endpoints)
 from handrail.web.messaging import views as messaging
+from handrail.web.patternhub import api as _patternhub_api  # noqa: F401 (registers its endpoints)
 from handrail.web.portal import api as _portal_api  # noqa: F401 (registers its endpoints)
 from handrail.web.remittances import api as _remittances_api  # noqa: F401 (registers its endpoints)
 from handrail.web.visits import views as visits

@@ -94,7 +94,9 @@ api = NinjaAPI(
     "Timers run on the server: start and stop them per line; "
     "GET .../timers shows running ones on every device. "
     "Session authentication: sign in at /login/ and send the csrftoken cookie's value in "
-    "the X-CSRFToken header on POST, PATCH and DELETE.",
+    "the X-CSRFToken header on POST, PATCH and DELETE. "
+    "The pattern hub's endpoints (/api/hub/...) are for other clinics' servers instead: "
+    "they take the enrolment key the hub's admin issued (Authorization: Bearer hrk_...).",
     auth=django_auth,
     urls_namespace="api",
     docs_url=None,  # ninja's docs page loads Swagger UI from a CDN; we ship no CDN assets

@@ -172,3 +172,50 @@ class DenialReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.payer_kind} {self.group}-{self.reason}: {self.fix}"
+
+
+class HubDeliveryStatus(models.TextChoices):
+    WAITING = "waiting", "Waiting"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class HubDelivery(models.Model):
+    """A report on its way to the pattern hub (PATTERN_HUB_URL): made in the same transaction
+    as the report, so a report is never lost, and sent by the background worker
+    (handrail.web.remittances.hub), never in the biller's request."""
+
+    report = models.OneToOneField(
+        DenialReport, on_delete=models.CASCADE, related_name="hub_delivery"
+    )
+    status = models.CharField(
+        max_length=10, choices=HubDeliveryStatus.choices, default=HubDeliveryStatus.WAITING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sending_started_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"report #{self.report_id} to the hub: {self.status}"
+
+
+class HubPatternCache(models.Model):
+    """The hub's aggregates as the worker last fetched them, per hub address: the worklist
+    reads them from here and never calls the hub itself."""
+
+    hub_url = models.CharField(max_length=300, unique=True)
+    patterns = models.JSONField(default=list, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)  # last successful fetch
+    attempted_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"{self.hub_url} fetched {self.fetched_at}"

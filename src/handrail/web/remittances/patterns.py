@@ -1,8 +1,10 @@
 """Denial pattern reports on this server: a biller reports a worked denial anonymously, and
 the worklist shows the aggregate for a line's code, payer type and reason once it passes the
-threshold of handrail.claims.patterns (5 reports from 3 clinics). With no hub configured (the
-cross-server hub is not built yet), the aggregate is over the reports of the clinics on this
-server, counted the same way."""
+threshold of handrail.claims.patterns (5 reports from 3 clinics). With a pattern hub
+configured (PATTERN_HUB_URL), each report is also queued for the hub and the worklist shows the
+hub's aggregates (handrail.web.remittances.hub); with none, or while the hub's figures are
+unavailable, the aggregate is over the reports of the clinics on this server, counted the
+same way."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_record
 from handrail.web.billing.models import ClinicBilling
 from handrail.web.clinic.models import PayerType, User
+from handrail.web.remittances.hub import hub_delivery_queue
 from handrail.web.remittances.models import DenialReport
 from handrail.web.remittances.selectors import DenialRow
 
@@ -39,6 +42,13 @@ def pattern_secret() -> bytes:
 def _clinic_identity(clinic_id: int) -> str:
     billing = ClinicBilling.objects.filter(clinic_id=clinic_id).first()
     return billing.group_npi if billing else f"clinic:{clinic_id}"
+
+
+def line_key(line_id: int) -> str:
+    """The claim line as a report knows it (a line is reported once): a keyed hash, so the
+    report cannot be traced back to the claim without the server's secret. Also the report's
+    id at the hub."""
+    return hmac.new(pattern_secret(), f"line:{line_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def payer_kind(payer_type: str) -> p.PayerKind:
@@ -64,12 +74,11 @@ def denial_report_create(*, user: User, row: DenialRow, fix: str) -> DenialRepor
         )
     except p.ReportError as error:
         raise ValidationError({error.field_name: error.message}) from None
-    line_key = hmac.new(secret, f"line:{row.line.pk}".encode(), hashlib.sha256).hexdigest()
     try:
         with transaction.atomic():
             saved = DenialReport.objects.create(
                 clinic_key=report.clinic_key,
-                line_key=line_key,
+                line_key=line_key(row.line.pk),
                 code=report.code,
                 modifiers=list(report.modifiers),
                 payer_kind=report.payer_kind.value,
@@ -80,6 +89,7 @@ def denial_report_create(*, user: User, row: DenialRow, fix: str) -> DenialRepor
             )
     except IntegrityError:
         raise ValidationError({"line": "This line was already reported."}) from None
+    hub_delivery_queue(report=saved)
     audit_record(
         user=user, action=AuditAction.CREATE, obj=saved, patient=None,
         detail="anonymous denial report",
@@ -98,6 +108,13 @@ def _as_report(row: DenialReport) -> p.DenialReport:
         fix=p.Fix(row.fix),
         clinic_key=row.clinic_key,
     )
+
+
+def reported_lines(line_ids: list[int]) -> dict[int, DenialReport]:
+    """The reports made of these claim lines, by line id, with their hub delivery."""
+    keys = {line_key(line_id): line_id for line_id in line_ids}
+    rows = DenialReport.objects.filter(line_key__in=list(keys)).select_related("hub_delivery")
+    return {keys[row.line_key]: row for row in rows}
 
 
 def visible_patterns() -> list[p.Pattern]:

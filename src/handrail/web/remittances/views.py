@@ -7,9 +7,10 @@ from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handrail.claims.patterns import MIN_CLINICS, MIN_REPORTS, Fix
+from handrail.claims.patterns import MIN_CLINICS, MIN_REPORTS, Fix, Pattern
 from handrail.web.audit.reads import audit_read
 from handrail.web.billing.claims import claim_correct
 from handrail.web.billing.models import ClaimFrequency
@@ -17,11 +18,18 @@ from handrail.web.clinic.models import User
 from handrail.web.clinic.permissions import clinic_id_of
 from handrail.web.clinic.views import current_user
 from handrail.web.remittances.appeals import appeal_letter_make
-from handrail.web.remittances.models import Remittance
+from handrail.web.remittances.hub import HubView, hub_view
+from handrail.web.remittances.models import (
+    DenialReport,
+    HubDelivery,
+    HubDeliveryStatus,
+    Remittance,
+)
 from handrail.web.remittances.patterns import (
     denial_report_create,
     pattern_for,
     payer_kind,
+    reported_lines,
     visible_patterns,
 )
 from handrail.web.remittances.selectors import (
@@ -104,10 +112,12 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
         bucket = ""
     everything = denial_rows(user=user)
     counts = {label: sum(1 for row in everything if row.bucket == label) for label in buckets}
+    shown = [row for row in everything if not bucket or row.bucket == bucket]
+    hub = hub_view()
+    reports = reported_lines([row.line.pk for row in shown])
     rows = [
-        (row, pattern_for(row.line.code, payer_kind(row.claim.payer.type).value, _reason(row)))
-        for row in everything
-        if not bucket or row.bucket == bucket
+        (row, _pattern(hub, row), _report_state(reports.get(row.line.pk), hub is not None))
+        for row in shown
     ]
     return render(
         request,
@@ -119,9 +129,49 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
             "buckets": buckets,
             "counts": counts,
             "total": len(everything),
+            "hub": hub,
             "fixes": [(fix.value, fix.value.replace("_", " ")) for fix in Fix],
         },
     )
+
+
+def _pattern(hub: HubView | None, row: DenialRow) -> Pattern | None:
+    """The shown aggregate for the line: the hub's when its figures are available, else this
+    server's own reports'."""
+    kind = payer_kind(row.claim.payer.type).value
+    if hub is not None and hub.available:
+        return hub.patterns.get((row.line.code, kind, _reason(row)))
+    return pattern_for(row.line.code, kind, _reason(row))
+
+
+def _report_state(report: DenialReport | None, hub_configured: bool) -> str:
+    """What became of the line's anonymous report: empty when it was not reported."""
+    if report is None:
+        return ""
+    fix = report.fix.replace("_", " ")
+    try:
+        delivery: HubDelivery | None = report.hub_delivery
+    except HubDelivery.DoesNotExist:
+        delivery = None
+    if delivery is None:
+        return f"Reported anonymously ({fix})" + (
+            "; not sent to the hub (reported before a hub was configured)."
+            if hub_configured
+            else "."
+        )
+    if delivery.status == HubDeliveryStatus.SENT:
+        return f"Reported anonymously ({fix}); sent to the hub {delivery.sent_at:%Y-%m-%d %H:%M}."
+    if delivery.status == HubDeliveryStatus.FAILED:
+        why = delivery.last_error.rstrip(".")
+        return (
+            f"Reported anonymously ({fix}); not sent: {why}. A clinic admin can queue it again "
+            "(manage.py pattern_hub retry)."
+        )
+    waiting = f"Reported anonymously ({fix}); waiting to be sent to the hub"
+    if delivery.last_error:
+        when = timezone.localtime(delivery.next_attempt_at)
+        return f"{waiting} (next try {when:%H:%M}; {delivery.last_error})."
+    return f"{waiting}."
 
 
 def _reason(row: DenialRow) -> str:
@@ -193,9 +243,18 @@ def pattern_list_view(request: HttpRequest) -> HttpResponse:
     """Denial patterns with enough reports (no patient data: counts of anonymous reports)."""
     user = current_user(request)
     _require_denials(user)
+    hub = hub_view()
     return render(
         request,
         "remittances/patterns.html",
-        {"nav": "denials", "patterns": visible_patterns(), "min_reports": MIN_REPORTS,
-         "min_clinics": MIN_CLINICS},
+        {"nav": "denials", "patterns": _patterns(hub), "min_reports": MIN_REPORTS,
+         "min_clinics": MIN_CLINICS, "hub": hub},
     )  # fmt: skip
+
+
+def _patterns(hub: HubView | None) -> list[Pattern]:
+    if hub is not None and hub.available:
+        return sorted(
+            hub.patterns.values(), key=lambda p: (-p.reports, p.code, p.payer_kind, p.reason)
+        )
+    return visible_patterns()
