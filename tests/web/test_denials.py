@@ -135,7 +135,9 @@ class DenialWorklistTests:
             claim, [paid_line(line, "60.00", adjustment("CO", "45", "100.00"),
                               adjustment("PR", "3", "20.00"))],
         )  # fmt: skip
-        text = remittance_text([payment], paid_on=world.today - timedelta(days=5))
+        text = remittance_text(
+            [payment], paid_on=world.today - timedelta(days=5), payer_name="Acme Health"
+        )
         response = world.client_for(world.biller).post(
             "/api/remittances", data=text, content_type="text/plain"
         )

@@ -11,7 +11,7 @@ from django.test import Client
 
 from handrail.claims import x835
 from handrail.web.audit.models import AuditAction, AuditEvent
-from handrail.web.billing.models import Claim, ClaimEvent, ClaimState
+from handrail.web.billing.models import Claim, ClaimEvent, ClaimState, PayerBilling
 from handrail.web.remittances.models import (
     Adjustment,
     ClaimPayment,
@@ -305,6 +305,59 @@ class RefusalTests:
             "payment 12345678901 N1*PE: the payee NPI 1245319599 is not this clinic's "
             "(1234567893); this remittance is for another provider"
         ]
+        _nothing_posted()
+
+    def test_another_payers_claim_refuses_the_whole_file(
+        self, world: World, claim: Claim
+    ) -> None:
+        acme = sent_claim(world, "HR00000005", LINES[:1], payer=world.commercial)
+        [line] = _lines(acme)
+        acme_payment = claim_payment(
+            acme, [paid_line(line, "120.00", adjustment("CO", "45", "30.00"))]
+        )
+        response = _post(world, remittance_text([_full_payment(claim), acme_payment]))
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            'CLP segment 27 claim HR00000005: the file\'s payer is N1*PR "MEDICARE PART B" '
+            'TRN03 1512345678, but the claim was billed to "Acme Health"; post each payer\'s '
+            "remittance to its own claims, or set the payer's electronic id under billing "
+            "settings if it is the same payer"
+        ]
+        _nothing_posted()
+        assert [c.state for c in Claim.objects.order_by("control_number")] == ["sent", "sent"]
+
+    def test_the_payer_id_decides_over_the_name(self, world: World, claim: Claim) -> None:
+        PayerBilling.objects.create(
+            payer=world.medicare, electronic_id="00952", filing_indicator="MB"
+        )
+        wrong = _post(world, remittance_text([_full_payment(claim)], payer_id="60054"))
+        assert wrong.status_code == 422
+        assert wrong.json()["problems"] == [
+            'CLP segment 14 claim HR00000001: the file\'s payer is N1*PR "MEDICARE PART B" '
+            'payer id 60054 TRN03 1512345678, but the claim was billed to "Medicare Part B" '
+            "(electronic payer id 00952); post each payer's remittance to its own claims, or "
+            "set the payer's electronic id under billing settings if it is the same payer"
+        ]
+        _nothing_posted()
+        right = remittance_text(
+            [_full_payment(claim)], payer_name="CMS Jurisdiction 15", payer_id="00952"
+        )
+        assert _post(world, right).status_code == 200
+        assert ClaimPayment.objects.get().claim == claim
+
+    def test_the_upload_page_names_the_other_payer(self, world: World) -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        set_up_billing(world)
+        acme = sent_claim(world, "HR00000006", LINES, payer=world.commercial)
+        text = remittance_text([_full_payment(acme)])
+        response = world.client_for(world.biller).post(
+            "/remittances/", {"file": SimpleUploadedFile("x.835", text.encode())}
+        )
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert "CLP segment 13 claim HR00000006: the file&#x27;s payer is N1*PR" in page
+        assert "the claim was billed to &quot;Acme Health&quot;" in page
         _nothing_posted()
 
     def test_an_unmatched_claim_posts_nothing_of_the_file(

@@ -15,7 +15,12 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 
 from handrail.claims import x835
-from handrail.claims.posting import PostedAdjustment, PostedLine, claim_outcome
+from handrail.claims.posting import (
+    PostedAdjustment,
+    PostedLine,
+    claim_outcome,
+    payer_matches,
+)
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimLine, ClaimState, ClinicBilling
 from handrail.web.billing.services import change_state
@@ -194,7 +199,8 @@ def _match(
     numbers = {c.control_number for a in advices for c in a.claims}
     claims = {
         claim.control_number: claim
-        for claim in Claim.objects.select_for_update()
+        for claim in Claim.objects.select_for_update(of=("self",))
+        .select_related("payer", "payer__billing")
         .filter(clinic_id=clinic_id, control_number__in=numbers)
         .order_by("pk")
     }
@@ -217,9 +223,41 @@ def _match(
             if claim.state == ClaimState.REJECTED:
                 problems.append(f"{where}: the claim was rejected; correct and resend it first")
                 continue
+            payer_problem = _payer_problem(where, advice, claim)
+            if payer_problem:
+                problems.append(payer_problem)
+                continue
             matched = _match_lines(where, payment, lines_of[claim.pk], unmatched)
             matches[index].append(_Match(payment, claim, matched))
     return matches, unmatched, problems
+
+
+def _payer_problem(where: str, advice: x835.Remittance, claim: Claim) -> str:
+    """Why the file's payer is not the claim's payer, or "" when it is (a remittance posted
+    to another payer's claim would mark it paid with money that payer never sent)."""
+    billing = getattr(claim.payer, "billing", None)
+    claim_payer_id = billing.electronic_id if billing is not None else ""
+    if payer_matches(
+        file_name=advice.payer_name,
+        file_payer_id=advice.payer_id,
+        file_trace_id=advice.payer_trace_id,
+        claim_payer_name=claim.payer.name,
+        claim_payer_id=claim_payer_id,
+    ):
+        return ""
+    in_file = f'N1*PR "{advice.payer_name}"'
+    if advice.payer_id:
+        in_file += f" payer id {advice.payer_id}"
+    if advice.payer_trace_id:
+        in_file += f" TRN03 {advice.payer_trace_id}"
+    of_claim = f'"{claim.payer.name}"'
+    if claim_payer_id:
+        of_claim += f" (electronic payer id {claim_payer_id})"
+    return (
+        f"{where}: the file's payer is {in_file}, but the claim was billed to {of_claim}; "
+        "post each payer's remittance to its own claims, or set the payer's electronic id "
+        "under billing settings if it is the same payer"
+    )
 
 
 def _match_lines(
