@@ -62,7 +62,8 @@ class Read835Tests:
         assert (with_ref.payer_name, with_ref.payer_id, with_ref.payer_trace_id) == (
             "MEDICARE PART B", "00952", "1512345678",
         )  # fmt: skip
-        [with_n104] = read_835(_sample(("N1*PR*MEDICARE PART B~", "N1*PR*MEDICARE PART B*XV*04412~")))
+        n104 = ("N1*PR*MEDICARE PART B~", "N1*PR*MEDICARE PART B*XV*04412~")
+        [with_n104] = read_835(_sample(n104))
         assert with_n104.payer_id == "04412"
 
     def test_it_keeps_line_control_numbers_remarks_and_every_cas_triplet(self) -> None:

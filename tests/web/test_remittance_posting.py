@@ -307,9 +307,7 @@ class RefusalTests:
         ]
         _nothing_posted()
 
-    def test_another_payers_claim_refuses_the_whole_file(
-        self, world: World, claim: Claim
-    ) -> None:
+    def test_another_payers_claim_refuses_the_whole_file(self, world: World, claim: Claim) -> None:
         acme = sent_claim(world, "HR00000005", LINES[:1], payer=world.commercial)
         [line] = _lines(acme)
         acme_payment = claim_payment(

@@ -22,9 +22,9 @@ from handrail.web.care.services import (
 )
 from handrail.web.clinic.models import User
 from handrail.web.clinic.services import coverage_set, patient_create
+from handrail.web.remittances.services import remittance_post
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
-from handrail.web.remittances.services import remittance_post
 from handrail.web.worklists.selectors import threshold_nearing
 from handrail.web.worklists.views import KINDS, PAGE_SIZE
 from tests.web.conftest import World
