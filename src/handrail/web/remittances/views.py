@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from handrail.claims.patterns import MIN_CLINICS, MIN_REPORTS, Fix
+from handrail.claims.patterns import MIN_CLINICS, MIN_REPORTS, Fix, Pattern
 from handrail.web.audit.reads import audit_read
 from handrail.web.billing.claims import claim_correct
 from handrail.web.billing.models import ClaimFrequency
@@ -104,11 +104,16 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
         bucket = ""
     everything = denial_rows(user=user)
     counts = {label: sum(1 for row in everything if row.bucket == label) for label in buckets}
-    rows = [
-        (row, pattern_for(row.line.code, payer_kind(row.claim.payer.type).value, _reason(row)))
-        for row in everything
-        if not bucket or row.bucket == bucket
-    ]
+    # One pattern lookup per code, payer type and reason shown, not one per line.
+    patterns: dict[tuple[str, str, str], Pattern | None] = {}
+    rows = []
+    for row in everything:
+        if bucket and row.bucket != bucket:
+            continue
+        key = (row.line.code, payer_kind(row.claim.payer.type).value, _reason(row))
+        if key not in patterns:
+            patterns[key] = pattern_for(*key)
+        rows.append((row, patterns[key]))
     return render(
         request,
         "remittances/denials.html",
