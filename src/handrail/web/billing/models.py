@@ -101,8 +101,14 @@ Dated = TypeVar("Dated", bound=DatedRow)
 
 
 def row_in_effect(rows: Iterable[Dated], on: date) -> Dated | None:
-    """Of `rows` (one thing's dated rows, already read), the one in effect on `on`: the latest
-    started among those in effect (as `in_effect_filter` ordered by -effective_from)."""
+    """Of `rows` (one thing's dated rows: a query, or rows already read), the one in effect
+    on `on`: the latest started among those in effect. A query is asked for that one row;
+    rows already read are searched without a query."""
+    if isinstance(rows, models.QuerySet):
+        found: Dated | None = (
+            rows.filter(DatedRow.in_effect_filter(on)).order_by("-effective_from").first()
+        )
+        return found
     best: Dated | None = None
     for row in rows:
         if row.in_effect_on(on) and (best is None or row.effective_from > best.effective_from):

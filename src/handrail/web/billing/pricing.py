@@ -17,8 +17,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Q
-
 from handrail.web.billing.models import (
     ChargeEntry,
     ClaimLine,
@@ -38,28 +36,16 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _in_effect(on: date) -> Q:
-    return DatedRow.in_effect_filter(on)
-
-
 def unit_charge(clinic: Clinic | int, code: str, on: date) -> Decimal | None:
     """The charge master's charge for one unit of `code` on `on`, or None when it has none."""
     clinic_id = clinic if isinstance(clinic, int) else clinic.pk
-    entry = (
-        ChargeEntry.objects.filter(_in_effect(on), clinic_id=clinic_id, code=code)
-        .order_by("-effective_from")
-        .first()
-    )
+    entry = row_in_effect(ChargeEntry.objects.filter(clinic_id=clinic_id, code=code), on)
     return entry.charge if entry else None
 
 
 def contract_in_effect(payer: Payer | int, on: date) -> Contract | None:
     payer_id = payer if isinstance(payer, int) else payer.pk
-    return (
-        Contract.objects.filter(_in_effect(on), payer_id=payer_id)
-        .order_by("-effective_from")
-        .first()
-    )
+    return row_in_effect(Contract.objects.filter(payer_id=payer_id), on)
 
 
 @dataclass(frozen=True)
@@ -95,14 +81,9 @@ def contract_amount(
             return Expected(None, f"{label}; no Medicare amount for {code} to apply it to")
         percent = contract.percent or Decimal(0)
         return Expected(cents(medicare_amount * percent / HUNDRED), label)
-    if rates is not None:
-        rate = row_in_effect(rates, on)
-    else:
-        rate = (
-            ContractRate.objects.filter(_in_effect(on), contract=contract, code=code)
-            .order_by("-effective_from")
-            .first()
-        )
+    if rates is None:
+        rates = ContractRate.objects.filter(contract=contract, code=code)
+    rate = row_in_effect(rates, on)
     if rate is None:
         return Expected(None, f"{label}; no rate for {code} on {on.isoformat()}")
     return Expected(cents(rate.rate * units), f"{label}; {code} at {rate.rate} a unit")
@@ -218,19 +199,15 @@ def contract_pricing(payer: Payer | None, on: date, evaluation: Any) -> Contract
     table (its rates are read together)."""
     if payer is None or not isinstance(evaluation, dict):
         return None
-    contract = (
-        Contract.objects.filter(_in_effect(on), payer_id=payer.pk)
-        .select_related("payer")
-        .order_by("-effective_from")
-        .first()
+    contract = row_in_effect(
+        Contract.objects.filter(payer_id=payer.pk).select_related("payer"), on
     )
     if contract is None:
         return None
     rates: dict[str, Decimal] = {}
     if contract.kind == ContractKind.RATE_TABLE:
-        for rate in ContractRate.objects.filter(_in_effect(on), contract=contract).order_by(
-            "effective_from"
-        ):
+        in_effect = ContractRate.objects.filter(DatedRow.in_effect_filter(on), contract=contract)
+        for rate in in_effect.order_by("effective_from"):
             rates[rate.code] = rate.rate  # the latest start wins
     amounts: list[Decimal | None] = []
     missing: list[str] = []
