@@ -429,17 +429,38 @@ class RefusalTests:
             "body: send the 835 itself as the body (Content-Type: text/plain)"
         ]
 
-    def test_a_body_over_the_api_limit_is_refused_naming_the_page(
+    def test_a_body_over_the_remittance_limit_is_a_413(
         self, world: World, claim: Claim, settings: Any
     ) -> None:
-        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500
-        response = _post(world, remittance_text([_full_payment(claim)]))
-        assert response.status_code == 422
+        settings.REMITTANCE_MAX_BYTES = 500
+        text = remittance_text([_full_payment(claim)])
+        assert len(text) > 500
+        response = _post(world, text)
+        assert response.status_code == 413
         assert response.json()["problems"] == [
-            "body: larger than the API's 500 bytes; upload the file on the Remittances "
-            "page instead"
+            "body: larger than the remittance limit of 500 bytes (REMITTANCE_MAX_BYTES); "
+            "post the payer's file in parts (one 835 per payment) or ask your administrator "
+            "to raise the limit"
         ]
         _nothing_posted()
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        page = world.client_for(world.biller).post(
+            "/remittances/", {"file": SimpleUploadedFile("big.835", text.encode())}
+        )
+        assert page.status_code == 413
+        assert "file: larger than 500 bytes (REMITTANCE_MAX_BYTES)" in page.content.decode()
+        _nothing_posted()
+
+    def test_the_site_wide_body_limit_does_not_cap_the_remittance_endpoint(
+        self, world: World, claim: Claim, settings: Any
+    ) -> None:
+        text = remittance_text([_full_payment(claim)])
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500  # below the file; the remittance limit
+        assert len(text) > 500  # (REMITTANCE_MAX_BYTES, 50 MB) is the one that applies
+        response = _post(world, text)
+        assert response.status_code == 200, response.content
+        assert D(response.json()["paid_total"]) == D("176.00")
 
     def test_a_reversal_of_a_closed_claim_is_posted_and_it_stays_closed(
         self, world: World, claim: Claim

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from handrail.claims import x835
@@ -37,8 +38,6 @@ from handrail.web.remittances.models import (
 
 ZERO = Decimal("0")
 REVERSAL = "22"
-# 20 MB: a 10,000-claim 835 is about 4 MB.
-MAX_FILE_CHARS = 20_000_000
 
 
 def can_post_remittances(user: User) -> bool:
@@ -48,7 +47,8 @@ def can_post_remittances(user: User) -> bool:
 class RemittanceRefusedError(Exception):
     """The file was not posted: `problems` says why (each naming the segment and its
     position), `unmatched` lists the claims and lines that match nothing of this clinic.
-    `status` is the HTTP status the API answers with (409 for a duplicate, else 422)."""
+    `status` is the HTTP status the API answers with (409 for a duplicate, 413 for a file
+    over REMITTANCE_MAX_BYTES, else 422)."""
 
     def __init__(
         self, problems: list[str], *, unmatched: list[str] | None = None, status: int = 422
@@ -87,8 +87,12 @@ def remittance_post(*, user: User, text: str, filename: str = "") -> Posted:
     clinic_id = clinic_id_of(user)
     if not text.strip():
         raise RemittanceRefusedError(["file: the file is empty; upload the 835 as received"])
-    if len(text) > MAX_FILE_CHARS:
-        raise RemittanceRefusedError([f"file: larger than {MAX_FILE_CHARS:,} characters"])
+    limit = settings.REMITTANCE_MAX_BYTES
+    if len(text) > limit:
+        raise RemittanceRefusedError(
+            [f"file: larger than {limit:,} bytes (REMITTANCE_MAX_BYTES); nothing was posted"],
+            status=413,
+        )
     # Blank lines around the file (an e-mail client, a copy and paste) are not part of it.
     text = text.strip() + "\n"
     if not text.startswith("ISA"):

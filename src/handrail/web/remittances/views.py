@@ -3,6 +3,7 @@ with its corrected-claim and appeal-letter actions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -32,7 +33,6 @@ from handrail.web.remittances.selectors import (
     denial_rows,
 )
 from handrail.web.remittances.services import (
-    MAX_FILE_CHARS,
     RemittanceRefusedError,
     can_post_remittances,
     remittance_post,
@@ -51,8 +51,14 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             refused = RemittanceRefusedError(["file: choose the 835 file to upload"])
-        elif upload.size is not None and upload.size > MAX_FILE_CHARS:
-            refused = RemittanceRefusedError([f"file: larger than {MAX_FILE_CHARS:,} bytes"])
+        elif upload.size is not None and upload.size > settings.REMITTANCE_MAX_BYTES:
+            refused = RemittanceRefusedError(
+                [
+                    f"file: larger than {settings.REMITTANCE_MAX_BYTES:,} bytes "
+                    "(REMITTANCE_MAX_BYTES); nothing was posted"
+                ],
+                status=413,
+            )
         else:
             try:
                 text = upload.read().decode("utf-8")
@@ -69,7 +75,7 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
                     f"provider adjustments {posted.provider_adjustment_total:.2f}.",
                 )
                 return redirect("remittances:list")
-        status = 409 if refused is not None and refused.status == 409 else 422
+        status = refused.status if refused is not None and refused.status in (409, 413) else 422
     rows = (
         Remittance.objects.filter(clinic_id=clinic_id_of(user))
         .select_related("posted_by")
