@@ -11,9 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from handrail.claims import x835
 from handrail.claims.posting import (
@@ -24,7 +25,7 @@ from handrail.claims.posting import (
 )
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimLine, ClaimState, ClinicBilling
-from handrail.web.billing.services import change_state
+from handrail.web.billing.services import CHUNK, change_states_locked
 from handrail.web.clinic.models import Role, User
 from handrail.web.clinic.permissions import clinic_id_of, require
 from handrail.web.remittances.models import (
@@ -154,10 +155,10 @@ def _post(
     touched: dict[int, Claim] = {}
     for index, advice in enumerate(advices):
         row = _advice_row(remittance, clinic_id, advice)
+        _post_claims(row, matches[index])
         for match in matches[index]:
-            _post_claim(row, match)
             touched[match.claim.pk] = match.claim
-    states = _move_states(user, touched.values(), remittance)
+    states = _move_states(user, list(touched.values()), remittance)
     _audit(user, touched.values(), remittance)
     return Posted(
         remittance,
@@ -318,38 +319,72 @@ def _advice_row(remittance: Remittance, clinic_id: int, advice: x835.Remittance)
     return row
 
 
-def _post_claim(advice: PaymentAdvice, match: _Match) -> None:
-    payment = match.payment
-    row = ClaimPayment.objects.create(
-        advice=advice,
-        claim=match.claim,
-        status=payment.status,
-        charge=payment.charge,
-        paid=payment.paid,
-        patient_responsibility=payment.patient_responsibility,
-        payer_claim_number=payment.payer_claim_number,
-        segment=payment.segment_number,
+def _post_claims(advice: PaymentAdvice, matches: list[_Match]) -> None:
+    """The payment's claim and line postings and their adjustments, in a few bulk inserts
+    whatever the number of claims (a 10,000-claim 835 is one payment)."""
+    claim_rows = _created(
+        ClaimPayment,
+        [
+            ClaimPayment(
+                advice=advice,
+                claim=match.claim,
+                status=match.payment.status,
+                charge=match.payment.charge,
+                paid=match.payment.paid,
+                patient_responsibility=match.payment.patient_responsibility,
+                payer_claim_number=match.payment.payer_claim_number,
+                segment=match.payment.segment_number,
+            )
+            for match in matches
+        ],
     )
-    adjustments = [_adjustment(row, None, a) for a in payment.adjustments]
-    for paid, line, how in match.lines:
-        line_row = LinePayment.objects.create(
-            claim_payment=row,
-            line=line,
-            charge=paid.charge,
-            paid=paid.paid,
-            allowed=paid.allowed,
-            units=paid.units,
-            remarks=paid.remarks,
-            matched_by=how,
-            segment=paid.segment_number,
-        )
-        adjustments.extend(_adjustment(row, line_row, a) for a in paid.adjustments)
-    Adjustment.objects.bulk_create(adjustments)
-    if payment.payer_claim_number and payment.status != REVERSAL:
-        Claim.objects.filter(pk=match.claim.pk).update(
-            payer_claim_number=payment.payer_claim_number
-        )
-        match.claim.payer_claim_number = payment.payer_claim_number
+    line_rows = _created(
+        LinePayment,
+        [
+            LinePayment(
+                claim_payment=row,
+                line=line,
+                charge=paid.charge,
+                paid=paid.paid,
+                allowed=paid.allowed,
+                units=paid.units,
+                remarks=paid.remarks,
+                matched_by=how,
+                segment=paid.segment_number,
+            )
+            for row, match in zip(claim_rows, matches, strict=True)
+            for paid, line, how in match.lines
+        ],
+    )
+    adjustments: list[Adjustment] = []
+    lines = iter(line_rows)
+    for row, match in zip(claim_rows, matches, strict=True):
+        adjustments.extend(_adjustment(row, None, a) for a in match.payment.adjustments)
+        for paid, _line, _how in match.lines:
+            line_row = next(lines)
+            adjustments.extend(_adjustment(row, line_row, a) for a in paid.adjustments)
+    Adjustment.objects.bulk_create(adjustments, batch_size=CHUNK)
+    numbered = []
+    for match in matches:
+        number = match.payment.payer_claim_number
+        if number and match.payment.status != REVERSAL:
+            match.claim.payer_claim_number = number
+            numbered.append(match.claim)
+    Claim.objects.bulk_update(numbered, ["payer_claim_number"], batch_size=CHUNK)
+
+
+Row = TypeVar("Row", ClaimPayment, LinePayment)
+
+
+def _created(model: type[Row], rows: list[Row]) -> list[Row]:
+    """`rows` inserted, each with its primary key (the rows that point at them need it):
+    in bulk where the database returns the keys of a bulk insert (PostgreSQL, SQLite 3.35+),
+    else one by one."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        return model.objects.bulk_create(rows, batch_size=CHUNK)
+    for row in rows:
+        row.save(force_insert=True)
+    return rows
 
 
 def _adjustment(
@@ -367,25 +402,41 @@ def _adjustment(
 
 def claim_ledger(claim: Claim) -> list[PostedLine]:
     """Each line's net postings (every remittance, reversals included)."""
-    payments: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    adjustments: dict[int, list[PostedAdjustment]] = defaultdict(list)
-    for line_payment in LinePayment.objects.filter(line__claim=claim):
-        payments[line_payment.line_id] += line_payment.paid
-    for adjustment in Adjustment.objects.filter(line_payment__line__claim=claim):
-        assert adjustment.line_payment is not None
-        adjustments[adjustment.line_payment.line_id].append(
-            PostedAdjustment(adjustment.group, adjustment.reason, adjustment.amount)
-        )
-    return [
-        PostedLine(payments[line.pk], tuple(adjustments[line.pk]))
-        for line in claim.lines.order_by("number")
-    ]
+    return claim_ledgers([claim.pk])[claim.pk]
 
 
-def _move_states(user: User, claims: Iterable[Claim], remittance: Remittance) -> dict[str, str]:
+def claim_ledgers(claim_ids: list[int]) -> dict[int, list[PostedLine]]:
+    """`claim_ledger` of many claims (claim id -> its lines in order), in three queries per
+    CHUNK claims."""
+    out: dict[int, list[PostedLine]] = {}
+    for start in range(0, len(claim_ids), CHUNK):
+        chunk = claim_ids[start : start + CHUNK]
+        payments: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        adjustments: dict[int, list[PostedAdjustment]] = defaultdict(list)
+        for line_id, paid in LinePayment.objects.filter(line__claim_id__in=chunk).values_list(
+            "line_id", "paid"
+        ):
+            payments[line_id] += paid
+        for line_id, group, reason, amount in (
+            Adjustment.objects.filter(line_payment__line__claim_id__in=chunk)
+            .order_by("pk")
+            .values_list("line_payment__line_id", "group", "reason", "amount")
+        ):
+            adjustments[line_id].append(PostedAdjustment(group, reason, amount))
+        lines = ClaimLine.objects.filter(claim_id__in=chunk).order_by("claim_id", "number")
+        for claim_id in chunk:
+            out[claim_id] = []
+        for line_id, claim_id in lines.values_list("pk", "claim_id"):
+            out[claim_id].append(PostedLine(payments[line_id], tuple(adjustments[line_id])))
+    return out
+
+
+def _move_states(user: User, claims: list[Claim], remittance: Remittance) -> dict[str, str]:
+    ledgers = claim_ledgers([claim.pk for claim in claims])
     states: dict[str, str] = {}
+    moves: list[tuple[Claim, str]] = []
     for claim in claims:
-        outcome = claim_outcome(claim_ledger(claim)).value
+        outcome = claim_outcome(ledgers[claim.pk]).value
         states[claim.control_number] = outcome
         if outcome == claim.state:
             continue
@@ -394,8 +445,10 @@ def _move_states(user: User, claims: Iterable[Claim], remittance: Remittance) ->
             # must show it) but a closed claim stays closed.
             continue
         # Every other state left after `_match` (sent, accepted, paid, partly paid, denied,
-        # appealed) may move to each outcome; change_state refuses anything else.
-        change_state(claim, outcome, by=user, reason=f"posted remittance {remittance.pk} (835)")
+        # appealed) may move to each outcome; change_states_locked refuses anything else.
+        moves.append((claim, outcome))
+    # The claims were locked by `_match` (select_for_update) in this transaction.
+    change_states_locked(moves, by=user, reason=f"posted remittance {remittance.pk} (835)")
     return states
 
 
