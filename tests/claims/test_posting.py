@@ -10,6 +10,7 @@ from handrail.claims.posting import (
     claim_outcome,
     line_outcome,
     net_adjustments,
+    payer_matches,
 )
 
 D = Decimal
@@ -61,3 +62,32 @@ class ClaimOutcomeTests:
     def test_every_line_denied(self) -> None:
         denied = _line("0", ("CO", "50", "90"))
         assert claim_outcome([denied, denied]) == ClaimOutcome.DENIED
+
+
+def _matches(name: str, payer_id: str, trace: str, claim_name: str, claim_id: str) -> bool:
+    return payer_matches(
+        file_name=name,
+        file_payer_id=payer_id,
+        file_trace_id=trace,
+        claim_payer_name=claim_name,
+        claim_payer_id=claim_id,
+    )
+
+
+class PayerMatchTests:
+    def test_it_matches_the_payer_id_whatever_the_name(self) -> None:
+        assert _matches("CMS JURISDICTION 15", "00952", "1512345678", "Medicare Part B", "00952")
+
+    def test_it_refuses_another_payer_id_even_under_the_same_name(self) -> None:
+        assert not _matches("MEDICARE PART B", "60054", "1512345678", "Medicare Part B", "00952")
+
+    def test_it_matches_a_trn03_that_carries_the_payer_id(self) -> None:
+        assert _matches("CMS", "", "100952", "Medicare Part B", "00952")
+        assert _matches("CMS", "", "00952", "Medicare Part B", "00952")
+        assert not _matches("CMS", "", "1512345678", "Medicare Part B", "00952")
+
+    def test_it_falls_back_to_the_name_without_ids(self) -> None:
+        assert _matches("MEDICARE PART B", "", "1512345678", "Medicare  part-B", "00952")
+        assert _matches("MEDICARE PART B", "00952", "", "Medicare Part B", "")
+        assert not _matches("ACME HEALTH", "", "1512345678", "Medicare Part B", "")
+        assert not _matches("", "", "", "", "")

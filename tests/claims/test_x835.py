@@ -54,6 +54,18 @@ class Read835Tests:
             "97530", ("GP", "59"), date(2026, 11, 20),
         )  # fmt: skip
 
+    def test_it_reads_the_payer_ids_of_trn03_and_ref_2u(self) -> None:
+        [plain] = read_835(SAMPLE.read_text())
+        assert (plain.payer_id, plain.payer_trace_id) == ("", "1512345678")
+        text = _sample(("N4*INDIANAPOLIS*IN*46206~", "N4*INDIANAPOLIS*IN*46206~\nREF*2U*00952~"))
+        [with_ref] = read_835(text)
+        assert (with_ref.payer_name, with_ref.payer_id, with_ref.payer_trace_id) == (
+            "MEDICARE PART B", "00952", "1512345678",
+        )  # fmt: skip
+        n104 = ("N1*PR*MEDICARE PART B~", "N1*PR*MEDICARE PART B*XV*04412~")
+        [with_n104] = read_835(_sample(n104))
+        assert with_n104.payer_id == "04412"
+
     def test_it_keeps_line_control_numbers_remarks_and_every_cas_triplet(self) -> None:
         text = _sample(
             ("CAS*CO*45*30.00~\nCAS*PR*2*24.00~", "CAS*CO*45*30.00~\nCAS*PR*1*20.00**2*4.00~"),

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from handrail.web import append_only
 from handrail.web.audit.models import AuditEvent
 from handrail.web.care.models import Case, PlanOfCare
 from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
@@ -104,12 +105,30 @@ def audit_triggers(*, install: bool) -> None:
             cursor.execute(statement)
 
 
+# The other append-only tables (their migrations' triggers), children before parents.
+LEDGERS: tuple[tuple[str, str], ...] = (
+    *importlib.import_module(
+        "handrail.web.remittances.migrations.0003_append_only_postings"
+    ).TABLES[::-1],
+    *importlib.import_module(
+        "handrail.web.billing.migrations.0002_append_only_claim_events"
+    ).TABLES,
+)
+
+
+def ledger_triggers(*, install: bool) -> None:
+    """Install (or remove) the ledgers' append-only triggers, as their migrations do."""
+    with connection.cursor() as cursor:
+        append_only.apply(cursor.execute, connection.vendor, LEDGERS, install=install)
+
+
 @pytest.fixture(autouse=True)
 def _audit_rows_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
     """A transactional test (live server, races) ends by emptying every table, which the
-    audit table's triggers refuse. Before that flush, this empties the audit table with the
-    triggers lifted for that one statement, then puts them back: the tests keep the
-    production schema, and only test teardown ever deletes audit rows."""
+    triggers of the append-only tables (audit, claim events, posted remittances) refuse.
+    Before that flush, this empties those tables with the triggers lifted for those
+    statements, then puts them back: the tests keep the production schema, and only test
+    teardown ever deletes those rows."""
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
         {"transactional_db", "live_server"} & set(request.fixturenames)
@@ -122,7 +141,12 @@ def _audit_rows_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     with transaction.atomic():
         audit_triggers(install=False)
+        ledger_triggers(install=False)
         AuditEvent.objects.all().delete()
+        with connection.cursor() as cursor:
+            for table, _what in LEDGERS:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+        ledger_triggers(install=True)
         audit_triggers(install=True)
 
 

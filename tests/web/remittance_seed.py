@@ -11,7 +11,7 @@ from decimal import Decimal
 from handrail.claims import x835
 from handrail.claims.x835_write import Envelope, write_835
 from handrail.web.billing.models import Claim, ClaimLine, ClaimState, ClinicBilling
-from handrail.web.clinic.models import Payer
+from handrail.web.clinic.models import Patient, Payer
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
 from tests.web.conftest import World
@@ -71,6 +71,7 @@ def sent_claim(
     visit: Visit | None = None,
     payer: Payer | None = None,
     state: str = ClaimState.SENT,
+    patient: Patient | None = None,
 ) -> Claim:
     # One visit a day per case: each new claim's visit is a day earlier than the last's.
     earlier = Claim.objects.filter(clinic=world.clinic).count()
@@ -80,7 +81,7 @@ def sent_claim(
     claim = Claim.objects.create(
         clinic=world.clinic,
         visit=visit,
-        patient=world.patient,
+        patient=patient or world.patient,
         payer=payer or world.medicare,
         state=state,
         control_number=control,
@@ -171,6 +172,8 @@ def remittance_text(
     npi: str = GROUP_NPI,
     control: int = 2,
     paid_on: date = date(2026, 12, 1),
+    payer_name: str = "Medicare Part B",
+    payer_id: str = "",
 ) -> str:
     paid = sum((c.paid for c in claims), D("0")) - sum((p.amount for p in plb), D("0"))
     advice = x835.Remittance(
@@ -178,7 +181,8 @@ def remittance_text(
         payment_method="ACH",
         trace_number=trace,
         payment_date=paid_on,
-        payer_name="Medicare Part B",
+        payer_name=payer_name,
+        payer_id=payer_id,
         payee_name="Riverside Rehab LLC",
         payee_npi=npi,
         claims=claims,

@@ -11,12 +11,19 @@ import pytest
 from django.urls import reverse
 
 from handrail.web.billing.claims import claim_from_visit
-from handrail.web.billing.models import ChargeEntry, Contract, ContractRate
+from handrail.web.billing.models import (
+    ChargeEntry,
+    Contract,
+    ContractRate,
+    DatedRow,
+    row_in_effect,
+)
 from handrail.web.billing.pricing import expected_amount, unit_charge
 from tests.web.billing_seed import commercial_patient_visit, set_up_billing, signed_ot_visit
 from tests.web.conftest import World
 
 pytestmark = pytest.mark.django_db
+D = Decimal
 
 
 def test_the_charge_in_effect_on_the_date_of_service_is_used(world: World) -> None:
@@ -133,3 +140,48 @@ def test_the_note_panel_shows_the_contract_for_a_commercial_payer(world: World) 
         reverse("notes:panel", kwargs={"visit_id": medicare_visit.pk})
     )
     assert "contract" not in other.content.decode().split('id="payment-source"')[1][:200]
+
+
+class RowInEffectTests:
+    """`row_in_effect` over a query and over rows already read: the latest started row in
+    effect, both ends of a row's dates included (swept day by day across the boundaries)."""
+
+    @pytest.mark.parametrize(
+        ("day", "charge"),
+        [
+            (date(2025, 12, 31), None),
+            (date(2026, 1, 1), "80.00"),
+            (date(2026, 3, 31), "80.00"),
+            (date(2026, 4, 1), "85.00"),  # a later start wins while both are in effect
+            (date(2026, 6, 30), "85.00"),
+            (date(2026, 7, 1), "80.00"),  # the later row ended: the open-ended one again
+            (date(2026, 7, 2), "80.00"),
+            (date(2030, 1, 1), "80.00"),
+        ],
+    )
+    def test_it_picks_the_latest_started_row_in_effect(
+        self, world: World, day: date, charge: str | None
+    ) -> None:
+        ChargeEntry.objects.create(
+            clinic=world.clinic, code="97110", charge=D("80.00"), effective_from=date(2026, 1, 1)
+        )
+        ChargeEntry.objects.create(
+            clinic=world.clinic, code="97110", charge=D("85.00"),
+            effective_from=date(2026, 4, 1), effective_to=date(2026, 6, 30),
+        )  # fmt: skip
+        query = ChargeEntry.objects.filter(clinic=world.clinic, code="97110")
+        from_query = row_in_effect(query, day)
+        from_rows = row_in_effect(list(query), day)
+        expected = None if charge is None else D(charge)
+        assert (from_query.charge if from_query else None) == expected
+        assert (from_rows.charge if from_rows else None) == expected
+        assert unit_charge(world.clinic, "97110", day) == expected
+
+    def test_charges_contracts_and_rates_share_the_dated_shape(self, world: World) -> None:
+        for model in (ChargeEntry, Contract, ContractRate):
+            assert issubclass(model, DatedRow)
+            assert {f.name for f in model._meta.fields} >= {"effective_from", "effective_to"}
+        rate = ContractRate(effective_from=date(2026, 1, 1), effective_to=date(2026, 1, 31))
+        assert [rate.in_effect_on(date(2026, 1, d)) for d in (1, 31)] == [True, True]
+        assert rate.in_effect_on(date(2025, 12, 31)) is False
+        assert rate.in_effect_on(date(2026, 2, 1)) is False

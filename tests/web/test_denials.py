@@ -10,12 +10,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
+from handrail.claims import x835
 from handrail.claims.denials import Action, Cause
 from handrail.claims.patterns import clinic_key
 from handrail.web.audit.models import AuditAction, AuditEvent
-from handrail.web.billing.models import Claim, ClaimState, Contract, ContractRate
+from handrail.web.billing.models import Claim, ClaimEvent, ClaimState, Contract, ContractRate
 from handrail.web.remittances.models import DenialReport
 from handrail.web.remittances.selectors import aging_bucket, denial_rows
 from handrail.web.visits.models import Visit
@@ -135,7 +138,9 @@ class DenialWorklistTests:
             claim, [paid_line(line, "60.00", adjustment("CO", "45", "100.00"),
                               adjustment("PR", "3", "20.00"))],
         )  # fmt: skip
-        text = remittance_text([payment], paid_on=world.today - timedelta(days=5))
+        text = remittance_text(
+            [payment], paid_on=world.today - timedelta(days=5), payer_name="Acme Health"
+        )
         response = world.client_for(world.biller).post(
             "/api/remittances", data=text, content_type="text/plain"
         )
@@ -304,3 +309,100 @@ class DenialPatternTests:
         assert "Most often fixed by: added_distinct_modifier (5)." in html
         patterns = world.client_for(world.biller).get("/remittances/patterns/")
         assert "<td>CO-97</td>" in patterns.content.decode()
+
+
+def _denials(world: World, first: int, count: int, trace: str, *, mixed: bool) -> None:
+    """`count` sent claims of signed visits (each with its sent event), each with its 97530
+    line denied CO-97/N20 on posted 835s; when `mixed`, the even ones are Acme Health's with
+    a rate table, so their paid line is checked against the contract too."""
+    payments: dict[str, list[x835.ClaimPayment]] = {"Medicare Part B": [], "Acme Health": []}
+    for number in range(first, first + count):
+        payer = world.commercial if mixed and number % 2 == 0 else world.medicare
+        visit = signed_visit(world, days_ago=10 + number)
+        claim = sent_claim(world, f"RQ{number:08d}", LINES, visit=visit, payer=payer)
+        ClaimEvent.objects.create(claim=claim, from_state="ready", to_state="sent")
+        first_line, second_line = claim.lines.order_by("number")
+        payments[payer.name].append(
+            claim_payment(
+                claim,
+                [
+                    paid_line(
+                        first_line,
+                        "96.00",
+                        adjustment("CO", "45", "30.00"),
+                        adjustment("PR", "2", "24.00"),
+                        allowed="120.00",
+                    ),
+                    paid_line(
+                        second_line, "0.00", adjustment("CO", "97", "125.00"), remarks=("N20",)
+                    ),
+                ],
+            )  # fmt: skip
+        )
+    for index, (payer_name, claims) in enumerate(payments.items()):
+        if not claims:
+            continue
+        text = remittance_text(
+            claims, trace=f"{trace}{index}", control=int(f"{trace}{index}"),
+            payer_name=payer_name, paid_on=world.today - timedelta(days=20),
+        )  # fmt: skip
+        response = world.client_for(world.biller).post(
+            "/api/remittances", data=text, content_type="text/plain"
+        )
+        assert response.status_code == 200, response.content
+
+
+def _queries(world: World) -> tuple[int, int, list[tuple[str, int, str, Decimal | None]]]:
+    client = world.client_for(world.biller)
+    client.get("/remittances/denials/")  # the session's first-request queries aside
+    with CaptureQueriesContext(connection) as page:
+        assert client.get("/remittances/denials/").status_code == 200
+    with CaptureQueriesContext(connection) as rows:
+        listed = denial_rows(user=world.biller)
+    summary = [(r.claim.control_number, r.line.number, r.outcome, r.expected) for r in listed]
+    return len(page.captured_queries), len(rows.captured_queries), summary
+
+
+class DenialWorklistQueryTests:
+    def test_it_lists_one_denial_and_ten_in_the_same_number_of_queries(self, world: World) -> None:
+        set_up_billing(world)
+        _denials(world, 0, 1, "7", mixed=False)
+        page_one, rows_one, listed = _queries(world)
+        assert listed == [("RQ00000000", 2, "denied", None)]
+        _denials(world, 1, 9, "8", mixed=False)
+        page_ten, rows_ten, listed = _queries(world)
+        assert (page_ten, rows_ten) == (page_one, rows_one)
+        assert rows_one == 4  # postings, adjustments, sent events, contracts
+        assert [(number, outcome) for _c, number, outcome, _e in listed] == [(2, "denied")] * 10
+        html = world.client_for(world.biller).get("/remittances/denials/").content.decode()
+        assert html.count('id="denial-') == 10
+
+    def test_it_prices_underpaid_lines_of_many_claims_in_the_same_queries(
+        self, world: World
+    ) -> None:
+        set_up_billing(world)
+        contract = Contract.objects.create(
+            clinic=world.clinic, payer=world.commercial, kind="rates",
+            effective_from=date(2026, 1, 1),
+        )  # fmt: skip
+        ContractRate.objects.create(
+            contract=contract, code="97535", rate=D("60.00"), effective_from=date(2026, 1, 1),
+            effective_to=date(2026, 6, 30),
+        )  # fmt: skip
+        ContractRate.objects.create(
+            contract=contract, code="97535", rate=D("70.00"), effective_from=date(2026, 7, 1)
+        )
+        _denials(world, 0, 1, "7", mixed=True)
+        _page_one, rows_one, listed = _queries(world)
+        # The 97535 line is allowed 120.00 against the contract's 2 x 70.00: underpaid.
+        assert listed == [
+            ("RQ00000000", 1, "underpaid", D("140.00")),
+            ("RQ00000000", 2, "denied", None),
+        ]
+        _denials(world, 1, 9, "8", mixed=True)
+        _page_ten, rows_ten, listed = _queries(world)
+        assert rows_ten == rows_one == 5  # and the rate table's rates
+        assert len(listed) == 10 + 5  # ten denied lines, five underpaid (Acme Health's)
+        assert [r for r in listed if r[2] == "underpaid"] == [
+            (f"RQ{n:08d}", 1, "underpaid", D("140.00")) for n in (0, 2, 4, 6, 8)
+        ]

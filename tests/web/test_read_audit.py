@@ -121,6 +121,7 @@ NOT_YET_AUDITED: set[str] = set()
 CHANGES = {
     "patient-create",
     "coverage-set",
+    "api:patients_coverage_set:POST",
     "case-discharge",
     "authorization-end",
     "plan-certify",

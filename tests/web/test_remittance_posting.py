@@ -11,7 +11,7 @@ from django.test import Client
 
 from handrail.claims import x835
 from handrail.web.audit.models import AuditAction, AuditEvent
-from handrail.web.billing.models import Claim, ClaimEvent, ClaimState
+from handrail.web.billing.models import Claim, ClaimEvent, ClaimState, PayerBilling
 from handrail.web.remittances.models import (
     Adjustment,
     ClaimPayment,
@@ -307,6 +307,57 @@ class RefusalTests:
         ]
         _nothing_posted()
 
+    def test_another_payers_claim_refuses_the_whole_file(self, world: World, claim: Claim) -> None:
+        acme = sent_claim(world, "HR00000005", LINES[:1], payer=world.commercial)
+        [line] = _lines(acme)
+        acme_payment = claim_payment(
+            acme, [paid_line(line, "120.00", adjustment("CO", "45", "30.00"))]
+        )
+        response = _post(world, remittance_text([_full_payment(claim), acme_payment]))
+        assert response.status_code == 422
+        assert response.json()["problems"] == [
+            'CLP segment 27 claim HR00000005: the file\'s payer is N1*PR "MEDICARE PART B" '
+            'TRN03 1512345678, but the claim was billed to "Acme Health"; post each payer\'s '
+            "remittance to its own claims, or set the payer's electronic id under billing "
+            "settings if it is the same payer"
+        ]
+        _nothing_posted()
+        assert [c.state for c in Claim.objects.order_by("control_number")] == ["sent", "sent"]
+
+    def test_the_payer_id_decides_over_the_name(self, world: World, claim: Claim) -> None:
+        PayerBilling.objects.create(
+            payer=world.medicare, electronic_id="00952", filing_indicator="MB"
+        )
+        wrong = _post(world, remittance_text([_full_payment(claim)], payer_id="60054"))
+        assert wrong.status_code == 422
+        assert wrong.json()["problems"] == [
+            'CLP segment 14 claim HR00000001: the file\'s payer is N1*PR "MEDICARE PART B" '
+            'payer id 60054 TRN03 1512345678, but the claim was billed to "Medicare Part B" '
+            "(electronic payer id 00952); post each payer's remittance to its own claims, or "
+            "set the payer's electronic id under billing settings if it is the same payer"
+        ]
+        _nothing_posted()
+        right = remittance_text(
+            [_full_payment(claim)], payer_name="CMS Jurisdiction 15", payer_id="00952"
+        )
+        assert _post(world, right).status_code == 200
+        assert ClaimPayment.objects.get().claim == claim
+
+    def test_the_upload_page_names_the_other_payer(self, world: World) -> None:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        set_up_billing(world)
+        acme = sent_claim(world, "HR00000006", LINES, payer=world.commercial)
+        text = remittance_text([_full_payment(acme)])
+        response = world.client_for(world.biller).post(
+            "/remittances/", {"file": SimpleUploadedFile("x.835", text.encode())}
+        )
+        assert response.status_code == 422
+        page = response.content.decode()
+        assert "CLP segment 13 claim HR00000006: the file&#x27;s payer is N1*PR" in page
+        assert "the claim was billed to &quot;Acme Health&quot;" in page
+        _nothing_posted()
+
     def test_an_unmatched_claim_posts_nothing_of_the_file(
         self, world: World, claim: Claim
     ) -> None:
@@ -378,17 +429,38 @@ class RefusalTests:
             "body: send the 835 itself as the body (Content-Type: text/plain)"
         ]
 
-    def test_a_body_over_the_api_limit_is_refused_naming_the_page(
+    def test_a_body_over_the_remittance_limit_is_a_413(
         self, world: World, claim: Claim, settings: Any
     ) -> None:
-        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500
-        response = _post(world, remittance_text([_full_payment(claim)]))
-        assert response.status_code == 422
+        settings.REMITTANCE_MAX_BYTES = 500
+        text = remittance_text([_full_payment(claim)])
+        assert len(text) > 500
+        response = _post(world, text)
+        assert response.status_code == 413
         assert response.json()["problems"] == [
-            "body: larger than the API's 500 bytes; upload the file on the Remittances "
-            "page instead"
+            "body: larger than the remittance limit of 500 bytes (REMITTANCE_MAX_BYTES); "
+            "post the payer's file in parts (one 835 per payment) or ask your administrator "
+            "to raise the limit"
         ]
         _nothing_posted()
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        page = world.client_for(world.biller).post(
+            "/remittances/", {"file": SimpleUploadedFile("big.835", text.encode())}
+        )
+        assert page.status_code == 413
+        assert "file: larger than 500 bytes (REMITTANCE_MAX_BYTES)" in page.content.decode()
+        _nothing_posted()
+
+    def test_the_site_wide_body_limit_does_not_cap_the_remittance_endpoint(
+        self, world: World, claim: Claim, settings: Any
+    ) -> None:
+        text = remittance_text([_full_payment(claim)])
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 500  # below the file; the remittance limit
+        assert len(text) > 500  # (REMITTANCE_MAX_BYTES, 50 MB) is the one that applies
+        response = _post(world, text)
+        assert response.status_code == 200, response.content
+        assert D(response.json()["paid_total"]) == D("176.00")
 
     def test_a_reversal_of_a_closed_claim_is_posted_and_it_stays_closed(
         self, world: World, claim: Claim

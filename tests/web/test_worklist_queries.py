@@ -22,12 +22,24 @@ from handrail.web.care.services import (
 )
 from handrail.web.clinic.models import User
 from handrail.web.clinic.services import coverage_set, patient_create
+from handrail.web.remittances.services import remittance_post
 from handrail.web.visits.models import Visit
 from handrail.web.visits.services import service_line_add, visit_create, visit_sign
+from handrail.web.worklists.selectors import threshold_nearing
 from handrail.web.worklists.views import KINDS, PAGE_SIZE
 from tests.web.conftest import World
 from tests.web.notes_seed import GOOD_NOTE
+from tests.web.remittance_seed import (
+    LineSpec,
+    adjustment,
+    claim_payment,
+    paid_line,
+    remittance_text,
+    sent_claim,
+    set_up_billing,
+)
 
+D = Decimal
 N = 2
 DRAFTS = 57  # three cases with 19 draft notes each: more than a page
 # Allowed amounts that put each patient's OT year (four signed visits) at $2,100 of $2,480:
@@ -203,3 +215,86 @@ class WorklistPagingTests:
         overview = client.get(reverse("worklists:index")).content.decode()
         assert f"The first 10 of {DRAFTS}." in overview
         assert f'<span class="count">{DRAFTS}</span>' in overview
+
+
+def _remit(world: World, numbers: range, trace: str) -> None:
+    """Post one Medicare 835 paying each patient's first signed visit this year: charge
+    600.00, allowed 480.00 (paid 384.00, CO-45 120.00, PR-2 96.00) against the 525.00
+    estimated."""
+    payments = []
+    for number in numbers:
+        visit = (
+            Visit.objects.filter(
+                case__patient__last_name=f"Patient{number:03d}",
+                status="signed",
+                date__year=world.today.year,
+            )
+            .order_by("date")
+            .first()
+        )
+        assert visit is not None
+        claim = sent_claim(
+            world,
+            f"TR{number:08d}",
+            (LineSpec("97535", ("GO",), 2, "600.00"),),
+            visit=visit,
+            patient=visit.case.patient,
+        )
+        [line] = claim.lines.all()
+        payments.append(
+            claim_payment(
+                claim,
+                [
+                    paid_line(
+                        line,
+                        "384.00",
+                        adjustment("CO", "45", "120.00"),
+                        adjustment("PR", "2", "96.00"),
+                        allowed="480.00",
+                    ),
+                ],
+            )  # fmt: skip
+        )
+    remittance_post(
+        user=world.biller, text=remittance_text(payments, trace=trace, control=int(trace))
+    )
+
+
+def _threshold_page(world: World) -> tuple[int, str]:
+    client = world.client_for(world.biller)
+    url = reverse("worklists:kind", args=["threshold"])
+    client.get(url)  # the session's first-request queries are not the list's
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(captured.captured_queries), response.content.decode()
+
+
+class ThresholdRemittedTests:
+    def test_it_shows_estimated_remitted_and_difference_in_a_fixed_number_of_queries(
+        self, world: World
+    ) -> None:
+        set_up_billing(world)
+        _add_patients(world, 0, 1)
+        _remit(world, range(0, 1), trace="11")
+        one, html = _threshold_page(world)
+        # 4 visits x 525.00 estimated = 2,100.00; one remitted at 480.00 allowed: 2,055.00.
+        assert html.count("$2,100.00 of $2,480.00") == 1
+        assert html.count('<td class="num wl-remitted">$2,055.00<br><small>1 visit remitted') == 1
+        assert html.count('<td class="num wl-difference">-$45.00</td>') == 1
+        _add_patients(world, 1, 3)
+        _remit(world, range(1, 3), trace="12")  # patient 3 has no remittance
+        four, html = _threshold_page(world)
+        assert four == one
+        assert html.count('<td class="num wl-difference">-$45.00</td>') == 3
+        assert html.count('<td class="num wl-difference">$0.00</td>') == 1
+        rows = {
+            r.patient.last_name: (r.accrued, r.remitted, r.difference, r.visits_remitted)
+            for r in threshold_nearing(user=world.biller)
+        }
+        assert rows == {
+            "Patient000": (D("2100.00"), D("2055.00"), D("-45.00"), 1),
+            "Patient001": (D("2100.00"), D("2055.00"), D("-45.00"), 1),
+            "Patient002": (D("2100.00"), D("2055.00"), D("-45.00"), 1),
+            "Patient003": (D("2100.00"), D("2100.00"), D("0.00"), 0),
+        }

@@ -83,3 +83,34 @@ def claim_outcome(lines: Iterable[PostedLine]) -> ClaimOutcome:
     if any(o is not LineOutcome.PAID for o in outcomes):
         return ClaimOutcome.PARTLY_PAID
     return ClaimOutcome.PAID
+
+
+# Payer check. An 835 names its payer in loop 1000A: N1*PR (N102 the name), REF*2U (the
+# payer identification number) or N1*PR N104 (XV, the CMS plan id), and TRN03 (the
+# originating company: "1" + the payer's EIN, which some payers fill with their payer id).
+# Source: ASC X12 005010X221A1, loop 1000A and TRN03. A claim's payer is known by the name
+# the clinic gave it and the electronic payer id its 837P was sent to (2010BB NM109).
+def payer_matches(
+    *,
+    file_name: str,
+    file_payer_id: str,
+    file_trace_id: str,
+    claim_payer_name: str,
+    claim_payer_id: str,
+) -> bool:
+    """Whether the remittance's payer is the claim's payer.
+
+    When both sides carry a payer id (REF*2U or N1*PR N104 against the electronic payer id)
+    the ids decide: a different id is a different payer whatever the names say. A TRN03
+    equal to the electronic id (with or without its leading "1") is a match. Otherwise
+    the names decide, compared without case, punctuation or extra spaces."""
+    if claim_payer_id:
+        if file_payer_id:
+            return _normal(file_payer_id) == _normal(claim_payer_id)
+        if _normal(claim_payer_id) in {_normal(file_trace_id), _normal(file_trace_id[1:])}:
+            return True
+    return bool(_normal(file_name)) and _normal(file_name) == _normal(claim_payer_name)
+
+
+def _normal(value: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in value.upper()).split())

@@ -102,13 +102,20 @@ class ProviderAdjustment:
 @dataclass
 class Remittance:
     """One 835 transaction set: the payment (BPR), its trace number (TRN02, the check or EFT
-    number), who paid and who was paid, the claims and provider-level adjustments."""
+    number), who paid and who was paid, the claims and provider-level adjustments.
+
+    The payer is named by N1*PR (N102) and identified, as the file gives it, by TRN03 (the
+    originating company identifier: "1" + the payer's EIN) and by loop 1000A's REF*2U (payer
+    identification number) or N1*PR N104 (XV, the CMS plan id): `payer_id` holds the
+    latter, the electronic payer id the claim was sent to."""
 
     total_paid: Decimal
     payment_method: str
     trace_number: str
     payment_date: date | None
     payer_name: str = ""
+    payer_id: str = ""
+    payer_trace_id: str = ""
     payee_name: str = ""
     payee_npi: str = ""
     claims: list[ClaimPayment] = field(default_factory=list)
@@ -208,12 +215,15 @@ class _Reader:
     def on_trn(self, node: _Segment) -> None:
         if self.remittance is not None:
             self.remittance.trace_number = node.get_value("TRN02") or ""
+            self.remittance.payer_trace_id = node.get_value("TRN03") or ""
 
     def on_n1(self, node: _Segment) -> None:
         if self.remittance is None:
             return
         if node.get_value("N101") == "PR":
             self.remittance.payer_name = node.get_value("N102") or ""
+            if node.get_value("N104") and not self.remittance.payer_id:
+                self.remittance.payer_id = node.get_value("N104") or ""
         elif node.get_value("N101") == "PE":
             self.remittance.payee_name = node.get_value("N102") or ""
             if node.get_value("N103") == "XX":
@@ -282,7 +292,10 @@ class _Reader:
             )
 
     def on_ref(self, node: _Segment) -> None:
-        if self.line is not None and node.get_value("REF01") == "6R":
+        if self.remittance is not None and self.claim is None and node.get_value("REF01") == "2U":
+            # Loop 1000A's additional payer identification: the payer id outranks N1*PR N104.
+            self.remittance.payer_id = node.get_value("REF02") or ""
+        elif self.line is not None and node.get_value("REF01") == "6R":
             self.line.control_number = node.get_value("REF02") or ""
 
     def on_amt(self, node: _Segment) -> None:

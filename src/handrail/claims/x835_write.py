@@ -59,6 +59,8 @@ def _transaction(number: int, remittance: Remittance, envelope: Envelope) -> lis
     body.append(_segment("N1", "PR", _upper(remittance.payer_name)))
     body.append(_segment("N3", "PO BOX 1000"))
     body.append(_segment("N4", "INDIANAPOLIS", "IN", "46206"))
+    if remittance.payer_id:
+        body.append(_segment("REF", "2U", remittance.payer_id))
     body.append(_segment("PER", "BL", "PROVIDER SERVICES", "TE", "8005551234"))
     body.append(_segment("N1", "PE", _upper(remittance.payee_name), "XX", remittance.payee_npi))
     if remittance.claims:

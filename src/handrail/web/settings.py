@@ -346,6 +346,10 @@ if AWS_STORAGE_BUCKET_NAME:
 # served as static files: handrail.web.programs.views checks who asks first.
 PROGRAM_IMAGE_MAX_BYTES = env_int("PROGRAM_IMAGE_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 PROGRAM_VIDEO_MAX_BYTES = env_int("PROGRAM_VIDEO_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+# The largest 835 posted (the upload page and POST /api/remittances, whose raw body is read
+# under this limit rather than DATA_UPLOAD_MAX_MEMORY_SIZE, which stays Django's 2.5 MB for
+# every other request): a 10,000-claim 835 is about 3.5 MB.
+REMITTANCE_MAX_BYTES = env_int("REMITTANCE_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 WHITENOISE_USE_FINDERS = not STATIC_ROOT.is_dir()
 WHITENOISE_AUTOREFRESH = WHITENOISE_USE_FINDERS
 

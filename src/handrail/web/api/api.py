@@ -32,6 +32,7 @@ from handrail.web.api.schemas import (
     AuthorizationUpdateIn,
     CaseOut,
     CountersOut,
+    CoverageIn,
     CoverageOut,
     DischargeIn,
     ErrorOut,
@@ -45,6 +46,7 @@ from handrail.web.api.schemas import (
     SegmentOut,
     ShortText,
     SignIn,
+    SubscriberOut,
     TimerOut,
     TimerStartOut,
     TimerStopOut,
@@ -66,7 +68,8 @@ from handrail.web.care.selectors import (
     case_get,
     case_list,
 )
-from handrail.web.clinic.models import Payer, User
+from handrail.web.clinic import services as clinic_services
+from handrail.web.clinic.models import Coverage, Payer, Relationship, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.clinic.selectors import coverage_list, patient_get, patient_list
 from handrail.web.visits import services as visit_services
@@ -202,16 +205,7 @@ def patients_list(
 def patients_detail(request: HttpRequest, patient_id: IdPath) -> Any:
     user = _user(request)
     patient = patient_get(user=user, patient_id=patient_id)
-    coverages = [
-        CoverageOut(
-            order=c.order,
-            payer_id=c.payer_id,
-            payer=c.payer.name,
-            payer_type=c.payer.type,
-            member_id=c.member_id,
-        )
-        for c in coverage_list(patient=patient)
-    ]
+    coverages = [_coverage_out(c) for c in coverage_list(patient=patient)]
     cases = (
         [CaseOut.from_orm(c) for c in case_list(user=user, patient=patient)]
         if can_view_clinical(user)
@@ -223,6 +217,64 @@ def patients_detail(request: HttpRequest, patient_id: IdPath) -> Any:
         coverages=coverages,
         cases=cases,
     )
+
+
+def _coverage_out(coverage: Coverage) -> CoverageOut:
+    subscriber = None
+    if coverage.relationship != Relationship.SELF:
+        subscriber = SubscriberOut(
+            first_name=coverage.subscriber_first_name,
+            last_name=coverage.subscriber_last_name,
+            birth_date=coverage.subscriber_birth_date,
+            sex=coverage.subscriber_sex,
+        )
+    return CoverageOut(
+        order=coverage.order,
+        payer_id=coverage.payer_id,
+        payer=coverage.payer.name,
+        payer_type=coverage.payer.type,
+        member_id=coverage.member_id,
+        relationship=coverage.relationship,
+        subscriber=subscriber,
+    )
+
+
+@api.post(
+    "/patients/{patient_id}/coverages",
+    response={200: CoverageOut, **ERRORS},
+    tags=["patients"],
+)
+def patients_coverage_set(request: HttpRequest, payload: CoverageIn, patient_id: IdPath) -> Any:
+    """Add or replace the patient's primary or secondary coverage, with the insured when the
+    patient is not the insured."""
+    user = _user(request)
+    patient = patient_get(user=user, patient_id=patient_id)
+    if payload.relationship == "18" and payload.subscriber is not None:
+        raise DjangoValidationError(
+            {"subscriber": "Leave subscriber out when relationship is 18 (self): the patient "
+             "is the insured."}
+        )  # fmt: skip
+    if payload.relationship != "18" and payload.subscriber is None:
+        raise DjangoValidationError(
+            {"subscriber": f"Relationship {payload.relationship} (the patient is not the "
+             "insured) needs the insured's first_name, last_name, birth_date and sex."}
+        )  # fmt: skip
+    subscriber = payload.subscriber
+    coverage = clinic_services.coverage_set(
+        user=user,
+        patient=patient,
+        payer=_payer(user, payload.payer_id),
+        member_id=payload.member_id,
+        order=payload.order,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        relationship=payload.relationship,
+        subscriber_first_name=subscriber.first_name if subscriber else "",
+        subscriber_last_name=subscriber.last_name if subscriber else "",
+        subscriber_birth_date=subscriber.birth_date if subscriber else None,
+        subscriber_sex=subscriber.sex if subscriber else "",
+    )
+    return _coverage_out(coverage)
 
 
 # Visits -------------------------------------------------------------------------------------

@@ -53,12 +53,52 @@ class PatientOut(Schema):
     zip: str
 
 
+Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
+RelationshipCode = Literal["18", "01", "19", "G8"]
+
+
+class SubscriberIn(Schema):
+    """The insured when it is not the patient (837P loop 2010BA)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: Name
+    last_name: Name
+    birth_date: date
+    sex: Literal["F", "M", "U"]
+
+
+class SubscriberOut(Schema):
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    sex: str
+
+
+class CoverageIn(Schema):
+    """Add or replace the patient's primary (1) or secondary (2) coverage. `relationship` is
+    the patient's relationship to the insured (X12 SBR02/PAT01: 18 self, 01 spouse, 19 child,
+    G8 other); `subscriber` is required when it is not 18 and refused when it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    payer_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    member_id: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_no_nul)]
+    order: Literal[1, 2] = 1
+    start_date: date | None = None
+    end_date: date | None = None
+    relationship: RelationshipCode = "18"
+    subscriber: SubscriberIn | None = None
+
+
 class CoverageOut(Schema):
     order: int
     payer_id: int
     payer: str
     payer_type: str
     member_id: str
+    relationship: str = Field(description="18 self, 01 spouse, 19 child, G8 other")
+    subscriber: SubscriberOut | None = Field(description="The insured; null when self")
 
 
 class CaseOut(Schema):

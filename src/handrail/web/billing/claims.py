@@ -43,7 +43,7 @@ from handrail.web.billing.pricing import cents, unit_charge
 from handrail.web.billing.services import change_state, record_event
 from handrail.web.care.icd10 import icd10_normalise, icd10_problem
 from handrail.web.care.selectors import authorization_in_effect, plan_in_effect
-from handrail.web.clinic.models import Clinic, Coverage, Role, User
+from handrail.web.clinic.models import Clinic, Coverage, Relationship, Role, User
 from handrail.web.clinic.selectors import coverage_primary
 from handrail.web.visits.models import Visit, VisitStatus
 
@@ -538,13 +538,33 @@ def claim_values(claim: Claim) -> x.Claim:
     """The claim as the 837P writer's values."""
     patient = claim.patient
     payer_billing = PayerBilling.objects.filter(payer_id=claim.payer_id).first()
-    member_id = claim.coverage.member_id if claim.coverage else ""
-    subscriber = x.Insured(
+    coverage = claim.coverage
+    member_id = coverage.member_id if coverage else ""
+    address = _address(patient.address, patient.city, patient.state, patient.zip)
+    as_insured = x.Insured(
         person=x.Person(last_name=patient.last_name, first_name=patient.first_name),
-        address=_address(patient.address, patient.city, patient.state, patient.zip),
+        address=address,
         birth_date=patient.birth_date,
         sex=patient.sex,
     )
+    relationship = coverage.relationship if coverage else Relationship.SELF
+    subscriber, claim_patient = as_insured, None
+    if relationship != Relationship.SELF:
+        assert coverage is not None and coverage.subscriber_birth_date is not None
+        # The patient is someone else's dependent (005010X222A1 loop 2000C): the insured is
+        # the subscriber of loop 2010BA. The insured's address is not kept (2010BA N3/N4 are
+        # only sent when the subscriber is the patient); the patient's stands in for the
+        # writer's checks.
+        subscriber = x.Insured(
+            person=x.Person(
+                last_name=coverage.subscriber_last_name,
+                first_name=coverage.subscriber_first_name,
+            ),
+            address=address,
+            birth_date=coverage.subscriber_birth_date,
+            sex=coverage.subscriber_sex,
+        )
+        claim_patient = as_insured
     payer = x.Payer(
         name=claim.payer.name,
         payer_id=payer_billing.electronic_id if payer_billing else "",
@@ -560,7 +580,10 @@ def claim_values(claim: Claim) -> x.Claim:
         referring = x.Clinician(person=_split_name(claim.referring_name), npi=claim.referring_npi)
     return x.Claim(
         control_number=claim.control_number,
-        coverage=x.Coverage(subscriber=subscriber, member_id=member_id, payer=payer),
+        coverage=x.Coverage(
+            subscriber=subscriber, member_id=member_id, payer=payer, relationship=relationship
+        ),
+        patient=claim_patient,
         place_of_service=claim.place_of_service,
         diagnoses=tuple(claim.diagnoses),
         lines=tuple(

@@ -8,7 +8,9 @@ gives the same bytes (005010X222A1; the writer is `handrail.claims.x837p`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from datetime import date
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -75,14 +77,51 @@ class ClinicianBilling(models.Model):
     taxonomy = models.CharField(max_length=10, blank=True)
 
 
-class ChargeEntry(models.Model):
+class DatedRow(models.Model):
+    """A row that applies from a date to a date (open-ended when `effective_to` is empty, both
+    days included): a charge, a contract, a contract's rate. Of several rows for the same
+    thing, the one in effect on a day is the latest started that has not ended."""
+
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def in_effect_on(self, on: date) -> bool:
+        return self.effective_from <= on and (self.effective_to is None or self.effective_to >= on)
+
+    @staticmethod
+    def in_effect_filter(on: date) -> Q:
+        """The rows in effect on `on`, as a filter (order by -effective_from, take the first)."""
+        return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+
+
+Dated = TypeVar("Dated", bound=DatedRow)
+
+
+def row_in_effect(rows: Iterable[Dated], on: date) -> Dated | None:
+    """Of `rows` (one thing's dated rows: a query, or rows already read), the one in effect
+    on `on`: the latest started among those in effect. A query is asked for that one row;
+    rows already read are searched without a query."""
+    if isinstance(rows, models.QuerySet):
+        found: Dated | None = (
+            rows.filter(DatedRow.in_effect_filter(on)).order_by("-effective_from").first()
+        )
+        return found
+    best: Dated | None = None
+    for row in rows:
+        if row.in_effect_on(on) and (best is None or row.effective_from > best.effective_from):
+            best = row
+    return best
+
+
+class ChargeEntry(DatedRow):
     """The clinic's charge for one unit of a code from a date (to a date, when set)."""
 
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="charges")
     code = models.CharField(max_length=5)
     charge = models.DecimalField(max_digits=9, decimal_places=2)
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["code", "-effective_from"]
@@ -111,7 +150,7 @@ class ContractKind(models.TextChoices):
     RATE_TABLE = "rates", "Rate per code"
 
 
-class Contract(models.Model):
+class Contract(DatedRow):
     """What a payer agreed to pay: a percent of the Medicare fee schedule or a rate per code,
     from a date (to a date, when set)."""
 
@@ -121,8 +160,6 @@ class Contract(models.Model):
     percent = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True, help_text="e.g. 110 for 110%"
     )
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -148,12 +185,10 @@ class Contract(models.Model):
         return f"{self.payer}: {self.get_kind_display()} from {self.effective_from.isoformat()}"
 
 
-class ContractRate(models.Model):
+class ContractRate(DatedRow):
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="rates")
     code = models.CharField(max_length=5)
     rate = models.DecimalField(max_digits=9, decimal_places=2)
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["code", "-effective_from"]

@@ -10,12 +10,12 @@ ch.5 §10.2); any other payer with no contract has no expected amount Handrail c
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-
-from django.db.models import Q
 
 from handrail.web.billing.models import (
     ChargeEntry,
@@ -23,6 +23,8 @@ from handrail.web.billing.models import (
     Contract,
     ContractKind,
     ContractRate,
+    DatedRow,
+    row_in_effect,
 )
 from handrail.web.clinic.models import Clinic, Payer, PayerType
 
@@ -34,28 +36,16 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def _in_effect(on: date) -> Q:
-    return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
-
-
 def unit_charge(clinic: Clinic | int, code: str, on: date) -> Decimal | None:
     """The charge master's charge for one unit of `code` on `on`, or None when it has none."""
     clinic_id = clinic if isinstance(clinic, int) else clinic.pk
-    entry = (
-        ChargeEntry.objects.filter(_in_effect(on), clinic_id=clinic_id, code=code)
-        .order_by("-effective_from")
-        .first()
-    )
+    entry = row_in_effect(ChargeEntry.objects.filter(clinic_id=clinic_id, code=code), on)
     return entry.charge if entry else None
 
 
 def contract_in_effect(payer: Payer | int, on: date) -> Contract | None:
     payer_id = payer if isinstance(payer, int) else payer.pk
-    return (
-        Contract.objects.filter(_in_effect(on), payer_id=payer_id)
-        .order_by("-effective_from")
-        .first()
-    )
+    return row_in_effect(Contract.objects.filter(payer_id=payer_id), on)
 
 
 @dataclass(frozen=True)
@@ -75,21 +65,25 @@ def contract_label(contract: Contract) -> str:
 
 
 def contract_amount(
-    contract: Contract, *, code: str, units: int, medicare_amount: Decimal | None, on: date
+    contract: Contract,
+    *,
+    code: str,
+    units: int,
+    medicare_amount: Decimal | None,
+    on: date,
+    rates: Iterable[ContractRate] | None = None,
 ) -> Expected:
     """What `contract` pays for `units` of `code` on `on`, the engine's Medicare amount for
-    the line given."""
+    the line given; `rates` are the contract's rates for the code when already read."""
     label = contract_label(contract)
     if contract.kind == ContractKind.PERCENT_OF_MEDICARE:
         if medicare_amount is None:
             return Expected(None, f"{label}; no Medicare amount for {code} to apply it to")
         percent = contract.percent or Decimal(0)
         return Expected(cents(medicare_amount * percent / HUNDRED), label)
-    rate = (
-        ContractRate.objects.filter(_in_effect(on), contract=contract, code=code)
-        .order_by("-effective_from")
-        .first()
-    )
+    if rates is None:
+        rates = ContractRate.objects.filter(contract=contract, code=code)
+    rate = row_in_effect(rates, on)
     if rate is None:
         return Expected(None, f"{label}; no rate for {code} on {on.isoformat()}")
     return Expected(cents(rate.rate * units), f"{label}; {code} at {rate.rate} a unit")
@@ -113,12 +107,27 @@ def medicare_line_amount(evaluation: Any, code: str, modifiers: list[str]) -> De
 
 
 def expected_for(
-    *, payer: Payer, code: str, units: int, modifiers: list[str], on: date, evaluation: Any
+    *,
+    payer: Payer,
+    code: str,
+    units: int,
+    modifiers: list[str],
+    on: date,
+    evaluation: Any,
+    contracts: Iterable[Contract] | None = None,
+    rates: Iterable[ContractRate] | None = None,
 ) -> Expected:
+    """What `payer` should pay; `contracts` (the payer's) and `rates` (for the code) when
+    already read, else they are read here."""
     medicare = medicare_line_amount(evaluation, code, modifiers)
-    contract = contract_in_effect(payer, on)
+    if contracts is not None:
+        contract = row_in_effect(contracts, on)
+    else:
+        contract = contract_in_effect(payer, on)
     if contract is not None:
-        return contract_amount(contract, code=code, units=units, medicare_amount=medicare, on=on)
+        return contract_amount(
+            contract, code=code, units=units, medicare_amount=medicare, on=on, rates=rates
+        )
     if payer.type == PayerType.MEDICARE:
         if medicare is None:
             return Expected(None, "Medicare fee schedule; no amount for this line")
@@ -140,6 +149,39 @@ def expected_amount(line: ClaimLine) -> Expected:
     )
 
 
+def expected_amounts(lines: Sequence[ClaimLine]) -> dict[int, Expected]:
+    """`expected_amount` of many lines (line id -> Expected) in two queries whatever their
+    number: the contracts of their payers and the rate tables' rates for their codes. Each
+    line's claim, with its payer and visit, must be loaded (select_related)."""
+    payer_ids = {line.claim.payer_id for line in lines}
+    contracts: dict[int, list[Contract]] = defaultdict(list)
+    for read in Contract.objects.filter(payer_id__in=payer_ids).select_related("payer"):
+        contracts[read.payer_id].append(read)
+    rates: dict[tuple[int, str], list[ContractRate]] = defaultdict(list)
+    tables = [c.pk for cs in contracts.values() for c in cs if c.kind == ContractKind.RATE_TABLE]
+    if tables:
+        for rate in ContractRate.objects.filter(
+            contract_id__in=tables, code__in={line.code for line in lines}
+        ):
+            rates[(rate.contract_id, rate.code)].append(rate)
+    out: dict[int, Expected] = {}
+    for line in lines:
+        claim = line.claim
+        payer_contracts = contracts.get(claim.payer_id, [])
+        contract = row_in_effect(payer_contracts, line.service_date)
+        out[line.pk] = expected_for(
+            payer=claim.payer,
+            code=line.code,
+            units=line.units,
+            modifiers=list(line.modifiers),
+            on=line.service_date,
+            evaluation=claim.visit.evaluation,
+            contracts=payer_contracts,
+            rates=rates.get((contract.pk, line.code), []) if contract is not None else [],
+        )
+    return out
+
+
 @dataclass(frozen=True)
 class ContractPricing:
     """A note's lines priced by the payer's contract: one amount per engine claim line (None
@@ -157,19 +199,15 @@ def contract_pricing(payer: Payer | None, on: date, evaluation: Any) -> Contract
     table (its rates are read together)."""
     if payer is None or not isinstance(evaluation, dict):
         return None
-    contract = (
-        Contract.objects.filter(_in_effect(on), payer_id=payer.pk)
-        .select_related("payer")
-        .order_by("-effective_from")
-        .first()
+    contract = row_in_effect(
+        Contract.objects.filter(payer_id=payer.pk).select_related("payer"), on
     )
     if contract is None:
         return None
     rates: dict[str, Decimal] = {}
     if contract.kind == ContractKind.RATE_TABLE:
-        for rate in ContractRate.objects.filter(_in_effect(on), contract=contract).order_by(
-            "effective_from"
-        ):
+        in_effect = ContractRate.objects.filter(DatedRow.in_effect_filter(on), contract=contract)
+        for rate in in_effect.order_by("effective_from"):
             rates[rate.code] = rate.rate  # the latest start wins
     amounts: list[Decimal | None] = []
     missing: list[str] = []

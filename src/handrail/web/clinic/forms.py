@@ -9,7 +9,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from handrail.web.clinic.admin_services import PAYER_FIELDS
-from handrail.web.clinic.models import CoverageOrder, Discipline, Patient, Payer, Role, User
+from handrail.web.clinic.models import (
+    CoverageOrder,
+    Discipline,
+    Patient,
+    Payer,
+    Relationship,
+    Role,
+    Sex,
+    User,
+)
 from handrail.web.clinic.services import PATIENT_FIELDS
 from handrail.web.clinic.throttle import (
     Lockout,
@@ -174,6 +183,34 @@ class CoverageForm(forms.Form):
     payer = forms.ModelChoiceField(queryset=Payer.objects.none())
     member_id = forms.CharField(max_length=40, label="Member ID")
     order = forms.TypedChoiceField(choices=CoverageOrder.choices, coerce=int, initial=1)
+    relationship = forms.ChoiceField(
+        choices=Relationship.choices,
+        initial=Relationship.SELF,
+        required=False,
+        label="Patient's relationship to the insured",
+        help_text="Left out: self",
+    )
+    subscriber_first_name = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Insured's first name",
+        help_text="When the patient is not the insured",
+    )
+    subscriber_last_name = forms.CharField(
+        max_length=100, required=False, label="Insured's last name"
+    )
+    subscriber_birth_date = forms.DateField(
+        required=False,
+        label="Insured's birth date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    subscriber_sex = forms.ChoiceField(
+        choices=[("", "---------"), *Sex.choices], required=False, label="Insured's sex"
+    )
+
+    def clean_relationship(self) -> str:
+        value: str = self.cleaned_data.get("relationship") or Relationship.SELF
+        return value
 
     def __init__(self, *args: Any, payers: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,6 +7,7 @@ signed-in user's clinic, so one clinic never sees another's records.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.crypto import salted_hmac
@@ -187,6 +188,17 @@ class CoverageOrder(models.IntegerChoices):
     SECONDARY = 2, "Secondary"
 
 
+class Relationship(models.TextChoices):
+    """The patient's relationship to the insured (the subscriber): the X12 individual
+    relationship codes of the 837P's SBR02 (18, self) and PAT01 (the others), 005010X222A1
+    loops 2000B and 2000C."""
+
+    SELF = "18", "Self"
+    SPOUSE = "01", "Spouse"
+    CHILD = "19", "Child"
+    OTHER = "G8", "Other relationship"
+
+
 class Coverage(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="coverages")
     payer = models.ForeignKey(Payer, on_delete=models.PROTECT, related_name="coverages")
@@ -196,6 +208,17 @@ class Coverage(models.Model):
     )
     start_date = models.DateField(null=True, blank=True)
     end_date = models.DateField(null=True, blank=True)
+    relationship = models.CharField(
+        "patient's relationship to the insured",
+        max_length=2,
+        choices=Relationship.choices,
+        default=Relationship.SELF,
+    )
+    # The insured (subscriber) when it is not the patient; empty for self.
+    subscriber_first_name = models.CharField(max_length=100, blank=True)
+    subscriber_last_name = models.CharField(max_length=100, blank=True)
+    subscriber_birth_date = models.DateField(null=True, blank=True)
+    subscriber_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True)
 
     class Meta:
         ordering = ["order"]
@@ -208,7 +231,49 @@ class Coverage(models.Model):
                 | Q(end_date__gte=models.F("start_date")),
                 violation_error_message="The coverage ends before it starts.",
             ),
+            models.CheckConstraint(
+                name="coverage_relationship_known",
+                condition=Q(relationship__in=["18", "01", "19", "G8"]),
+                violation_error_message="The relationship must be self, spouse, child or other.",
+            ),
+            models.CheckConstraint(
+                name="coverage_subscriber_when_not_self",
+                condition=Q(
+                    relationship="18",
+                    subscriber_first_name="",
+                    subscriber_last_name="",
+                    subscriber_birth_date__isnull=True,
+                    subscriber_sex="",
+                )
+                | (
+                    ~Q(relationship="18")
+                    & ~Q(subscriber_first_name="")
+                    & ~Q(subscriber_last_name="")
+                    & Q(subscriber_birth_date__isnull=False)
+                    & ~Q(subscriber_sex="")
+                ),
+                violation_error_message="The insured's name, birth date and sex are needed "
+                "when the patient is not the insured (and only then).",
+            ),
         ]
+
+    def clean(self) -> None:
+        """Name the missing subscriber field (the constraint above only says one is)."""
+        if self.relationship == Relationship.SELF:
+            return
+        labels = {
+            "subscriber_first_name": "first name",
+            "subscriber_last_name": "last name",
+            "subscriber_birth_date": "birth date",
+            "subscriber_sex": "sex",
+        }
+        missing = {
+            name: f"The insured's {label} is needed when the patient is not the insured."
+            for name, label in labels.items()
+            if getattr(self, name) in (None, "")
+        }
+        if missing:
+            raise ValidationError(missing)
 
     def __str__(self) -> str:
         return f"{self.payer} ({self.get_order_display()})"

@@ -18,7 +18,15 @@ from django.utils import timezone
 
 from handrail.web.audit.models import AuditAction
 from handrail.web.audit.services import audit_change, audit_record
-from handrail.web.clinic.models import Clinic, Coverage, Patient, Payer, Role, User
+from handrail.web.clinic.models import (
+    Clinic,
+    Coverage,
+    Patient,
+    Payer,
+    Relationship,
+    Role,
+    User,
+)
 from handrail.web.clinic.permissions import can_edit_patient, clinic_id_of, require
 from handrail.web.dates import EARLIEST, check_window
 
@@ -219,11 +227,26 @@ def coverage_set(
     order: int = 1,
     start_date: date | None = None,
     end_date: date | None = None,
+    relationship: str = Relationship.SELF,
+    subscriber_first_name: str = "",
+    subscriber_last_name: str = "",
+    subscriber_birth_date: date | None = None,
+    subscriber_sex: str = "",
 ) -> Coverage:
-    """Create or replace the patient's primary (1) or secondary (2) coverage."""
+    """Create or replace the patient's primary (1) or secondary (2) coverage. When the
+    patient is not the insured (`relationship` spouse, child or other: the 837P's loop
+    2000C) the insured's name, birth date and sex are required; for self they are cleared."""
     require(can_edit_patient(user), "Your role cannot change coverage.")
     if payer.clinic_id != patient.clinic_id:
         raise ValidationError({"payer": "Pick one of your clinic's payers."})
+    if relationship not in Relationship.values:
+        known = ", ".join(f"{r.value} ({r.label.lower()})" for r in Relationship)
+        raise ValidationError(
+            {"relationship": f"Unknown relationship {relationship!r}: use one of {known}."}
+        )
+    if relationship == Relationship.SELF:
+        subscriber_first_name = subscriber_last_name = subscriber_sex = ""
+        subscriber_birth_date = None
     coverage = Coverage.objects.filter(patient=patient, order=order).first() or Coverage(
         patient=patient, order=order
     )
@@ -232,6 +255,11 @@ def coverage_set(
         "member_id": member_id.strip(),
         "start_date": start_date,
         "end_date": end_date,
+        "relationship": relationship,
+        "subscriber_first_name": subscriber_first_name.strip(),
+        "subscriber_last_name": subscriber_last_name.strip(),
+        "subscriber_birth_date": subscriber_birth_date,
+        "subscriber_sex": subscriber_sex,
     }
     stored = coverage.pk is not None
     changes = [

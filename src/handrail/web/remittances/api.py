@@ -45,7 +45,7 @@ class RefusedOut(Schema):
 
 @api.post(
     "/remittances",
-    response={200: PostedOut, **ERRORS, 409: RefusedOut, 422: RefusedOut},
+    response={200: PostedOut, **ERRORS, 409: RefusedOut, 413: RefusedOut, 422: RefusedOut},
     tags=["remittances"],
     openapi_extra={
         "requestBody": {
@@ -60,29 +60,32 @@ def remittances_post(request: HttpRequest) -> Any:
     and line's charge, payment and CAS adjustments), be for this clinic's group NPI, and
     match claims by control number and lines by REF*6R (or code, modifiers and date).
     All or nothing: 422 names every problem (segment and position) and every unmatched claim
-    or line; 409 when the file or its payment (TRN02) was already posted. On success
-    `unmatched` is empty: a file with anything unmatched is refused whole."""
+    or line; 409 when the file or its payment (TRN02) was already posted; 413 when the body
+    is over REMITTANCE_MAX_BYTES (50 MB unless configured; the rest of the API keeps
+    Django's 2.5 MB). On success `unmatched` is empty: a file with anything unmatched is
+    refused whole."""
     user = cast(User, request.user)
     if request.content_type in FORM_TYPES:
         return Status(422, _refused([FORM_PROBLEM]))
+    limit = settings.REMITTANCE_MAX_BYTES
+    too_big = _refused(
+        [
+            f"body: larger than the remittance limit of {limit:,} bytes "
+            "(REMITTANCE_MAX_BYTES); post the payer's file in parts (one 835 per payment) "
+            "or ask your administrator to raise the limit"
+        ]
+    )
     try:
-        text = request.body.decode("utf-8")
-    except UnicodeDecodeError:
-        return Status(422, _refused(["body: the file is not UTF-8 (or ASCII) text"]))
+        raw = _body(request, limit)
     except RequestDataTooBig:
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return Status(
-            422,
-            _refused(
-                [
-                    f"body: larger than the API's {limit:,} bytes; upload the file on the "
-                    "Remittances page instead"
-                ]
-            ),
-        )
+        return Status(413, too_big)
     except RawPostDataException:
         # The body was read as form fields already.
         return Status(422, _refused([FORM_PROBLEM]))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return Status(422, _refused(["body: the file is not UTF-8 (or ASCII) text"]))
     try:
         posted = remittance_post(
             user=user, text=text, filename=request.headers.get("X-Filename", "")[:200]
@@ -101,6 +104,26 @@ def remittances_post(request: HttpRequest) -> Any:
             "unmatched": [],
         },
     )
+
+
+def _body(request: HttpRequest, limit: int) -> bytes:
+    """The raw body, up to `limit` bytes (REMITTANCE_MAX_BYTES) rather than Django's
+    DATA_UPLOAD_MAX_MEMORY_SIZE, which `request.body` applies and which stays as it is for
+    every other request. RequestDataTooBig past the limit: by the declared Content-Length
+    before anything is read, or by what was read when none is declared."""
+    if hasattr(request, "_body"):  # read already (by a middleware)
+        if len(request.body) > limit:
+            raise RequestDataTooBig("remittance body over REMITTANCE_MAX_BYTES")
+        return request.body
+    if getattr(request, "_read_started", False):
+        raise RawPostDataException("the body was read as a stream already")
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise RequestDataTooBig("remittance body over REMITTANCE_MAX_BYTES")
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise RequestDataTooBig("remittance body over REMITTANCE_MAX_BYTES")
+    return raw
 
 
 def _refused(problems: list[str], unmatched: list[str] | None = None) -> dict[str, Any]:

@@ -98,7 +98,8 @@ def load_demo_remittances(
         payment_method="ACH",
         trace_number=f"DEMO{paid_on:%Y%m%d}",
         payment_date=paid_on,
-        payer_name="Medicare Part B",
+        payer_name=claims[0].payer.name,
+        payer_id=_electronic_id(claims[0]),
         payee_name=billing.legal_name,
         payee_npi=billing.group_npi,
         claims=payments,
@@ -136,3 +137,8 @@ def _pattern_reports(group_npi: str) -> int:
             fix=fix,
         )
     return len(rows)
+
+
+def _electronic_id(claim: Claim) -> str:
+    billing = getattr(claim.payer, "billing", None)
+    return billing.electronic_id if billing is not None else ""

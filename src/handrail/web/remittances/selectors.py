@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from handrail.claims.denials import LikelyCause, LineContext, NcciPartner, likely_causes
@@ -26,8 +27,8 @@ from handrail.claims.reasons import Reason, ReasonKind, reason_table
 from handrail.rules.model import RuleInputError
 from handrail.rules.threshold import threshold_amount
 from handrail.web.billing.claims import diagnosis_check
-from handrail.web.billing.models import Claim, ClaimLine, ClaimState, PayerBilling
-from handrail.web.billing.pricing import expected_amount
+from handrail.web.billing.models import Claim, ClaimEvent, ClaimLine, ClaimState, PayerBilling
+from handrail.web.billing.pricing import expected_amounts
 from handrail.web.clinic.models import Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.remittances.models import Adjustment, LinePayment
@@ -177,18 +178,14 @@ def aging_bucket(days: int) -> str:
 
 
 def denial_rows(*, user: User, today: date | None = None, bucket: str = "") -> list[DenialRow]:
-    """The clinic's lines to work, oldest first."""
+    """The clinic's lines to work, oldest first, in a fixed number of queries whatever the
+    number of claims (`_rows_of`)."""
     require(can_work_denials(user), "The denials worklist is for billers and clinic admins.")
-    clinic_id = clinic_id_of(user)
     day = today or timezone.localdate()
-    claims = (
-        Claim.objects.filter(clinic_id=clinic_id, state__in=WORKED_STATES, payments__isnull=False)
-        .distinct()
-        .select_related("payer", "visit__case", "patient")
-    )
-    rows: list[DenialRow] = []
-    for claim in claims:
-        rows.extend(_claim_rows(claim, day))
+    claims = Claim.objects.filter(
+        clinic_id=clinic_id_of(user), state__in=WORKED_STATES, payments__isnull=False
+    ).distinct()
+    rows = _rows_of(claims, day)
     rows.sort(key=lambda row: (-row.age_days, row.claim.control_number, row.line.number))
     if bucket:
         rows = [row for row in rows if row.bucket == bucket]
@@ -198,39 +195,71 @@ def denial_rows(*, user: User, today: date | None = None, bucket: str = "") -> l
 def denial_row(*, user: User, claim_id: int, line_number: int) -> DenialRow | None:
     """One line of the worklist (None when the line is not denied, short or underpaid)."""
     require(can_work_denials(user), "The denials worklist is for billers and clinic admins.")
-    claim = (
-        Claim.objects.select_related("payer", "visit__case", "patient")
-        .filter(clinic_id=clinic_id_of(user), pk=claim_id)
-        .first()
-    )
-    if claim is None:
-        return None
-    day = timezone.localdate()
-    return next((r for r in _claim_rows(claim, day) if r.line.number == line_number), None)
+    claims = Claim.objects.filter(clinic_id=clinic_id_of(user), pk=claim_id)
+    rows = _rows_of(claims, timezone.localdate(), line_number=line_number)
+    return rows[0] if rows else None
 
 
-def _claim_rows(claim: Claim, day: date) -> list[DenialRow]:
-    payments = list(
-        LinePayment.objects.filter(line__claim=claim)
-        .select_related("claim_payment__advice", "claim_payment__advice__remittance")
+def _rows_of(
+    claims: QuerySet[Claim], day: date, *, line_number: int | None = None
+) -> list[DenialRow]:
+    """The worklist rows of the given claims: the claims' line postings with their lines,
+    claims, payers, visits and remittances (one query), the postings' adjustments (one), the
+    claims' first sent events (one), their payers' billing (joined) and the expected amounts
+    (`pricing.expected_amounts`, two): never a query per claim or line."""
+    postings = (
+        LinePayment.objects.filter(line__claim__in=claims.values("pk"))
+        .select_related(
+            "line__claim__payer__billing",
+            "line__claim__visit__case",
+            "line__claim__patient",
+            "claim_payment__advice__remittance",
+        )
         .prefetch_related("adjustments")
         .order_by("pk")
     )
+    if line_number is not None:
+        postings = postings.filter(line__number=line_number)
     by_line: dict[int, list[LinePayment]] = defaultdict(list)
-    for payment in payments:
-        by_line[payment.line_id].append(payment)
+    lines: dict[int, ClaimLine] = {}
+    claim_of: dict[int, Claim] = {}
+    for posting in postings:
+        # One Claim object per claim, shared by its lines (as the rows show one claim).
+        line = lines.setdefault(posting.line_id, posting.line)
+        line.claim = claim_of.setdefault(line.claim_id, line.claim)
+        by_line[line.pk].append(posting)
+    if not lines:
+        return []
+    sent = _first_sent(set(claim_of))
+    expected = expected_amounts(list(lines.values()))
     rows = []
-    for line in claim.lines.order_by("number"):
-        posted = by_line.get(line.pk)
-        if not posted:
-            continue
-        row = _row(claim, line, posted, day)
+    for line in sorted(lines.values(), key=lambda ln: (ln.claim_id, ln.number)):
+        row = _row(line, by_line[line.pk], day, expected[line.pk].amount, sent)
         if row is not None:
             rows.append(row)
     return rows
 
 
-def _row(claim: Claim, line: ClaimLine, posted: list[LinePayment], day: date) -> DenialRow | None:
+def _first_sent(claim_ids: set[int]) -> dict[int, date]:
+    """Claim id -> the day it was first sent (its first event to `sent`), in one query."""
+    out: dict[int, date] = {}
+    for claim_id, at in (
+        ClaimEvent.objects.filter(claim_id__in=claim_ids, to_state=ClaimState.SENT)
+        .order_by("at", "id")
+        .values_list("claim_id", "at")
+    ):
+        out.setdefault(claim_id, timezone.localdate(at))
+    return out
+
+
+def _row(
+    line: ClaimLine,
+    posted: list[LinePayment],
+    day: date,
+    expected: Decimal | None,
+    sent: dict[int, date],
+) -> DenialRow | None:
+    claim = line.claim
     adjustments = [
         PostedAdjustment(a.group, a.reason, a.amount) for p in posted for a in p.adjustments.all()
     ]
@@ -238,7 +267,6 @@ def _row(claim: Claim, line: ClaimLine, posted: list[LinePayment], day: date) ->
     outcome = line_outcome(PostedLine(paid, tuple(adjustments))).value
     net = net_adjustments(adjustments)
     patient_share = sum((amount for (g, _r), amount in net.items() if g == "PR"), ZERO)
-    expected = expected_amount(line).amount
     if outcome == LineOutcome.PAID:
         # Underpaid: the payer's allowed amount (paid + patient share) is below the contract.
         if expected is None or paid + patient_share >= expected - CENT:
@@ -252,6 +280,7 @@ def _row(claim: Claim, line: ClaimLine, posted: list[LinePayment], day: date) ->
     first = posted[0].claim_payment.advice
     first_remitted = first.payment_date or first.remittance.posted_at.date()
     age = max((day - first_remitted).days, 0)
+    context = line_context(claim, line, carcs, remarks, submitted_on=sent.get(claim.pk))
     return DenialRow(
         claim=claim,
         line=line,
@@ -262,7 +291,7 @@ def _row(claim: Claim, line: ClaimLine, posted: list[LinePayment], day: date) ->
         adjustments=net,
         remarks=list(dict.fromkeys(remarks)),
         reasons=reasons,
-        causes=likely_causes(line_context(claim, line, carcs, remarks)),
+        causes=likely_causes(context),
         first_remitted=first_remitted,
         age_days=age,
         bucket=aging_bucket(age),
@@ -271,9 +300,15 @@ def _row(claim: Claim, line: ClaimLine, posted: list[LinePayment], day: date) ->
 
 
 def line_context(
-    claim: Claim, line: ClaimLine, carcs: list[str], remarks: list[str]
+    claim: Claim,
+    line: ClaimLine,
+    carcs: list[str],
+    remarks: list[str],
+    *,
+    submitted_on: date | None,
 ) -> LineContext:
-    """What the visit and the claim say about the line, for `denials.likely_causes`."""
+    """What the visit and the claim say about the line, for `denials.likely_causes`; the
+    claim's payer (with its billing), visit and case must be loaded."""
     visit = claim.visit
     evaluation = visit.evaluation if isinstance(visit.evaluation, dict) else {}
     partners = []
@@ -285,8 +320,7 @@ def line_context(
             bypassable = finding.get("rule") != "ncci.ptp.never-bypassed"
             partners.append(NcciPartner(match["col1"], bypassable))
     threshold = evaluation.get("threshold") or {}
-    sent = claim.events.filter(to_state=ClaimState.SENT).order_by("at").first()
-    billing = PayerBilling.objects.filter(payer_id=claim.payer_id).first()
+    billing: PayerBilling | None = getattr(claim.payer, "billing", None)
     return LineContext(
         code=line.code,
         modifiers=tuple(line.modifiers),
@@ -294,7 +328,7 @@ def line_context(
         carcs=tuple(carcs),
         rarcs=tuple(remarks),
         medicare=claim.payer.type == PayerType.MEDICARE,
-        submitted_on=timezone.localdate(sent.at) if sent else None,
+        submitted_on=submitted_on,
         ncci_partners=tuple(partners),
         past_threshold=bool(threshold.get("kx_required")),
         plan_discipline=DISCIPLINE_MODIFIER.get(visit.case.discipline, ""),

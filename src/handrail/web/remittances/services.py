@@ -11,14 +11,21 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 
 from handrail.claims import x835
-from handrail.claims.posting import PostedAdjustment, PostedLine, claim_outcome
+from handrail.claims.posting import (
+    PostedAdjustment,
+    PostedLine,
+    claim_outcome,
+    payer_matches,
+)
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimLine, ClaimState, ClinicBilling
-from handrail.web.billing.services import change_state
+from handrail.web.billing.services import CHUNK, change_states_locked
 from handrail.web.clinic.models import Role, User
 from handrail.web.clinic.permissions import clinic_id_of, require
 from handrail.web.remittances.models import (
@@ -32,8 +39,6 @@ from handrail.web.remittances.models import (
 
 ZERO = Decimal("0")
 REVERSAL = "22"
-# 20 MB: a 10,000-claim 835 is about 4 MB.
-MAX_FILE_CHARS = 20_000_000
 
 
 def can_post_remittances(user: User) -> bool:
@@ -43,7 +48,8 @@ def can_post_remittances(user: User) -> bool:
 class RemittanceRefusedError(Exception):
     """The file was not posted: `problems` says why (each naming the segment and its
     position), `unmatched` lists the claims and lines that match nothing of this clinic.
-    `status` is the HTTP status the API answers with (409 for a duplicate, else 422)."""
+    `status` is the HTTP status the API answers with (409 for a duplicate, 413 for a file
+    over REMITTANCE_MAX_BYTES, else 422)."""
 
     def __init__(
         self, problems: list[str], *, unmatched: list[str] | None = None, status: int = 422
@@ -82,8 +88,12 @@ def remittance_post(*, user: User, text: str, filename: str = "") -> Posted:
     clinic_id = clinic_id_of(user)
     if not text.strip():
         raise RemittanceRefusedError(["file: the file is empty; upload the 835 as received"])
-    if len(text) > MAX_FILE_CHARS:
-        raise RemittanceRefusedError([f"file: larger than {MAX_FILE_CHARS:,} characters"])
+    limit = settings.REMITTANCE_MAX_BYTES
+    if len(text) > limit:
+        raise RemittanceRefusedError(
+            [f"file: larger than {limit:,} bytes (REMITTANCE_MAX_BYTES); nothing was posted"],
+            status=413,
+        )
     # Blank lines around the file (an e-mail client, a copy and paste) are not part of it.
     text = text.strip() + "\n"
     if not text.startswith("ISA"):
@@ -145,10 +155,10 @@ def _post(
     touched: dict[int, Claim] = {}
     for index, advice in enumerate(advices):
         row = _advice_row(remittance, clinic_id, advice)
+        _post_claims(row, matches[index])
         for match in matches[index]:
-            _post_claim(row, match)
             touched[match.claim.pk] = match.claim
-    states = _move_states(user, touched.values(), remittance)
+    states = _move_states(user, list(touched.values()), remittance)
     _audit(user, touched.values(), remittance)
     return Posted(
         remittance,
@@ -194,7 +204,8 @@ def _match(
     numbers = {c.control_number for a in advices for c in a.claims}
     claims = {
         claim.control_number: claim
-        for claim in Claim.objects.select_for_update()
+        for claim in Claim.objects.select_for_update(of=("self",))
+        .select_related("payer", "payer__billing")
         .filter(clinic_id=clinic_id, control_number__in=numbers)
         .order_by("pk")
     }
@@ -217,9 +228,41 @@ def _match(
             if claim.state == ClaimState.REJECTED:
                 problems.append(f"{where}: the claim was rejected; correct and resend it first")
                 continue
+            payer_problem = _payer_problem(where, advice, claim)
+            if payer_problem:
+                problems.append(payer_problem)
+                continue
             matched = _match_lines(where, payment, lines_of[claim.pk], unmatched)
             matches[index].append(_Match(payment, claim, matched))
     return matches, unmatched, problems
+
+
+def _payer_problem(where: str, advice: x835.Remittance, claim: Claim) -> str:
+    """Why the file's payer is not the claim's payer, or "" when it is (a remittance posted
+    to another payer's claim would mark it paid with money that payer never sent)."""
+    billing = getattr(claim.payer, "billing", None)
+    claim_payer_id = billing.electronic_id if billing is not None else ""
+    if payer_matches(
+        file_name=advice.payer_name,
+        file_payer_id=advice.payer_id,
+        file_trace_id=advice.payer_trace_id,
+        claim_payer_name=claim.payer.name,
+        claim_payer_id=claim_payer_id,
+    ):
+        return ""
+    in_file = f'N1*PR "{advice.payer_name}"'
+    if advice.payer_id:
+        in_file += f" payer id {advice.payer_id}"
+    if advice.payer_trace_id:
+        in_file += f" TRN03 {advice.payer_trace_id}"
+    of_claim = f'"{claim.payer.name}"'
+    if claim_payer_id:
+        of_claim += f" (electronic payer id {claim_payer_id})"
+    return (
+        f"{where}: the file's payer is {in_file}, but the claim was billed to {of_claim}; "
+        "post each payer's remittance to its own claims, or set the payer's electronic id "
+        "under billing settings if it is the same payer"
+    )
 
 
 def _match_lines(
@@ -276,38 +319,72 @@ def _advice_row(remittance: Remittance, clinic_id: int, advice: x835.Remittance)
     return row
 
 
-def _post_claim(advice: PaymentAdvice, match: _Match) -> None:
-    payment = match.payment
-    row = ClaimPayment.objects.create(
-        advice=advice,
-        claim=match.claim,
-        status=payment.status,
-        charge=payment.charge,
-        paid=payment.paid,
-        patient_responsibility=payment.patient_responsibility,
-        payer_claim_number=payment.payer_claim_number,
-        segment=payment.segment_number,
+def _post_claims(advice: PaymentAdvice, matches: list[_Match]) -> None:
+    """The payment's claim and line postings and their adjustments, in a few bulk inserts
+    whatever the number of claims (a 10,000-claim 835 is one payment)."""
+    claim_rows = _created(
+        ClaimPayment,
+        [
+            ClaimPayment(
+                advice=advice,
+                claim=match.claim,
+                status=match.payment.status,
+                charge=match.payment.charge,
+                paid=match.payment.paid,
+                patient_responsibility=match.payment.patient_responsibility,
+                payer_claim_number=match.payment.payer_claim_number,
+                segment=match.payment.segment_number,
+            )
+            for match in matches
+        ],
     )
-    adjustments = [_adjustment(row, None, a) for a in payment.adjustments]
-    for paid, line, how in match.lines:
-        line_row = LinePayment.objects.create(
-            claim_payment=row,
-            line=line,
-            charge=paid.charge,
-            paid=paid.paid,
-            allowed=paid.allowed,
-            units=paid.units,
-            remarks=paid.remarks,
-            matched_by=how,
-            segment=paid.segment_number,
-        )
-        adjustments.extend(_adjustment(row, line_row, a) for a in paid.adjustments)
-    Adjustment.objects.bulk_create(adjustments)
-    if payment.payer_claim_number and payment.status != REVERSAL:
-        Claim.objects.filter(pk=match.claim.pk).update(
-            payer_claim_number=payment.payer_claim_number
-        )
-        match.claim.payer_claim_number = payment.payer_claim_number
+    line_rows = _created(
+        LinePayment,
+        [
+            LinePayment(
+                claim_payment=row,
+                line=line,
+                charge=paid.charge,
+                paid=paid.paid,
+                allowed=paid.allowed,
+                units=paid.units,
+                remarks=paid.remarks,
+                matched_by=how,
+                segment=paid.segment_number,
+            )
+            for row, match in zip(claim_rows, matches, strict=True)
+            for paid, line, how in match.lines
+        ],
+    )
+    adjustments: list[Adjustment] = []
+    lines = iter(line_rows)
+    for row, match in zip(claim_rows, matches, strict=True):
+        adjustments.extend(_adjustment(row, None, a) for a in match.payment.adjustments)
+        for paid, _line, _how in match.lines:
+            line_row = next(lines)
+            adjustments.extend(_adjustment(row, line_row, a) for a in paid.adjustments)
+    Adjustment.objects.bulk_create(adjustments, batch_size=CHUNK)
+    numbered = []
+    for match in matches:
+        number = match.payment.payer_claim_number
+        if number and match.payment.status != REVERSAL:
+            match.claim.payer_claim_number = number
+            numbered.append(match.claim)
+    Claim.objects.bulk_update(numbered, ["payer_claim_number"], batch_size=CHUNK)
+
+
+Row = TypeVar("Row", ClaimPayment, LinePayment)
+
+
+def _created(model: type[Row], rows: list[Row]) -> list[Row]:
+    """`rows` inserted, each with its primary key (the rows that point at them need it):
+    in bulk where the database returns the keys of a bulk insert (PostgreSQL, SQLite 3.35+),
+    else one by one."""
+    if connection.features.can_return_rows_from_bulk_insert:
+        return model.objects.bulk_create(rows, batch_size=CHUNK)
+    for row in rows:
+        row.save(force_insert=True)
+    return rows
 
 
 def _adjustment(
@@ -325,25 +402,41 @@ def _adjustment(
 
 def claim_ledger(claim: Claim) -> list[PostedLine]:
     """Each line's net postings (every remittance, reversals included)."""
-    payments: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    adjustments: dict[int, list[PostedAdjustment]] = defaultdict(list)
-    for line_payment in LinePayment.objects.filter(line__claim=claim):
-        payments[line_payment.line_id] += line_payment.paid
-    for adjustment in Adjustment.objects.filter(line_payment__line__claim=claim):
-        assert adjustment.line_payment is not None
-        adjustments[adjustment.line_payment.line_id].append(
-            PostedAdjustment(adjustment.group, adjustment.reason, adjustment.amount)
-        )
-    return [
-        PostedLine(payments[line.pk], tuple(adjustments[line.pk]))
-        for line in claim.lines.order_by("number")
-    ]
+    return claim_ledgers([claim.pk])[claim.pk]
 
 
-def _move_states(user: User, claims: Iterable[Claim], remittance: Remittance) -> dict[str, str]:
+def claim_ledgers(claim_ids: list[int]) -> dict[int, list[PostedLine]]:
+    """`claim_ledger` of many claims (claim id -> its lines in order), in three queries per
+    CHUNK claims."""
+    out: dict[int, list[PostedLine]] = {}
+    for start in range(0, len(claim_ids), CHUNK):
+        chunk = claim_ids[start : start + CHUNK]
+        payments: dict[int, Decimal] = defaultdict(lambda: ZERO)
+        adjustments: dict[int, list[PostedAdjustment]] = defaultdict(list)
+        for line_id, paid in LinePayment.objects.filter(line__claim_id__in=chunk).values_list(
+            "line_id", "paid"
+        ):
+            payments[line_id] += paid
+        for line_id, group, reason, amount in (
+            Adjustment.objects.filter(line_payment__line__claim_id__in=chunk)
+            .order_by("pk")
+            .values_list("line_payment__line_id", "group", "reason", "amount")
+        ):
+            adjustments[line_id].append(PostedAdjustment(group, reason, amount))
+        lines = ClaimLine.objects.filter(claim_id__in=chunk).order_by("claim_id", "number")
+        for claim_id in chunk:
+            out[claim_id] = []
+        for line_id, claim_id in lines.values_list("pk", "claim_id"):
+            out[claim_id].append(PostedLine(payments[line_id], tuple(adjustments[line_id])))
+    return out
+
+
+def _move_states(user: User, claims: list[Claim], remittance: Remittance) -> dict[str, str]:
+    ledgers = claim_ledgers([claim.pk for claim in claims])
     states: dict[str, str] = {}
+    moves: list[tuple[Claim, str]] = []
     for claim in claims:
-        outcome = claim_outcome(claim_ledger(claim)).value
+        outcome = claim_outcome(ledgers[claim.pk]).value
         states[claim.control_number] = outcome
         if outcome == claim.state:
             continue
@@ -352,8 +445,10 @@ def _move_states(user: User, claims: Iterable[Claim], remittance: Remittance) ->
             # must show it) but a closed claim stays closed.
             continue
         # Every other state left after `_match` (sent, accepted, paid, partly paid, denied,
-        # appealed) may move to each outcome; change_state refuses anything else.
-        change_state(claim, outcome, by=user, reason=f"posted remittance {remittance.pk} (835)")
+        # appealed) may move to each outcome; change_states_locked refuses anything else.
+        moves.append((claim, outcome))
+    # The claims were locked by `_match` (select_for_update) in this transaction.
+    change_states_locked(moves, by=user, reason=f"posted remittance {remittance.pk} (835)")
     return states
 
 

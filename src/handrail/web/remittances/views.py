@@ -3,6 +3,7 @@ with its corrected-claim and appeal-letter actions."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,7 +41,6 @@ from handrail.web.remittances.selectors import (
     denial_rows,
 )
 from handrail.web.remittances.services import (
-    MAX_FILE_CHARS,
     RemittanceRefusedError,
     can_post_remittances,
     remittance_post,
@@ -59,8 +59,14 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
         upload = request.FILES.get("file")
         if upload is None:
             refused = RemittanceRefusedError(["file: choose the 835 file to upload"])
-        elif upload.size is not None and upload.size > MAX_FILE_CHARS:
-            refused = RemittanceRefusedError([f"file: larger than {MAX_FILE_CHARS:,} bytes"])
+        elif upload.size is not None and upload.size > settings.REMITTANCE_MAX_BYTES:
+            refused = RemittanceRefusedError(
+                [
+                    f"file: larger than {settings.REMITTANCE_MAX_BYTES:,} bytes "
+                    "(REMITTANCE_MAX_BYTES); nothing was posted"
+                ],
+                status=413,
+            )
         else:
             try:
                 text = upload.read().decode("utf-8")
@@ -77,7 +83,7 @@ def remittance_list_view(request: HttpRequest) -> HttpResponse:
                     f"provider adjustments {posted.provider_adjustment_total:.2f}.",
                 )
                 return redirect("remittances:list")
-        status = 409 if refused is not None and refused.status == 409 else 422
+        status = refused.status if refused is not None and refused.status in (409, 413) else 422
     rows = (
         Remittance.objects.filter(clinic_id=clinic_id_of(user))
         .select_related("posted_by")
@@ -115,10 +121,14 @@ def denial_list_view(request: HttpRequest) -> HttpResponse:
     shown = [row for row in everything if not bucket or row.bucket == bucket]
     hub = hub_view()
     reports = reported_lines([row.line.pk for row in shown])
-    rows = [
-        (row, _pattern(hub, row), _report_state(reports.get(row.line.pk), hub is not None))
-        for row in shown
-    ]
+    # One pattern lookup per code, payer type and reason shown, not one per line.
+    patterns: dict[tuple[str, str, str], Pattern | None] = {}
+    rows = []
+    for row in shown:
+        key = (row.line.code, payer_kind(row.claim.payer.type).value, _reason(row))
+        if key not in patterns:
+            patterns[key] = _pattern(hub, row)
+        rows.append((row, patterns[key], _report_state(reports.get(row.line.pk), hub is not None)))
     return render(
         request,
         "remittances/denials.html",

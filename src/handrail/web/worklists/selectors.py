@@ -56,6 +56,7 @@ from handrail.web.care.selectors import (
 )
 from handrail.web.clinic.models import Coverage, CoverageOrder, Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of
+from handrail.web.remittances.selectors import remitted_allowed
 from handrail.web.visits.models import REPORT_TYPES, Visit, VisitStatus
 from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY
 
@@ -779,6 +780,16 @@ class ThresholdRow:
     nearing: bool  # at or past the engine's warning share (90%)
     over: bool  # KX modifier needed on further claims
     forecast: ThresholdForecast
+    # The year with Medicare's allowed amounts (posted 835s) in place of the engine's
+    # estimate for the visits remitted so far (42 CFR 410.59(e)/410.60(e) count what Medicare
+    # allowed); `accrued` is the estimate. `visits_remitted` of the group's signed visits.
+    remitted: Decimal = Decimal("0")
+    visits_remitted: int = 0
+
+    @property
+    def difference(self) -> Decimal:
+        """Remitted - estimated: negative when Medicare allowed less than estimated."""
+        return self.remitted - self.accrued
 
     @property
     def percent(self) -> int:
@@ -993,19 +1004,62 @@ def _threshold_rows(
     frequencies = _frequencies(clinic_id, {patient_id for patient_id, _ in accruals}, today)
     over = {key for key, (accrued, _visits) in accruals.items() if accrued.quantize(CENT) > amount}
     crossed = _crossed_on(signed, over, amount)
+    remitted = _remitted(clinic_id, set(accruals), today)
     return [
-        _threshold_row(
-            patient=patients[patient_id],
-            group=group,
-            accrued=accrued,
-            visits=visits,
-            amount=amount,
-            today=today,
-            frequency=frequencies.get((patient_id, group), 0),
-            crossed_on=crossed.get((patient_id, group)),
+        _with_remitted(
+            _threshold_row(
+                patient=patients[patient_id],
+                group=group,
+                accrued=accrued,
+                visits=visits,
+                amount=amount,
+                today=today,
+                frequency=frequencies.get((patient_id, group), 0),
+                crossed_on=crossed.get((patient_id, group)),
+            ),
+            remitted.get((patient_id, group)),
         )
         for (patient_id, group), (accrued, visits) in accruals.items()
     ]
+
+
+def _with_remitted(row: ThresholdRow, remitted: tuple[Decimal, int] | None) -> ThresholdRow:
+    if remitted is None:
+        return replace(row, remitted=row.accrued)
+    # The estimate of a remitted visit is replaced: accrued - those estimates + allowed.
+    return replace(row, remitted=remitted[0].quantize(CENT), visits_remitted=remitted[1])
+
+
+def _remitted(
+    clinic_id: int, keys: set[tuple[int, str]], today: date
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (the year's allowed amounts with each remitted visit's estimate
+    replaced by what Medicare allowed on its posted remittances, visits remitted), for the
+    given groups with at least one remitted visit: three queries whatever the number of
+    rows (the visits, their Medicare line postings and those postings' adjustments)."""
+    if not keys:
+        return {}
+    visits = list(
+        Visit.objects.filter(
+            clinic_id=clinic_id,
+            case__patient_id__in={patient_id for patient_id, _group in keys},
+            status=VisitStatus.SIGNED,
+            date__gte=date(today.year, 1, 1),
+            date__lte=today,
+        ).values_list("pk", "case__patient_id", "case__discipline", "allowed_amount")
+    )
+    allowed = remitted_allowed([pk for pk, _p, _d, _a in visits])
+    totals: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    for pk, patient_id, discipline, estimate in visits:
+        key = (int(patient_id), _group(str(discipline)))
+        if key not in keys:
+            continue
+        total, count = totals.get(key, (Decimal("0"), 0))
+        if pk in allowed:
+            totals[key] = (total + allowed[pk], count + 1)
+        else:
+            totals[key] = (total + (estimate or Decimal("0")), count)
+    return {key: value for key, value in totals.items() if value[1]}
 
 
 def threshold_nearing(
