@@ -110,9 +110,11 @@ class Visit(models.Model):
                 name="visit_accrual_covering",
             ),
             # The co-signature worklist reads the assistants' notes awaiting it, not every
-            # signed note of the clinic.
+            # signed note of the clinic; with the case, its count reads the index alone (the
+            # case leads to the clinic and the patient's payer), never the wide rows.
             models.Index(
-                fields=["clinician", "status", "cosigned_by"], name="visit_awaiting_cosign"
+                fields=["clinician", "status", "cosigned_by", "case"],
+                name="visit_awaiting_cosign_case",
             ),
             # Covers the treatment days since the last report of every open case (the
             # progress-report worklist): the visit type is read from the index, not the row.
