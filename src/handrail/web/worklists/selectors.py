@@ -854,7 +854,7 @@ def _signed_after(
     for patient_id, discipline, allowed in later:
         key = (int(patient_id), _group(str(discipline)))
         total, count = out.get(key, (Decimal("0"), 0))
-        out[key] = (total + Decimal(allowed).quantize(CENT), count + 1)
+        out[key] = (total + (allowed or Decimal("0")).quantize(CENT), count + 1)
     return out
 
 
