@@ -363,3 +363,66 @@ class GunicornTests:
         ]
         assert [line["status"] for line in access][-6:] == [200, 200, 200, 302, 200, 404]
         assert all(len(line["request_id"]) == 32 for line in access)
+
+
+class GunicornConfigurationErrorTests:
+    """gunicorn started with a setting the app cannot use stops at once with manage.py's
+    one line naming the variable (no traceback), and a non-zero status: gunicorn's "App
+    failed to load" (4), not a worker started again and again."""
+
+    @pytest.mark.parametrize(
+        ("setting", "expected"),
+        [
+            (
+                {"SECRET_KEY": "too-short-a-key"},
+                "Configuration error: SECRET_KEY is too short (15 characters): use 50 or more "
+                "random characters. Generate one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(50))'",
+            ),
+            (
+                {"DATABASE_URL": "postgresql://handrail:p@ss@db.internal:port/handrail"},
+                "Configuration error: DATABASE_URL is not a database address Handrail can use; "
+                "write postgresql://user:password@host:5432/name (or "
+                "sqlite:///path/to/file.sqlite3), with any special character of the password "
+                "percent-encoded",
+            ),
+            (
+                {"DATABASE_URL": "mysql://handrail@db.internal/handrail"},
+                "Configuration error: DATABASE_URL names a mysql database; Handrail runs on "
+                "PostgreSQL (postgresql://...) or SQLite (sqlite:///...)",
+            ),
+        ],
+    )
+    def test_it_stops_with_one_line_naming_the_setting(
+        self, tmp_path: Path, setting: dict[str, str], expected: str
+    ) -> None:
+        env = _production_env(tmp_path, **setting)
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "handrail.web.wsgi",
+                "--bind",
+                f"127.0.0.1:{_free_port()}",
+                "--workers",
+                "3",  # as docs/deploy.md: every worker fails to load, one line is printed
+                "--no-control-socket",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 4, output
+        assert "Traceback" not in output
+        # One line, whichever of the three workers failed first (the others are stopped).
+        errors = [line for line in output.splitlines() if "Configuration error" in line]
+        assert errors == [expected], output
+        assert "Reason: App failed to load." in output
+        assert "p@ss" not in output  # the address's password is never echoed
+        # manage.py prints the same line for the same setting (and its own status, 2).
+        command = _manage(env, "check")
+        assert (command.returncode, command.stderr) == (2, expected + "\n")

@@ -27,7 +27,7 @@ from handrail.web.care.models import Case
 from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
 from handrail.web.clinic.models import Patient, User
 from handrail.web.clinic.services import coverage_set, patient_create
-from handrail.web.visits.models import ServiceLine, Visit, VisitStatus
+from handrail.web.visits.models import ServiceLine, ThresholdAccrual, Visit, VisitStatus
 from handrail.web.visits.services import (
     service_line_add,
     service_line_update,
@@ -36,6 +36,7 @@ from handrail.web.visits.services import (
     visit_sign,
     visit_update,
 )
+from tests.web.accruals import assert_consistent
 from tests.web.conftest import World
 from tests.web.notes_seed import GOOD_NOTE
 
@@ -303,6 +304,18 @@ class ThresholdRaceTests:
             kx += "KX" in stored.evaluation["claim_lines"][0]["modifiers"]
         # $2,000 and 40 visits of $66.63 pass the $2,480 threshold: KX is really exercised.
         assert kx > 0
+        # The stored yearly accrual, kept by each sign under the patient's lock, holds every
+        # parallel sign: the sums of the visits, to the cent, as for the twin signed serially.
+        expected = EARLIER_ACCRUAL + sum(
+            (Visit.objects.get(pk=visit.pk).allowed_amount or Decimal("0") for visit in raced),
+            Decimal("0"),
+        )
+        accruals = {
+            row.patient_id: (row.allowed, row.visits)
+            for row in ThresholdAccrual.objects.filter(therapy_group="PT/SLP")
+        }
+        assert accruals[parallel.patient.pk] == accruals[serial.patient.pk] == (expected, 41)
+        assert_consistent()
 
 
 class SameDayRaceTests:

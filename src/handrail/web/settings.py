@@ -163,6 +163,10 @@ TEMPLATES = [
 ]
 
 
+# The databases Handrail's migrations support (their triggers are written for these two).
+DATABASE_ENGINES = ("django.db.backends.postgresql", "django.db.backends.sqlite3")
+
+
 def _database() -> dict[str, Any]:
     url = env_secret("DATABASE_URL")
     if url:
@@ -181,7 +185,20 @@ def _postgres_or_url(url: str) -> dict[str, Any]:
     opening one per request thread until the server refuses everyone. At most
     workers x DATABASE_POOL_MAX connections per web node. DATABASE_POOL_MAX=0 turns the pool
     off: then persistent connections (CONN_MAX_AGE 60 s) with health checks."""
-    config: dict[str, Any] = dict(dj_database_url.parse(url))
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url))
+    except ValueError:
+        # Not echoed: the address may hold the database password.
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a database address Handrail can use; write "
+            "postgresql://user:password@host:5432/name (or sqlite:///path/to/file.sqlite3), "
+            "with any special character of the password percent-encoded"
+        ) from None
+    if config["ENGINE"] not in DATABASE_ENGINES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL names a {config['ENGINE'].rsplit('.', 1)[-1]} database; Handrail "
+            "runs on PostgreSQL (postgresql://...) or SQLite (sqlite:///...)"
+        )
     pool_max = env_int("DATABASE_POOL_MAX", 4, minimum=0)
     if config["ENGINE"] == "django.db.backends.postgresql" and pool_max:
         pool_min = min(env_int("DATABASE_POOL_MIN", 1, minimum=0), pool_max)

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from handrail.web.care.models import Case
-from handrail.web.clinic.models import Clinic
+from handrail.web.clinic.models import Clinic, Patient
 
 MAX_DAY_MINUTES = 24 * 60
 
@@ -103,7 +103,6 @@ class Visit(models.Model):
         ordering = ["-date", "-id"]
         indexes = [
             models.Index(fields=["clinic", "status"]),
-            models.Index(fields=["case", "date"]),
             # Covers the yearly threshold accrual of the whole clinic (the worklist): its
             # query reads the index alone, never the wide rows with the stored evaluation.
             models.Index(
@@ -111,9 +110,11 @@ class Visit(models.Model):
                 name="visit_accrual_covering",
             ),
             # The co-signature worklist reads the assistants' notes awaiting it, not every
-            # signed note of the clinic.
+            # signed note of the clinic; with the case, its count reads the index alone (the
+            # case leads to the clinic and the patient's payer), never the wide rows.
             models.Index(
-                fields=["clinician", "status", "cosigned_by"], name="visit_awaiting_cosign"
+                fields=["clinician", "status", "cosigned_by", "case"],
+                name="visit_awaiting_cosign_case",
             ),
             # Covers the treatment days since the last report of every open case (the
             # progress-report worklist): the visit type is read from the index, not the row.
@@ -121,7 +122,8 @@ class Visit(models.Model):
         ]
         constraints = [
             # One note per case and day: a case is one discipline's episode, so this is
-            # "one visit per patient, case, date and discipline".
+            # "one visit per patient, case, date and discipline". Its unique index on
+            # (case, date) also serves the look-ups by case and date (no second index).
             models.UniqueConstraint(fields=["case", "date"], name="visit_one_per_case_day"),
             models.CheckConstraint(
                 name="visit_signed_has_signer",
@@ -283,3 +285,54 @@ class Addendum(models.Model):
     class Meta:
         ordering = ["at", "id"]
         verbose_name_plural = "addenda"
+
+
+class ThresholdGroup(models.TextChoices):
+    """The yearly therapy threshold's groups: PT and SLP combined, OT separate (SSA §1833(g))."""
+
+    PT_SLP = "PT/SLP", "PT and SLP"
+    OT = "OT", "OT"
+
+
+class ThresholdAccrual(models.Model):
+    """The patient's yearly therapy threshold accrual per group in a clinic: the allowed
+    amounts (in cents) and the number of the signed visits with an allowed amount, dated in
+    `year` (the threshold is per beneficiary and calendar year, PT+SLP combined and OT
+    separate: SSA §1833(g), BBA 2018 §50202; amounts in handrail.rules.threshold).
+
+    Kept by the database itself (triggers on visits and cases, migration 0009), in the
+    transaction that changes a visit: a sign (under the patient's row lock, see
+    visit_sign), and any other write to a visit's status, amount, date or case, or to a
+    case's patient or discipline, whatever sends it. Never written by the app;
+    `manage.py threshold_accrual_check` recomputes it from the visits and reports drift.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="+")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="threshold_accruals"
+    )
+    year = models.PositiveSmallIntegerField()
+    therapy_group = models.CharField(max_length=6, choices=ThresholdGroup.choices)
+    allowed_cents = models.BigIntegerField()
+    visits = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "year", "therapy_group", "clinic"],
+                name="threshold_accrual_one_per_group",
+            ),
+        ]
+        indexes = [
+            # The threshold worklist: the clinic's groups at or over a share of the amount.
+            models.Index(
+                fields=["clinic", "year", "allowed_cents"], name="threshold_accrual_clinic"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} {self.year} {self.therapy_group}: {self.allowed}"
+
+    @property
+    def allowed(self) -> Decimal:
+        return Decimal(self.allowed_cents) / 100

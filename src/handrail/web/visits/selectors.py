@@ -9,8 +9,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, DateField, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case as DbCase
+from django.db.models import (
+    CharField,
+    Count,
+    DateField,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractYear
 from django.http import Http404
 from django.utils import timezone
 
@@ -19,7 +30,14 @@ from handrail.web.care.selectors import plan_in_effect
 from handrail.web.clinic.models import Coverage, Patient, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of, require
 from handrail.web.clinic.selectors import coverage_primary
-from handrail.web.visits.models import REPORT_TYPES, ServiceLine, Visit, VisitStatus
+from handrail.web.visits.models import (
+    REPORT_TYPES,
+    ServiceLine,
+    ThresholdAccrual,
+    ThresholdGroup,
+    Visit,
+    VisitStatus,
+)
 
 # Pub 100-02 ch.15 §220.3.A: a progress report at least once every 10 treatment days.
 PROGRESS_REPORT_EVERY = 10
@@ -277,3 +295,93 @@ def _visit_figures(visit: Visit) -> tuple[int, Decimal]:
     )
     accrued = Decimal(row["accrued"] or 0).quantize(Decimal("0.01"))
     return int(row["days"] or 0), accrued
+
+
+AccrualKey = tuple[int, int, int, str]  # (clinic id, patient id, year, group)
+
+
+@dataclass(frozen=True, slots=True)
+class AccrualDrift:
+    """A stored yearly threshold accrual (ThresholdAccrual) that differs from the sum of
+    its signed visits: the stored figures (None when no row is stored) and the sums."""
+
+    clinic_id: int
+    patient_id: int
+    year: int
+    group: str
+    stored: Decimal | None
+    stored_visits: int
+    recomputed: Decimal | None
+    recomputed_visits: int
+
+    def describe(self) -> str:
+        def shown(amount: Decimal | None, visits: int) -> str:
+            return "none" if amount is None else f"${amount:,.2f} over {visits} visits"
+
+        return (
+            f"patient {self.patient_id} (clinic {self.clinic_id}), {self.year} "
+            f"{self.group}: stored {shown(self.stored, self.stored_visits)}, signed visits "
+            f"{shown(self.recomputed, self.recomputed_visits)}"
+        )
+
+
+def threshold_accruals_recomputed() -> dict[AccrualKey, tuple[Decimal, int]]:
+    """The yearly threshold accruals summed from the signed visits themselves (as the
+    triggers of visits migration 0009 keep them): (clinic, patient, year, group) ->
+    (allowed amounts, visits), per calendar year, PT+SLP combined and OT separate (SSA
+    §1833(g)). One aggregate over every signed visit: for checks, not for pages."""
+    rows = (
+        Visit.objects.filter(status=VisitStatus.SIGNED, allowed_amount__isnull=False)
+        .annotate(
+            year=ExtractYear("date"),
+            group=DbCase(
+                When(case__discipline="OT", then=Value(ThresholdGroup.OT.value)),
+                default=Value(ThresholdGroup.PT_SLP.value),
+                output_field=CharField(),
+            ),
+        )
+        .values("clinic_id", "case__patient_id", "year", "group")
+        .annotate(total=Sum("allowed_amount"), visits=Count("id"))
+        .order_by()
+    )
+    return {
+        (
+            int(row["clinic_id"]),
+            int(row["case__patient_id"]),
+            int(row["year"]),
+            str(row["group"]),
+        ): (Decimal(row["total"]).quantize(Decimal("0.01")), int(row["visits"]))
+        for row in rows
+    }
+
+
+def threshold_accrual_drift() -> tuple[int, list[AccrualDrift]]:
+    """(stored rows checked, the rows that differ from their signed visits): every stored
+    yearly threshold accrual compared with the sums of its visits, to the cent and visit."""
+    recomputed = threshold_accruals_recomputed()
+    stored: dict[AccrualKey, tuple[Decimal, int]] = {
+        (clinic_id, patient_id, year, group): (Decimal(cents).scaleb(-2), visits)
+        for clinic_id, patient_id, year, group, cents, visits in (
+            ThresholdAccrual.objects.values_list(
+                "clinic_id", "patient_id", "year", "therapy_group", "allowed_cents", "visits"
+            )
+        )
+    }
+    drift = []
+    for key in sorted(stored.keys() | recomputed.keys()):
+        if stored.get(key) == recomputed.get(key):
+            continue
+        kept, summed = stored.get(key), recomputed.get(key)
+        drift.append(
+            AccrualDrift(
+                clinic_id=key[0],
+                patient_id=key[1],
+                year=key[2],
+                group=key[3],
+                stored=kept[0] if kept else None,
+                stored_visits=kept[1] if kept else 0,
+                recomputed=summed[0] if summed else None,
+                recomputed_visits=summed[1] if summed else 0,
+            )
+        )
+    return len(stored), drift

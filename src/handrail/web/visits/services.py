@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -37,11 +37,18 @@ from handrail.web.visits.models import (
     Addendum,
     ServiceLine,
     Telehealth,
+    ThresholdAccrual,
     TimerSegment,
     Visit,
     VisitStatus,
 )
-from handrail.web.visits.selectors import VisitFacts, plan_days_since_certification, visit_facts
+from handrail.web.visits.selectors import (
+    AccrualDrift,
+    VisitFacts,
+    plan_days_since_certification,
+    threshold_accrual_drift,
+    visit_facts,
+)
 
 VISIT_EDITABLE_FIELDS = (
     "visit_type",
@@ -1228,3 +1235,35 @@ def visit_add_addendum(*, user: User, visit: Visit, reason: str, text: str) -> A
     addendum.save()
     _audit_visit(user, visit, AuditAction.UPDATE, "addendum")
     return addendum
+
+
+@transaction.atomic
+def threshold_accrual_repair() -> list[AccrualDrift]:
+    """Rewrite the stored yearly threshold accruals that differ from their signed visits
+    (threshold_accrual_drift) and return what was rewritten.
+
+    On PostgreSQL the visits and cases are locked against writes (SHARE mode: reads go on)
+    until the repair commits, so no sign falls between the sums and the rewrite; SQLite's
+    write transactions are serialised already (settings.DATABASES: IMMEDIATE)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"LOCK TABLE {Visit._meta.db_table}, {Case._meta.db_table} IN SHARE MODE"
+            )
+    _checked, drift = threshold_accrual_drift()
+    for row in drift:
+        key = {
+            "clinic_id": row.clinic_id,
+            "patient_id": row.patient_id,
+            "year": row.year,
+            "therapy_group": row.group,
+        }
+        if row.recomputed is None:
+            ThresholdAccrual.objects.filter(**key).delete()
+            continue
+        accrual = ThresholdAccrual.objects.filter(**key).first() or ThresholdAccrual(**key)
+        accrual.allowed_cents = int(row.recomputed * 100)
+        accrual.visits = row.recomputed_visits
+        accrual.full_clean()
+        accrual.save()
+    return drift

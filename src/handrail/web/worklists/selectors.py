@@ -15,12 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, Generic, TypeVar, overload
+from typing import Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
 from django.db.models import Case as DbCase
 from django.db.models import (
     CharField,
@@ -57,7 +56,7 @@ from handrail.web.care.selectors import (
 from handrail.web.clinic.models import Coverage, CoverageOrder, Patient, PayerType, Role, User
 from handrail.web.clinic.permissions import can_view_clinical, clinic_id_of
 from handrail.web.remittances.selectors import remitted_allowed
-from handrail.web.visits.models import REPORT_TYPES, Visit, VisitStatus
+from handrail.web.visits.models import REPORT_TYPES, ThresholdAccrual, Visit, VisitStatus
 from handrail.web.visits.selectors import PROGRESS_REPORT_EVERY
 
 # A case shows on the progress-report list this many treatment days before the report is due.
@@ -91,7 +90,6 @@ LIST_FIELDS = (
     "clinician__role",
     "clinician__discipline",
 )
-DECIMAL_CONTEXT = Context(prec=15)
 K = TypeVar("K")
 R = TypeVar("R")
 
@@ -850,54 +848,60 @@ def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, i
     return out
 
 
-def _as_decimal(value: object) -> Decimal:
-    """A sum read from the database as a Decimal to the cent (SQLite sums decimal columns as
-    floating point: read as Django reads a DecimalField there, 15 significant digits)."""
-    if value is None:
-        return Decimal("0")
-    if isinstance(value, float):
-        return DECIMAL_CONTEXT.create_decimal_from_float(value).quantize(CENT)
-    return Decimal(str(value))
+def _signed_after(
+    visits: QuerySet[Visit], today: date
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts, visits) of the given signed visits dated
+    after `today` in its year: the stored accrual counts the whole year, the lists count to
+    `today`. Visits are dated on or before the day they are written (visit_create), so this
+    is empty unless a list is asked for a past day; read from the index on the date."""
+    later = visits.filter(
+        status=VisitStatus.SIGNED,
+        allowed_amount__isnull=False,
+        date__gt=today,
+        date__lte=date(today.year, 12, 31),
+    ).values_list("case__patient_id", "case__discipline", "allowed_amount")
+    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    for patient_id, discipline, allowed in later:
+        key = (int(patient_id), _group(str(discipline)))
+        total, count = out.get(key, (Decimal("0"), 0))
+        out[key] = (total + (allowed or Decimal("0")).quantize(CENT), count + 1)
+    return out
+
+
+def _stored_accruals(
+    rows: QuerySet[ThresholdAccrual], later: dict[tuple[int, str], tuple[Decimal, int]]
+) -> dict[tuple[int, str], tuple[Decimal, int]]:
+    """(patient id, group) -> (allowed amounts, visits) of the stored yearly accrual rows,
+    less the visits dated after the day asked for (`_signed_after`)."""
+    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
+    for patient_id, group, cents, visits in rows.values_list(
+        "patient_id", "therapy_group", "allowed_cents", "visits"
+    ):
+        key = (int(patient_id), str(group))
+        less, fewer = later.get(key, (Decimal("0"), 0))
+        if visits - fewer > 0:
+            out[key] = (Decimal(cents).scaleb(-2) - less, visits - fewer)
+    return out
 
 
 def _clinic_accruals(
     clinic_id: int, today: date, at_least: Decimal
 ) -> dict[tuple[int, str], tuple[Decimal, int]]:
     """(patient id, group) -> (allowed amounts summed, number of visits) of the clinic's
-    signed visits this year (`_signed_this_year`), for the groups whose sum may reach
-    `at_least`: the `_accruals` of the whole clinic, in one query that sums per case from
-    the covering index (visit_accrual_covering) before joining the cases, so the join reads
-    one row per case seen this year rather than one per visit."""
-    visit, case = Visit._meta, Case._meta
-    q = connection.ops.quote_name
-    sql = (
-        f"SELECT c.{q('patient_id')}, "
-        f"CASE WHEN c.{q('discipline')} = 'OT' THEN 'OT' ELSE 'PT/SLP' END, "
-        "SUM(t.total), SUM(t.visits) "
-        f"FROM (SELECT v.{q('case_id')} AS case_id, SUM(v.{q('allowed_amount')}) AS total, "
-        f"COUNT(*) AS visits FROM {q(visit.db_table)} v "
-        f"WHERE v.{q('clinic_id')} = %s AND v.{q('status')} = %s "
-        f"AND v.{q('allowed_amount')} IS NOT NULL "
-        f"AND v.{q('date')} >= %s AND v.{q('date')} <= %s "
-        f"GROUP BY v.{q('case_id')}) t "
-        f"JOIN {q(case.db_table)} c ON c.{q('id')} = t.case_id "
-        "GROUP BY 1, 2 HAVING SUM(t.total) >= %s"
+    signed visits this year to `today` (`_signed_this_year`), for the groups whose sum
+    reaches `at_least`: the `_accruals` of the whole clinic, read from the stored yearly
+    accrual (ThresholdAccrual, kept in the signing transaction) by its index on (clinic,
+    year, amount), so the list reads the groups near the threshold, not the year's visits."""
+    rows = ThresholdAccrual.objects.filter(
+        clinic_id=clinic_id,
+        year=today.year,
+        allowed_cents__gte=int((at_least * 100).to_integral_value(rounding=ROUND_FLOOR)),
     )
-    params: list[Any] = [
-        clinic_id,
-        VisitStatus.SIGNED.value,
-        connection.ops.adapt_datefield_value(date(today.year, 1, 1)),
-        connection.ops.adapt_datefield_value(today),
-        # A cent of slack for SQLite's floating-point sums; the exact comparison is made on
-        # the Decimal sums by the caller.
-        float(at_least - CENT),
-    ]
-    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for patient_id, group, total, visits in cursor.fetchall():
-            out[(int(patient_id), str(group))] = (_as_decimal(total), int(visits))
-    return out
+    later = _signed_after(Visit.objects.filter(clinic_id=clinic_id), today)
+    return {
+        key: value for key, value in _stored_accruals(rows, later).items() if value[0] >= at_least
+    }
 
 
 def _crossed_on(
@@ -1131,7 +1135,13 @@ def patient_threshold(
         date__gte=date(day.year, 1, 1),
         date__lte=day,
     )
-    accruals = _accruals(signed)
+    # The stored yearly accrual of the patient (ThresholdAccrual), to `day`.
+    accruals = _stored_accruals(
+        ThresholdAccrual.objects.filter(
+            clinic_id=patient.clinic_id, patient=patient, year=day.year
+        ),
+        _signed_after(Visit.objects.filter(case_id__in=[pk for pk, _d in cases]), day),
+    )
     groups = {_group(discipline) for _pk, discipline in cases}
     wanted: dict[tuple[int, str], tuple[Decimal, int]] = {
         (patient.pk, group): accruals.get((patient.pk, group), (Decimal("0"), 0))
