@@ -129,6 +129,11 @@ class PasskeyRefusalFilter(logging.Filter):
     mistake or an attack. One WARNING line with py_webauthn's reason says enough."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        # A record may pass this filter more than once (on the logger and on each handler
+        # that carries it): rewrite it the first time only.
+        if getattr(record, "passkey_refusal", False):
+            return True
+        record.passkey_refusal = True
         record.msg = f"passkey refused: {record.getMessage()}"
         record.args = ()
         record.exc_info = None
