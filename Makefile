@@ -36,7 +36,7 @@ test-postgres: $(STAMP)
 # the cache, sign-in counter and reload-signal tests, then the task, worker and messaging
 # tests again with the tasks on RQ (django-tasks-rq) instead of the database queue.
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
-REDIS_TASK_TESTS := tests/web/test_worker.py tests/web/test_messaging.py tests/web/test_portal_messages.py tests/web/test_reminder_schedule.py
+REDIS_TASK_TESTS := tests/web/test_worker.py tests/web/test_messaging.py tests/web/test_portal_messages.py tests/web/test_reminder_schedule.py tests/web/test_pattern_hub.py
 test-redis: $(STAMP)
 	HANDRAIL_TEST_REDIS_URL=$(REDIS_TEST_URL) $(BIN)/python -m pytest tests/web/test_redis.py tests/web/test_redis_state.py
 	HANDRAIL_TEST_REDIS_URL=$(REDIS_TEST_URL) HANDRAIL_TEST_TASK_BACKEND=rq $(BIN)/python -m pytest $(REDIS_TASK_TESTS)
