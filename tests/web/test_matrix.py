@@ -18,14 +18,17 @@ runs in a savepoint inside it."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import time_machine
+from django.conf import settings as django_settings
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -33,7 +36,7 @@ from ninja.operation import PathView
 
 from handrail.web.clinic.models import User
 from handrail.web.worklists.views import KINDS
-from tests.web.conftest import TEST_NOW
+from tests.web.conftest import TEST_NOW, _force_full_login
 from tests.web.matrix_world import CLINICAL_MARKER, MatrixWorld, build_matrix_world
 
 # --- the URLconf -----------------------------------------------------------------------
@@ -72,9 +75,10 @@ def _endpoints() -> list[Endpoint]:
         kwargs = tuple(pattern.pattern.regex.groupindex)
         path_view = _path_view(pattern.callback)
         if path_view is None:
-            # A page: GET it, and POST to it (a page that takes no POST answers 405).
-            api = name.startswith("api:")
-            found[name] = Endpoint(name, name, ("GET", "POST"), kwargs, api)
+            # A page (the API's schema too): GET it, and POST to it (a page that takes no
+            # POST answers 405). The schema answers any method with itself: read once.
+            methods = ("GET",) if name == "api:openapi-json" else ("GET", "POST")
+            found[name] = Endpoint(name, name, methods, kwargs, False)
             continue
         for operation in path_view.operations:
             for method in operation.methods:
@@ -102,14 +106,29 @@ def matrix(
     ):
         with transaction.atomic():
             world = build_matrix_world()
+            for role in ROLES:
+                client = Client()
+                _force_full_login(client, world.users[role])
+                SESSIONS[role] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
             yield world
             transaction.set_rollback(True)
+            SESSIONS.clear()
 
 
 @pytest.fixture
-def world(matrix: MatrixWorld, db: None, settings: Any, tmp_path: Path) -> MatrixWorld:
+def world(
+    matrix: MatrixWorld, db: None, settings: Any, tmp_path: Path
+) -> Iterator[MatrixWorld]:
     settings.MEDIA_ROOT = str(tmp_path)
-    return matrix
+    # Thousands of expected 403s and 404s: their log lines (with tracebacks) are most of the
+    # walk's time. A 5xx is found from its status, not from the log.
+    quiet = [logging.getLogger(name) for name in ("django.request", "handrail.request")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
+    yield matrix
+    for logger, level in zip(quiet, levels, strict=True):
+        logger.setLevel(level)
 
 
 # --- who asks ------------------------------------------------------------------------------
@@ -118,11 +137,17 @@ ROLES = ("admin", "biller", "pt", "ot", "slp", "ota", "pta", "front_desk", "outs
 ANONYMOUS = "anonymous"
 
 
+# Each role's session, signed in once for the module (its row outlives every test's
+# savepoint). Each test starts from these cookies: a request that cycled or ended a session
+# in an earlier test, rolled back since, must not leave a role signed out.
+SESSIONS: dict[str, str] = {}
+
+
 def _clients(world: MatrixWorld) -> dict[str, Client]:
     clients = {}
     for role in ROLES:
         client = Client(raise_request_exception=False)
-        client.force_login(world.users[role])
+        client.cookies[django_settings.SESSION_COOKIE_NAME] = SESSIONS[role]
         clients[role] = client
     clients[ANONYMOUS] = Client(raise_request_exception=False)
     return clients
@@ -274,13 +299,18 @@ class Walk:
             self.wrong.append((method, url, role, "shows a note's clinical text"))
 
 
-def _roles_for(index: int) -> tuple[str, ...]:
-    """Every role on the first object of a URL; on the others the roles that read
-    everything (a 5xx that only another payer, discipline or visit type reaches is what
-    they are for), and the front desk for the leak check."""
+def _roles_for(index: int, label: str) -> tuple[str, ...]:
+    """Every role on the first object of a URL. On the others (a 5xx that only another
+    payer, discipline or visit type reaches is what they are for): the biller, who reads
+    every page of the clinic, the clinician of the object's discipline (the author's
+    editable page) and the front desk for the leak check."""
     if index == 0:
         return (*ROLES, ANONYMOUS)
-    return ("admin", "biller", "pt", "ot", "slp", "front_desk")
+    clinician = next(
+        (role for word, role in (("SLP", "slp"), ("PT", "pt"), ("OT", "ot")) if word in label),
+        "admin",
+    )
+    return ("biller", clinician, "front_desk")
 
 
 def _url(endpoint: Endpoint, kwargs: dict[str, Any]) -> str:
@@ -289,6 +319,9 @@ def _url(endpoint: Endpoint, kwargs: dict[str, Any]) -> str:
 
 def test_it_covers_every_url(world: MatrixWorld) -> None:
     """A new URL pattern whose arguments the walk cannot fill fails here, named."""
+    clients = _clients(world)
+    signed_in = {role: clients[role].get("/patients/").status_code for role in ROLES}
+    assert signed_in == dict.fromkeys(ROLES, 200)
     uncovered = []
     for endpoint in ENDPOINTS:
         try:
@@ -310,9 +343,211 @@ def test_it_reads_every_page_as_every_role_without_a_5xx_or_a_leak(
     world: MatrixWorld, endpoint: Endpoint
 ) -> None:
     walk = Walk(world, _clients(world), [])
-    for index, (_label, kwargs) in enumerate(_targets(world, endpoint)):
+    for index, (label, kwargs) in enumerate(_targets(world, endpoint)):
         url = _url(endpoint, kwargs)
-        for role in _roles_for(index):
+        for role in _roles_for(index, label):
             response = walk.clients[role].get(url)
             walk.check(endpoint, role, url, "GET", response)
+    assert walk.wrong == [], "\n".join(" ".join(w) for w in walk.wrong)
+
+
+
+# --- POSTs with nothing and with junk -----------------------------------------------------
+
+# Every field name the app's forms and views read, so each form meets its own fields junk.
+FIELDS = (
+    "active address argument assistant_minutes assistant_minutes_was at baseline billing_code "
+    "birth_date caption caregiver_present certified_on certifier_name certifier_npi charge city "
+    "closed_on code comment consent credit cues date day days_per_week description diagnoses "
+    "difficulty direction discharge_reason discipline distinct_services duration_weeks "
+    "effective effective_from effective_to electronic_id email end_date ended_at ended_on "
+    "entry_id file filing_indicator first_name fix frequency frequency_per_week from goals "
+    "group_npi hold_seconds how item_ids items kind last_name legal_name medical_necessity "
+    "medical_necessity_attested member_id minutes next notes npi number offset opened_on order "
+    "pain_after pain_before password password_confirm patient_present payer "
+    "payer_claim_number percent performance phone position rate reason referring_provider "
+    "regions release reps requested_units role save_anyway section sets sex skilled start_date "
+    "started_at state steps summary task taxonomy teaching_methods technique telehealth "
+    "template text therapist_minutes therapist_minutes_was through time_zone times_per_day "
+    "title to token unit_rule units units_authorized username version visit_id visit_type "
+    "visits_authorized weekdays withdraw zip zip_code"
+).split()
+# Numbers no column holds; an impossible date with a NUL byte and markup (PostgreSQL refuses
+# NUL in text: a field that reaches the database unchecked answers 500 there).
+JUNK_VALUES = ("99999999999999999999999", "2026-02-31\x00<b>x</b>")
+
+
+def _bodies(endpoint: Endpoint) -> list[tuple[str, str, str]]:
+    """(label, content type, body) of each request the walk sends."""
+    if endpoint.api:
+        return [
+            ("empty", "application/json", ""),
+            ("malformed JSON", "application/json", '{"date": '),
+            ("a JSON list", "application/json", "[1, 2]"),
+            *(
+                (f"junk {value[:8]!r}", "application/json", json.dumps(dict.fromkeys(FIELDS, value)))
+                for value in JUNK_VALUES
+            ),
+        ]
+    form = "application/x-www-form-urlencoded"
+    return [
+        ("empty", form, ""),
+        *(
+            (f"junk {value[:8]!r}", form, urlencode(dict.fromkeys(FIELDS, value)))
+            for value in JUNK_VALUES
+        ),
+    ]
+
+
+# Rows a refused request may still write: the audit log, sessions, sign-in counters and the
+# patient link's access log (a refused visit to the link is recorded).
+UNCOUNTED = {
+    "audit_auditevent",
+    "django_session",
+    "clinic_signincounter",
+    "portal_linkaccess",
+    "portal_linkcounter",
+    "ops_workerheartbeat",
+    "django_tasks_database_dbtaskresult",
+}
+# Rows whose content is compared too (an empty POST must not blank a saved field).
+COMPARED = (
+    "clinic_user",
+    "clinic_patient",
+    "clinic_coverage",
+    "clinic_payer",
+    "care_case",
+    "care_planofcare",
+    "care_authorization",
+    "visits_visit",
+    "visits_serviceline",
+    "billing_claim",
+    "billing_payerbilling",
+    "billing_clinicbilling",
+    "programs_program",
+    "programs_programitem",
+    "programs_libraryentry",
+    "portal_patientlink",
+    "portal_reminderplan",
+    "messaging_message",
+)
+# A link used (even for a refused post) records when; a sign-in, when.
+IGNORED_COLUMNS = {"last_login", "session_epoch", "last_used_at"}
+
+
+def _tables() -> list[str]:
+    from django.apps import apps
+
+    return sorted(
+        m._meta.db_table for m in apps.get_models() if m._meta.db_table not in UNCOUNTED
+    )
+
+
+TABLES = _tables()
+
+
+def _fingerprint() -> dict[str, object]:
+    quote = connection.ops.quote_name
+    sql = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {quote(t)}" for t in TABLES)
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        state: dict[str, object] = dict(cursor.fetchall())
+        for table in COMPARED:
+            cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY id")
+            columns = [c[0] for c in cursor.description]
+            keep = [i for i, c in enumerate(columns) if c not in IGNORED_COLUMNS]
+            state[f"{table}*"] = hash(tuple(tuple(row[i] for i in keep) for row in cursor))
+    return state
+
+
+def _changed(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    return sorted(key for key in before if before[key] != after[key])
+
+
+# Requests that an empty (or any text) POST completes, and who may make them: the change is
+# the page's whole purpose (sign, delete a line, start a timer, toggle a favourite, revoke
+# the patient's links, issue...), or the field is free text that junk is a valid value of.
+WRITERS = {"admin", "biller", "pt", "ot", "slp", "ota", "pta"}
+CLINICIANS = {"pt", "ot", "slp", "ota", "pta"}
+BODYLESS: dict[str, set[str]] = {
+    "logout": set(ROLES),
+    # The enrolment page keeps the secret its QR code shows (an unconfirmed device) before
+    # the code is checked.
+    "two-factor": set(ROLES),
+    "notes:sign": CLINICIANS,
+    "notes:addendum": CLINICIANS,  # why and what: free text
+    "notes:line-delete": CLINICIANS,
+    "notes:timer-start": CLINICIANS,
+    "notes:timer-stop": CLINICIANS,
+    "api:visits_sign:POST": CLINICIANS,
+    "api:visits_addendum:POST": CLINICIANS,
+    "api:lines_delete:DELETE": CLINICIANS,
+    "api:timers_start:POST": CLINICIANS,
+    "api:timers_stop:POST": CLINICIANS,
+    "clinic_admin:staff-active": {"admin"},  # the switch flips
+    "billing:claim-rescrub": {"admin", "biller"},
+    "billing:claim-close": {"admin", "biller"},  # the reason is free text
+    "remittances:denial-correct": {"admin", "biller"},  # a corrected claim from the line
+    "remittances:denial-appeal": {"admin", "biller"},  # the argument is free text
+    # A built-in entry is every clinic's: another clinic's therapist copies or stars it too.
+    "programs:entry-copy": WRITERS - {"biller"} | {"outsider"},
+    "programs:entry-favourite": WRITERS | {"outsider"},
+    "programs:media-delete": WRITERS - {"biller"},
+    "programs:template-delete": WRITERS - {"biller"},
+    "programs:template-from": CLINICIANS | {"admin"},  # the title is free text
+    "programs:section-add": CLINICIANS,  # the section's title is free text
+    "programs:item-remove": CLINICIANS,
+    "programs:issue": CLINICIANS,  # issued outside a visit
+    "portal:link-create": CLINICIANS,
+    "portal:links-revoke": CLINICIANS,
+    "portal:note-add": CLINICIANS,  # free text
+    "portal:reminders-set": CLINICIANS,  # no day ticked: reminders off
+    "portal:reminders": {*ROLES, ANONYMOUS},  # the patient's own form, the same
+}
+
+
+def _post_plan(targets: list[Target], endpoint: Endpoint) -> Iterator[tuple[Target, str, int]]:
+    """(target, role, how many of the bodies): every role with an empty body on the first
+    object, an admin and a therapist with every junk body, and two more objects (another
+    payer, discipline or visit type) with an empty body."""
+    first = targets[0]
+    for role in (*ROLES, ANONYMOUS):
+        yield first, role, len(_bodies(endpoint)) if role in ("admin", "slp") else 1
+    step = max(1, len(targets) // 2)
+    for target in targets[step::step][:2]:
+        for role in ("biller", "slp"):
+            yield target, role, 1
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in ENDPOINTS if "POST" in e.methods or e.api and e.methods[0] != "GET"],
+    ids=lambda e: e.key,
+)
+def test_it_refuses_empty_and_junk_posts_with_a_message_and_saves_nothing(
+    world: MatrixWorld, endpoint: Endpoint
+) -> None:
+    walk = Walk(world, _clients(world), [])
+    method = "POST" if "POST" in endpoint.methods else endpoint.methods[0]
+    targets = _targets(world, endpoint)
+    first_url = _url(endpoint, targets[0][1])
+    if not endpoint.api and walk.clients["admin"].post(first_url).status_code == 405:
+        return  # a page that takes no POST
+    for (_label, kwargs), role, count in _post_plan(targets, endpoint):
+        url = _url(endpoint, kwargs)
+        for label, content_type, body in _bodies(endpoint)[:count]:
+            before = _fingerprint()
+            with transaction.atomic():
+                response = walk.clients[role].generic(method, url, body, content_type)
+                after = _fingerprint()
+                transaction.set_rollback(True)
+            status = response.status_code
+            if status >= 500 or status not in (API_STATUSES if endpoint.api else POST_STATUSES):
+                walk.wrong.append((method, url, role, label, str(status)))
+                continue
+            changed = _changed(before, after)
+            if changed and role not in BODYLESS.get(endpoint.key, set()):
+                walk.wrong.append((method, url, role, label, str(status), f"saved {changed}"))
+            if 400 <= status < 500 and not response.content.strip():
+                walk.wrong.append((method, url, role, label, str(status), "no message"))
     assert walk.wrong == [], "\n".join(" ".join(w) for w in walk.wrong)
