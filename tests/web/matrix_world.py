@@ -56,8 +56,15 @@ NOTE = {
     "skilled": "Skilled analysis of task performance and safety judgment needed.",
     "performance": "Performed with minimal assistance; 2 verbal cues; carried over.",
 }
-# Names the leak checks look for: a page a role may not see must not show them.
-CLINICAL_MARKER = "Skilled analysis of task performance"
+# Clinical text the front desk must never see (a note's fields, a case's title, a plan's
+# goal): the leak check looks for each in every page it reads.
+GOAL = "Completes the routine with supervision"
+CLINICAL_MARKERS = (
+    "Skilled analysis of task performance",  # every note line's skilled-need field
+    "Swallowing after stroke",
+    "Hand injury at work",
+    GOAL,
+)
 
 
 @dataclass
@@ -106,7 +113,7 @@ def _case(therapist: User, patient: Patient, discipline: str, title: str, start:
         user=therapist,
         case=case,
         diagnoses=["I69.351", "R26.81"] if discipline != "SLP" else ["I69.320", "R13.12"],
-        goals=[GoalInput("Completes the routine with supervision", start + timedelta(weeks=6))],
+        goals=[GoalInput(GOAL, start + timedelta(weeks=6))],
         frequency_per_week=2,
         duration_weeks=8,
         start_date=start,
