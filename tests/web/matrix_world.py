@@ -212,7 +212,7 @@ def build_matrix_world() -> MatrixWorld:
             )
     front_desk = users["front_desk"]
     patients: dict[str, Patient] = {}
-    for index, kind in enumerate((PayerType.MEDICARE, PayerType.COMMERCIAL)):
+    for kind in (PayerType.MEDICARE, PayerType.COMMERCIAL):
         patients[kind] = Patient.objects.filter(
             clinic=clinic, coverages__payer=payers[kind]
         ).order_by("pk")[0]

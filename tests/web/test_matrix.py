@@ -21,7 +21,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,7 +33,6 @@ from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from ninja.operation import PathView
 
-from handrail.web.clinic.models import User
 from handrail.web.worklists.views import KINDS
 from tests.web.conftest import TEST_NOW, _force_full_login
 from tests.web.matrix_world import CLINICAL_MARKERS, MatrixWorld, build_matrix_world
@@ -103,22 +101,20 @@ def matrix(
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=str(media)),
         time_machine.travel(TEST_NOW, tick=True),
+        transaction.atomic(),  # rolled back at the module's end
     ):
-        with transaction.atomic():
-            world = build_matrix_world()
-            for role in ROLES:
-                client = Client()
-                _force_full_login(client, world.users[role])
-                SESSIONS[role] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-            yield world
-            transaction.set_rollback(True)
-            SESSIONS.clear()
+        world = build_matrix_world()
+        for role in ROLES:
+            client = Client()
+            _force_full_login(client, world.users[role])
+            SESSIONS[role] = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+        yield world
+        transaction.set_rollback(True)
+        SESSIONS.clear()
 
 
 @pytest.fixture
-def world(
-    matrix: MatrixWorld, db: None, settings: Any, tmp_path: Path
-) -> Iterator[MatrixWorld]:
+def world(matrix: MatrixWorld, db: None, settings: Any, tmp_path: Path) -> Iterator[MatrixWorld]:
     settings.MEDIA_ROOT = str(tmp_path)
     # Thousands of expected 403s and 404s: their log lines (with tracebacks) are most of the
     # walk's time. A 5xx is found from its status, not from the log.
@@ -232,7 +228,9 @@ def _targets(world: MatrixWorld, endpoint: Endpoint) -> list[Target]:
         return [(f"code {code}", {"code": code}) for code in ("97535", "92526", "ZZ999")]
     single: dict[str, Callable[[MatrixWorld], list[Target]]] = {
         "plan_id": lambda w: [("plan", {"plan_id": w.plan.pk})],
-        "authorization_id": lambda w: [("authorization", {"authorization_id": w.authorization.pk})],
+        "authorization_id": lambda w: [
+            ("authorization", {"authorization_id": w.authorization.pk})
+        ],
         "staff_id": lambda w: [
             (f"staff {role}", {"staff_id": w.users[role].pk}) for role in ("pta", "outsider")
         ],
@@ -280,8 +278,8 @@ class Walk:
 
     def check(self, endpoint: Endpoint, role: str, url: str, method: str, response: Any) -> None:
         status = response.status_code
-        allowed = API_STATUSES if endpoint.api else GET_STATUSES if method == "GET" else (
-            POST_STATUSES
+        allowed = (
+            API_STATUSES if endpoint.api else GET_STATUSES if method == "GET" else (POST_STATUSES)
         )
         if status >= 500 or status not in allowed:
             self.wrong.append((method, url, role, str(status)))
@@ -353,11 +351,10 @@ def test_it_reads_every_page_as_every_role_without_a_5xx_or_a_leak(
     assert walk.wrong == [], "\n".join(" ".join(w) for w in walk.wrong)
 
 
-
 # --- POSTs with nothing and with junk -----------------------------------------------------
 
 # Every field name the app's forms and views read, so each form meets its own fields junk.
-FIELDS = (
+_FIELD_NAMES = (
     "active address argument assistant_minutes assistant_minutes_was at baseline billing_code "
     "birth_date caption caregiver_present certified_on certifier_name certifier_npi charge city "
     "closed_on code comment consent credit cues date day days_per_week description diagnoses "
@@ -373,7 +370,8 @@ FIELDS = (
     "template text therapist_minutes therapist_minutes_was through time_zone times_per_day "
     "title to token unit_rule units units_authorized username version visit_id visit_type "
     "visits_authorized weekdays withdraw zip zip_code"
-).split()
+)
+FIELDS = _FIELD_NAMES.split()
 # Numbers no column holds; an impossible date with a NUL byte and markup (PostgreSQL refuses
 # NUL in text: a field that reaches the database unchecked answers 500 there).
 JUNK_VALUES = ("99999999999999999999999", "2026-02-31\x00<b>x</b>")
@@ -387,7 +385,11 @@ def _bodies(endpoint: Endpoint) -> list[tuple[str, str, str]]:
             ("malformed JSON", "application/json", '{"date": '),
             ("a JSON list", "application/json", "[1, 2]"),
             *(
-                (f"junk {value[:8]!r}", "application/json", json.dumps(dict.fromkeys(FIELDS, value)))
+                (
+                    f"junk {value[:8]!r}",
+                    "application/json",
+                    json.dumps(dict.fromkeys(FIELDS, value)),
+                )
                 for value in JUNK_VALUES
             ),
         ]
@@ -440,9 +442,7 @@ IGNORED_COLUMNS = {"last_login", "session_epoch", "last_used_at"}
 def _tables() -> list[str]:
     from django.apps import apps
 
-    return sorted(
-        m._meta.db_table for m in apps.get_models() if m._meta.db_table not in UNCOUNTED
-    )
+    return sorted(m._meta.db_table for m in apps.get_models() if m._meta.db_table not in UNCOUNTED)
 
 
 TABLES = _tables()
@@ -535,10 +535,11 @@ def test_it_refuses_empty_and_junk_posts_with_a_message_and_saves_nothing(
     first_url = _url(endpoint, targets[0][1])
     if not endpoint.api and walk.clients["admin"].post(first_url).status_code == 405:
         return  # a page that takes no POST
+    # Each request runs in a savepoint rolled back after it: every one starts from here.
+    before = _fingerprint()
     for (_label, kwargs), role, count in _post_plan(targets, endpoint):
         url = _url(endpoint, kwargs)
         for label, content_type, body in _bodies(endpoint)[:count]:
-            before = _fingerprint()
             with transaction.atomic():
                 response = walk.clients[role].generic(method, url, body, content_type)
                 after = _fingerprint()

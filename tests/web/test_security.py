@@ -238,9 +238,9 @@ class NulCharacterTests:
         from handrail.web.programs.models import LibraryEntry
         from handrail.web.programs.services import ItemInput, program_create
 
-        entry = LibraryEntry.objects.filter(clinic__isnull=True, kind="self_care").order_by(
-            "key"
-        )[0]
+        entry = LibraryEntry.objects.filter(clinic__isnull=True, kind="self_care").order_by("key")[
+            0
+        ]
         program = program_create(
             user=world.ot,
             case=world.ot_case,

@@ -154,7 +154,9 @@ class PhoneWalkTests:
         draft = Visit.objects.filter(clinician=ot, status="draft").order_by("pk").first()
         signed = Visit.objects.filter(clinician=ot, status="signed").order_by("pk").first()
         program = (
-            Program.objects.filter(created_by=ot, status=ProgramStatus.ISSUED).order_by("pk").first()
+            Program.objects.filter(created_by=ot, status=ProgramStatus.ISSUED)
+            .order_by("pk")
+            .first()
         )
         assert signed is not None and program is not None
         entry = LibraryEntry.objects.filter(clinic__isnull=True).order_by("key").first()
