@@ -14,14 +14,24 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
-from handrail.web.billing.claims import claims_from_visits
-from handrail.web.billing.models import Batch, Claim, ClaimState, Contract, PayerBilling
+from handrail.web.billing.batches import batch_create
+from handrail.web.billing.claims import claim_acknowledge, claims_from_visits
+from handrail.web.billing.models import (
+    Batch,
+    ChargeEntry,
+    Claim,
+    ClaimState,
+    ClinicianBilling,
+    Contract,
+    PayerBilling,
+)
 from handrail.web.care.models import Authorization, Case, PlanOfCare
 from handrail.web.care.services import GoalInput, case_create, plan_of_care_create
 from handrail.web.clinic.models import Clinic, Patient, Payer, PayerType, User
@@ -80,7 +90,7 @@ class MatrixWorld:
     authorization: Authorization
     payers: dict[str, Payer]
     contract: Contract
-    batch: Batch
+    batches: list[Batch]  # Medicare's (the demo's), Medicare Advantage's, Medicaid's
     denial: tuple[int, int]  # (claim id, line number) of a denied line
     entry: LibraryEntry
     clinic_entry: LibraryEntry
@@ -282,7 +292,33 @@ def build_matrix_world() -> MatrixWorld:
         visits.setdefault(key, visit)
     for key, case in (("demo/PT", "PT"), ("demo/OT", "OT")):
         cases[key] = Case.objects.filter(clinic=clinic, discipline=case).order_by("pk")[0]
+    # The SLP and the PT assistant bill under their own NPIs (synthetic, valid check
+    # digits) and the clinic charges their codes: their payers' claims go ready and out in
+    # an 837P of their own (Medicare Advantage and Medicaid filing indicators).
+    for role, npi, taxonomy in (
+        ("slp", "1765432103", "235Z00000X"),
+        ("pta", "1888777665", "225200000X"),
+    ):
+        User.objects.filter(pk=users[role].pk).update(npi=npi)
+        ClinicianBilling.objects.create(user=users[role], taxonomy=taxonomy)
+    for code, charge in (("92526", "120.00"), ("92507", "130.00"), ("97162", "260.00")):
+        if not ChargeEntry.objects.filter(clinic=clinic, code=code).exists():
+            ChargeEntry.objects.create(
+                clinic=clinic, code=code, charge=Decimal(charge), effective_from=date(2025, 1, 1)
+            )
     claims_from_visits(user=users["biller"], clinic=clinic, through=today)
+    for claim in Claim.objects.filter(
+        clinic=clinic, state=ClaimState.HELD, payer__type__in=["medicare-advantage", "medicaid"]
+    ):
+        if not claim.hold_reasons:
+            claim_acknowledge(user=users["biller"], claim=claim)
+    batches = [Batch.objects.filter(clinic=clinic).order_by("pk")[0]]
+    for kind in (PayerType.MEDICARE_ADVANTAGE, PayerType.MEDICAID):
+        batches.append(
+            batch_create(
+                user=users["biller"], payer=payers[kind], through=today, make_claims=False
+            )
+        )
     claims: dict[str, Claim] = {}
     for claim in Claim.objects.filter(clinic=clinic).select_related("payer").order_by("pk"):
         claims.setdefault(claim.state, claim)
@@ -344,7 +380,7 @@ def build_matrix_world() -> MatrixWorld:
         authorization=Authorization.objects.filter(case__clinic=clinic).order_by("pk")[0],
         payers=payers,
         contract=Contract.objects.filter(clinic=clinic).order_by("pk")[0],
-        batch=Batch.objects.filter(clinic=clinic).order_by("pk")[0],
+        batches=batches,
         denial=(denied.claim.pk, denied.line.number),
         entry=entry,
         clinic_entry=clinic_entry,

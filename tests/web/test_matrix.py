@@ -234,7 +234,7 @@ def _targets(world: MatrixWorld, endpoint: Endpoint) -> list[Target]:
         "staff_id": lambda w: [
             (f"staff {role}", {"staff_id": w.users[role].pk}) for role in ("pta", "outsider")
         ],
-        "batch_id": lambda w: [("batch", {"batch_id": w.batch.pk})],
+        "batch_id": lambda w: [(f"batch {b.payer.type}", {"batch_id": b.pk}) for b in w.batches],
         "message_id": lambda w: [("message", {"message_id": w.message.pk})],
         "entry_id": lambda w: [
             ("built-in entry", {"entry_id": w.entry.pk}),
