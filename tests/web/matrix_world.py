@@ -44,6 +44,7 @@ from handrail.web.clinic.services import (
 )
 from handrail.web.messaging.models import Consent, Message, MessageKind
 from handrail.web.messaging.services import message_queue
+from handrail.web.messaging.tokens import unsubscribe_token
 from handrail.web.portal.services import link_create
 from handrail.web.programs.media import media_add
 from handrail.web.programs.models import (
@@ -98,6 +99,7 @@ class MatrixWorld:
     template: ProgramTemplate
     message: Message
     token: str  # a patient link's token
+    unsubscribe: str  # an email's unsubscribe token
     today: date
     patient_names: list[str] = field(default_factory=list)
 
@@ -388,6 +390,7 @@ def build_matrix_world() -> MatrixWorld:
         template=ProgramTemplate.objects.filter(clinic=clinic).order_by("pk")[0],
         message=message,
         token=token,
+        unsubscribe=unsubscribe_token(message.consent_id),
         today=today,
         patient_names=patient_names,
     )

@@ -220,6 +220,8 @@ def _targets(world: MatrixWorld, endpoint: Endpoint) -> list[Target]:
             ("link's picture", {"token": world.token, "media_id": world.media.pk}),
             ("bad token", {"token": "not-a-token", "media_id": world.media.pk}),
         ]
+    if names == {"token"} and endpoint.name == "unsubscribe":
+        return [("email", {"token": world.unsubscribe}), ("bad token", {"token": "not-a-token"})]
     if names == {"token"}:
         return [("link", {"token": world.token}), ("bad token", {"token": "not-a-token"})]
     if names == {"kind"}:
@@ -505,6 +507,7 @@ BODYLESS: dict[str, set[str]] = {
     "portal:note-add": CLINICIANS,  # free text
     "portal:reminders-set": CLINICIANS,  # no day ticked: reminders off
     "portal:reminders": {*ROLES, ANONYMOUS},  # the patient's own form, the same
+    "unsubscribe": {*ROLES, ANONYMOUS},  # the email's one-click unsubscribe: its purpose
 }
 
 
