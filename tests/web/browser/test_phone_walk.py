@@ -7,14 +7,16 @@ Security Policy violation). Screenshots land in test-artifacts/screenshots/phone
 
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from handrail.web.billing.models import Batch, Claim
+from handrail.web.billing.models import Batch, Claim, ClaimState
 from handrail.web.clinic.management.commands.load_demo import DEMO_PASSWORD
 from handrail.web.clinic.models import Payer, User
 from handrail.web.clinic.two_factor import two_factor_required
@@ -23,6 +25,7 @@ from handrail.web.programs.models import LibraryEntry, Program, ProgramStatus
 from handrail.web.visits.models import Visit
 from tests.web.browser.test_note_flow import TIMEOUT
 from tests.web.conftest import totp_code, totp_device
+from tests.web.remittance_seed import adjustment, claim_payment, paid_line, remittance_text
 
 PHONE = {"width": 390, "height": 844}
 
@@ -63,13 +66,14 @@ class Walker:
     def visit(self, name: str, path: str) -> None:
         self.current = path
         response = self.page.goto(self.base + path)
-        self.page.wait_for_load_state("load")
         status = response.status if response is not None else 0
         if status != 200:
             self.wrong.append(f"{path}: status {status}")
         self.fits(name)
 
     def fits(self, name: str) -> None:
+        # After a click the new page's stylesheets may still be loading: measure once loaded.
+        self.page.wait_for_load_state("load")
         width = int(self.page.evaluate("document.documentElement.scrollWidth"))
         inner = int(self.page.evaluate("window.innerWidth"))
         if width > inner:
@@ -102,7 +106,12 @@ def _load_demo() -> None:
 
 class PhoneWalkTests:
     def test_the_billers_pages_fit_a_phone_without_browser_errors(
-        self, page: Page, live_server: Any, screenshots: Path, transactional_db: None
+        self,
+        page: Page,
+        live_server: Any,
+        screenshots: Path,
+        transactional_db: None,
+        tmp_path: Path,
     ) -> None:
         _load_demo()
         page.set_viewport_size(PHONE)
@@ -129,17 +138,31 @@ class PhoneWalkTests:
             walker.visit(name, path)
         assert Batch.objects.exists()
 
-        # Post an 835 on the phone: the upload form, then the answer page.
+        # Post an 835 on the phone for a claim out with the payer (one line denied), then the
+        # denial it brought on the worklist.
+        claim = Claim.objects.filter(state=ClaimState.SENT).order_by("pk")[0]
+        lines = list(claim.lines.order_by("number"))
+        paid = [
+            paid_line(lines[0], "0.00", adjustment("CO", "50", str(lines[0].charge))),
+            *(
+                paid_line(line, str(line.charge - 20), adjustment("CO", "45", "20.00"))
+                for line in lines[1:]
+            ),
+        ]
+        era = tmp_path / "medicare.835"
+        paid_on = timezone.localdate() - timedelta(days=2)
+        era.write_text(
+            remittance_text([claim_payment(claim, paid)], trace="55550001", paid_on=paid_on)
+        )
         walker.visit("remittance-post", "/remittances/")
-        form = page.locator("form[enctype='multipart/form-data']").first
-        expect(form).to_be_visible(timeout=TIMEOUT)
-        walker.fits("remittance-form")
-        # The denials worklist with a denial opened (its details and actions).
-        walker.visit("denials-again", "/remittances/denials/")
-        details = page.locator("details").first
-        if details.count():
-            details.locator("summary").click()
-            walker.fits("denial-open")
+        page.set_input_files("#id_file", str(era))
+        page.click("#remittance-upload button[type=submit]")
+        expect(page.locator("body")).to_contain_text("Posted 1 claim(s)", timeout=TIMEOUT)
+        walker.fits("remittance-posted")
+        walker.visit("denials-after-posting", "/remittances/denials/")
+        row = page.locator(f"#denial-{claim.pk}-1")
+        expect(row).to_be_visible(timeout=TIMEOUT)
+        walker.fits("denial-posted")
         assert walker.wrong == [], "\n".join(walker.wrong)
         assert walker.errors == [], "\n".join(walker.errors)
 
