@@ -569,3 +569,43 @@ def test_it_refuses_empty_and_junk_posts_with_a_message_and_saves_nothing(
             if 400 <= status < 500 and not response.content.strip():
                 walk.wrong.append((method, url, role, label, str(status), "no message"))
     assert walk.wrong == [], "\n".join(" ".join(w) for w in walk.wrong)
+
+
+# --- pages asked with junk in the query ------------------------------------------------
+
+QUERY_NAMES = (
+    "page cosign_page q state status bucket payer from to through date visit_id kind code "
+    "region equipment next"
+)
+JUNK_QUERIES = (
+    dict.fromkeys(QUERY_NAMES.split(), "abc"),
+    dict.fromkeys(QUERY_NAMES.split(), "-1"),
+    dict.fromkeys(QUERY_NAMES.split(), "99999999999999999999999"),
+    dict.fromkeys(QUERY_NAMES.split(), "2026-02-31"),
+)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [e for e in ENDPOINTS if e.methods[0] == "GET"],
+    ids=lambda e: e.key,
+)
+def test_it_reads_every_page_with_junk_in_its_query_without_a_5xx(
+    world: MatrixWorld, endpoint: Endpoint
+) -> None:
+    """Filters, pages and searches read from the query: junk there is ignored or refused
+    (4xx with a message), never a 5xx, by a role that reads the page."""
+    walk = Walk(world, _clients(world), [])
+    _label, kwargs = _targets(world, endpoint)[0]
+    url = _url(endpoint, kwargs)
+    for role in ("biller", "slp"):  # the biller reads every page an admin does
+        for query in JUNK_QUERIES:
+            response = walk.clients[role].get(url, query)
+            status = response.status_code
+            allowed = API_STATUSES if endpoint.api else GET_STATUSES | {400, 422}
+            if status >= 500 or status not in allowed:
+                walk.wrong.append(("GET", url, role, str(query["page"]), str(status)))
+            elif status != 405 and 400 <= status < 500 and not response.content.strip():
+                # (405: a GET of a page that only takes POSTs, which no link makes.)
+                walk.wrong.append(("GET", url, role, str(query["page"]), "no message"))
+    assert walk.wrong == [], "\n".join(" ".join(w) for w in walk.wrong)
