@@ -700,6 +700,37 @@ class LineFieldByFieldTests:
         line.refresh_from_db()
         assert (line.therapist_minutes, line.task) == (10, "")
 
+    def test_it_refuses_a_post_with_no_field_and_blanks_nothing(self, world: World) -> None:
+        """An empty post (not from the page) left every note field and box empty: 302 with
+        the header's narrative and attestation and the line's note text wiped."""
+        visit = visit_create(
+            user=world.ot,
+            case=world.ot_case,
+            date=world.today,
+            narrative="Tolerated well.",
+            medical_necessity_attested=True,
+        )
+        line = _line(world, visit, therapist_minutes=25, task="Dressing")
+        client = world.client_for(world.ot)
+        for url in (_url("header", visit), _url("line-save", visit, line)):
+            for headers in ({}, HTMX):
+                response = client.post(url, {}, **headers)  # type: ignore[arg-type]
+                if headers:
+                    assert response.status_code == 422
+                    assert "No field was sent; reload the page" in response.content.decode()
+                else:
+                    assert response.status_code == 302
+                    page = client.get(response["Location"]).content.decode()
+                    assert "No field was sent; reload the page" in page
+        visit.refresh_from_db()
+        line.refresh_from_db()
+        assert (visit.narrative, visit.medical_necessity_attested, visit.version) == (
+            "Tolerated well.",
+            True,
+            1,
+        )
+        assert (line.therapist_minutes, line.task, line.version) == (25, "Dressing", 1)
+
     def test_a_line_of_another_note_is_not_found_through_this_notes_address(
         self, world: World
     ) -> None:

@@ -359,6 +359,34 @@ class ProgramPageTests:
         page = client.post(issue, {}, follow=True).content.decode()
         assert "Issued version 3" in page and hint not in page  # the email carries one
 
+    def test_issuing_after_someone_else_did_since_the_page_opened_issues_nothing(
+        self, world: World, self_care: LibraryEntry
+    ) -> None:
+        """Two people pressing Issue at once made two versions with nothing changed between
+        them (the patient emailed twice): the page sends the version it showed."""
+        program = ot_program(world, self_care)
+        issue = reverse("programs:issue", args=[program.pk])
+        page = world.client_for(world.ot).get(issue).content.decode()
+        assert '<input type="hidden" name="version" value="0">' in page
+        assert world.client_for(world.ota).post(issue, {"version": "0"}).status_code == 302
+        response = world.client_for(world.ot).post(issue, {"version": "0"})
+        assert response.status_code == 400
+        assert (
+            "version: Oscar Test, OTA issued version 1 after you opened this page; look at it "
+            "(Versions) before issuing again."
+        ) in response.content.decode()
+        assert list(program.versions.values_list("number", flat=True)) == [1]
+        # The refusal shows the page as it is now: issuing again on purpose works.
+        assert '<input type="hidden" name="version" value="1">' in response.content.decode()
+        assert world.client_for(world.ot).post(issue, {"version": "1"}).status_code == 302
+        assert list(program.versions.order_by("number").values_list("number", flat=True)) == [
+            1,
+            2,
+        ]
+        junk = world.client_for(world.ot).post(issue, {"version": "two"})
+        assert junk.status_code == 400
+        assert "version: Reload the page and issue again." in junk.content.decode()
+
     def test_views_are_audited_and_front_desk_sees_nothing(
         self, world: World, self_care: LibraryEntry
     ) -> None:

@@ -228,3 +228,75 @@ class HeaderTests:
         )
         assert response.status_code == 403
         assert response.json()["detail"] == "CSRF check Failed"
+
+
+class NulCharacterTests:
+    """A NUL character in any field is refused with a 400 naming the field. PostgreSQL refuses
+    NUL in text: POST /programs/<id>/template/ with one in the title answered 500 there."""
+
+    def _program(self, world: World) -> int:
+        from handrail.web.programs.models import LibraryEntry
+        from handrail.web.programs.services import ItemInput, program_create
+
+        entry = LibraryEntry.objects.filter(clinic__isnull=True, kind="self_care").order_by("key")[
+            0
+        ]
+        program = program_create(
+            user=world.ot,
+            case=world.ot_case,
+            title="Dressing at home",
+            items=[ItemInput(entry_id=entry.pk, dose={})],
+        )
+        return program.pk
+
+    def test_it_refuses_a_nul_in_a_form_field_and_saves_nothing(self, world: World) -> None:
+        from handrail.web.programs.models import ProgramTemplate
+
+        url = reverse("programs:template-from", args=[self._program(world)])
+        response = world.client_for(world.ot).post(url, {"title": "Hip\x00 kit"})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert (
+            "Field &#x27;title&#x27; holds a NUL character (\\x00), which no field may hold; "
+            "remove it. Nothing was done with it."
+        ) in html
+        assert 'class="mainnav"' in html  # the app's layout, the user still signed in
+        assert not ProgramTemplate.objects.exists()
+        response = world.client_for(world.ot).post(url, {"title": "Hip kit"})
+        assert response.status_code == 302
+        assert list(ProgramTemplate.objects.values_list("title", flat=True)) == ["Hip kit"]
+
+    def test_it_names_the_json_field_holding_a_nul(self, world: World) -> None:
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        response = world.client_for(world.ot).patch(
+            f"/api/visits/{visit.pk}",
+            '{"narrative": "ok", "goals": [{"text": "a\\u0000b"}]}',
+            content_type="application/json",
+        )
+        assert response.status_code == 400
+        assert response.json() == {
+            "detail": "Field 'goals[0].text' holds a NUL character (\\x00), which no field may "
+            "hold; remove it."
+        }
+        visit.refresh_from_db()
+        assert visit.narrative == ""
+
+    def test_it_refuses_a_nul_in_the_address_and_the_query(self, world: World) -> None:
+        client = world.client_for(world.ot)
+        address = client.get("/codes/97%0035/")
+        query = client.get("/patients/", {"q": "Ada\x00"})
+        assert (address.status_code, query.status_code) == (400, 400)
+        assert "The address holds a NUL character" in address.content.decode()
+        assert "Field &#x27;q&#x27; holds a NUL character" in query.content.decode()
+
+    def test_it_leaves_an_escaped_backslash_u0000_alone(self, world: World) -> None:
+        """The six characters \\u0000 typed as text are not a NUL."""
+        visit = visit_create(user=world.ot, case=world.ot_case, date=world.today)
+        response = world.client_for(world.ot).patch(
+            f"/api/visits/{visit.pk}",
+            '{"narrative": "typed \\\\u0000 as text", "version": 1}',
+            content_type="application/json",
+        )
+        assert response.status_code == 200, response.content
+        visit.refresh_from_db()
+        assert visit.narrative == "typed \\u0000 as text"

@@ -246,6 +246,25 @@ class VerifyStepTests:
         client = world.client_for(world.ot)
         assert client.get(reverse("two-factor-verify"))["Location"] == "/"
 
+    @pytest.mark.parametrize("target", ["abc", "99999999999999999999", "home", "//evil.example"])
+    def test_it_goes_home_for_a_next_that_is_not_a_path(self, world: World, target: str) -> None:
+        """A bare word was taken by redirect() for a URL name: NoReverseMatch, a 500."""
+        client = world.client_for(world.ot)
+        for response in (
+            client.get(reverse("two-factor-verify"), {"next": target}),
+            client.post(reverse("two-factor-verify"), {"next": target}),
+        ):
+            assert (response.status_code, response["Location"]) == (302, "/")
+
+    def test_it_signs_in_to_a_next_that_is_not_a_path_by_going_home(self, world: World) -> None:
+        device = totp_device(world.ot)
+        client = _password_only("olivia")
+        response = client.post(
+            reverse("two-factor-verify"), {"token": totp_code(device), "next": "worklists"}
+        )
+        assert (response.status_code, response["Location"]) == (302, "/")
+        assert _signed_in(client)
+
 
 class AdminResetTests:
     def test_an_admin_resets_a_lost_factor(self, world: World) -> None:

@@ -142,6 +142,8 @@ MIDDLEWARE = [
     "handrail.web.clinic.gate.SignInGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After the session and the user (the 400 page shows the layout), before every view.
+    "handrail.web.middleware.NulCharacterMiddleware",
 ]
 
 ROOT_URLCONF = "handrail.web.urls"

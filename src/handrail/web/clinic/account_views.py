@@ -42,12 +42,16 @@ INVALID_STATUS = 422
 
 
 def safe_next(request: HttpRequest, default: str = "home") -> str:
-    """Where to go after a sign-in step: `next` when it is a path on this site."""
+    """Where to go after a sign-in step: `next` when it is a path on this site, else
+    `default` (a URL name, a path, or "" for none). Only a path is taken: `redirect()` reads
+    any other word as a URL name, and `next=abc` would raise NoReverseMatch (a 500)."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    allowed = url_has_allowed_host_and_scheme(
+    allowed = target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if target and allowed else default
+    if allowed:
+        return target
+    return reverse(default) if default and not default.startswith("/") else default
 
 
 @require_http_methods(["GET", "POST"])

@@ -79,7 +79,9 @@ class VersionField(forms.IntegerField):
 
 
 class StrictForm(forms.Form):
-    """Refuses posted fields it does not know (besides the CSRF token)."""
+    """Refuses posted fields it does not know (besides the CSRF token), and a post with none
+    of its own: the autosaves save each valid field, and an unticked box or an empty text is
+    a field left empty, so a post naming no field (not from the page) would blank them all."""
 
     def unknown_fields(self) -> list[str]:
         known = {self.add_prefix(name) for name in self.fields} | {"csrfmiddlewaretoken"}
@@ -92,6 +94,8 @@ class StrictForm(forms.Form):
             raise ValidationError(
                 "Unknown field(s): " + ", ".join(unknown) + "; reload the page and try again."
             )
+        if not any(self.add_prefix(name) in self.data for name in self.fields):
+            raise ValidationError("No field was sent; reload the page and try again.")
         return cleaned
 
 

@@ -42,6 +42,21 @@ def _page(
     return HttpResponse(html, status=status)
 
 
+def bad_input(request: HttpRequest, message: str) -> HttpResponse:
+    """A 400 that names what was wrong with the request and how to fix it."""
+    if _is_api(request):
+        return JsonResponse({"detail": message}, status=400)
+    return _page(
+        request,
+        400,
+        {
+            "title": "This request could not be understood",
+            "what": f"{message} Nothing was done with it.",
+            "next": "Go back, correct it and send it again.",
+        },
+    )
+
+
 @requires_csrf_token
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _is_api(request):

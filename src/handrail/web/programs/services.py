@@ -948,8 +948,13 @@ def program_issue(
     visit: Visit | None = None,
     teaching_methods: Sequence[str] = (),
     minutes: Mapping[str, Any] | None = None,
+    seen_version: int | None = None,
 ) -> ProgramVersion:
     """Issue the program as it is now: a new immutable version.
+
+    `seen_version`: the version the issuer's page showed (the issue page sends it). When
+    someone issued since, nothing is issued: two people pressing Issue at once made two
+    versions (the patient emailed twice) with nothing changed between them.
 
     With a visit (a draft note of the program's case), new instruction is billable
     (handrail.rules.home_program.billing_answer) and each billing line of the taught items
@@ -960,6 +965,15 @@ def program_issue(
     is taught at a visit. Everything or nothing: a refused note line saves no version."""
     program = _locked(program)
     _require_program_author(user, program)
+    if seen_version is not None and seen_version != program.version_number:
+        last = program.versions.select_related("issued_by").order_by("-number").first()
+        who = f"{last.issued_by} issued version {last.number}" if last else "It changed"
+        raise ValidationError(
+            {
+                "version": f"{who} after you opened this page; look at it (Versions) before "
+                "issuing again."
+            }
+        )
     if visit is not None:
         if visit.case_id != program.case_id or visit.clinic_id != program.clinic_id:
             raise ValidationError({"visit_id": "Pick a note of this program's case."})

@@ -536,6 +536,16 @@ def _visit_choice(request: HttpRequest, program: Program) -> tuple[Any, list[Any
     return chosen, visits
 
 
+def _seen_version(request: HttpRequest) -> int | None:
+    """The program version the issue page showed; None when not sent (older pages)."""
+    value = request.POST.get("version", "").strip()
+    if not value.isdigit():
+        if value:
+            raise ValidationError({"version": "Reload the page and issue again."})
+        return None
+    return int(value)
+
+
 @require_http_methods(["GET", "POST"])
 def program_issue_view(request: HttpRequest, program_id: int) -> HttpResponse:
     """Issue during a visit (the instruction goes on its note, billable when new) or outside
@@ -562,6 +572,7 @@ def program_issue_view(request: HttpRequest, program_id: int) -> HttpResponse:
                 visit=visit,
                 teaching_methods=request.POST.getlist("teaching_methods"),
                 minutes=minutes,
+                seen_version=_seen_version(request),
             )
         except ValidationError as exc:
             errors = error_lines(exc)
