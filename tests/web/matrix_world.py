@@ -11,6 +11,7 @@ and rolled back at its end; each test runs in a savepoint inside it."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.core.management import call_command
 from django.utils import timezone
+from django_otp_webauthn.models import WebAuthnCredential
 from PIL import Image
 
 from handrail.web.billing.batches import batch_create
@@ -98,6 +100,7 @@ class MatrixWorld:
     media: EntryMedia
     template: ProgramTemplate
     message: Message
+    passkey: WebAuthnCredential  # the biller's (a stored row: the walk never signs with it)
     token: str  # a patient link's token
     unsubscribe: str  # an email's unsubscribe token
     today: date
@@ -389,6 +392,14 @@ def build_matrix_world() -> MatrixWorld:
         media=media,
         template=ProgramTemplate.objects.filter(clinic=clinic).order_by("pk")[0],
         message=message,
+        passkey=WebAuthnCredential.objects.create(
+            user=users["biller"],
+            name="Matrix laptop",
+            credential_id=b"matrix-passkey",
+            credential_id_sha256=hashlib.sha256(b"matrix-passkey").hexdigest(),
+            public_key=b"not a key",
+            aaguid="00000000-0000-0000-0000-000000000000",
+        ),
         token=token,
         unsubscribe=unsubscribe_token(message.consent_id),
         today=today,

@@ -244,6 +244,7 @@ def _targets(world: MatrixWorld, endpoint: Endpoint) -> list[Target]:
         ],
         "media_id": lambda w: [("picture", {"media_id": w.media.pk})],
         "template_id": lambda w: [("template", {"template_id": w.template.pk})],
+        "passkey_id": lambda w: [("biller's passkey", {"passkey_id": w.passkey.pk})],
     }
     (name,) = names
     return single[name](world)
@@ -260,6 +261,7 @@ PUBLIC = {
     "portal:media",
     "portal:reminders",
     "unsubscribe",
+    "passkey-messages",  # the passkey script's fixed messages (a JavaScript catalog)
     "ops:healthz",
     "ops:readyz",
     "ops:metrics",
