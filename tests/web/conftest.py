@@ -4,6 +4,7 @@ every role in clinic A, a therapist in clinic B, and one patient with a PT and a
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
@@ -39,6 +42,30 @@ PASSWORD = "correct horse battery staple"
 # (2026 is the last year), so a run in 2027 would otherwise fail for want of data. The clock
 # ticks from here, so timers and sessions still see time pass.
 TEST_NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # a Monday, in the data's last year
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_live_server_request_at_a_time() -> Iterator[None]:
+    """On the in-memory SQLite test database, the live server's request threads share the
+    test's one connection (Django hands it to them: nothing else can see the database), and
+    two requests at once on one connection break each other's transactions ("cannot start a
+    transaction within a transaction", or an atomic block left broken that fails every later
+    test of the worker). So there the live server answers one request at a time; on
+    PostgreSQL every thread has its own connection and the requests run in parallel."""
+    if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        yield
+        return
+    lock = threading.Lock()
+    answer = WSGIHandler.__call__
+
+    def one_at_a_time(handler: WSGIHandler, environ: Any, start_response: Any) -> Any:
+        with lock:
+            return answer(handler, environ, start_response)
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(WSGIHandler, "__call__", one_at_a_time)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(autouse=True)
