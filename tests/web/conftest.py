@@ -44,6 +44,10 @@ PASSWORD = "correct horse battery staple"
 TEST_NOW = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)  # a Monday, in the data's last year
 
 
+# Held by the live server while it answers a request, on SQLite (below).
+LIVE_REQUEST = threading.Lock()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _one_live_server_request_at_a_time() -> Iterator[None]:
     """On the in-memory SQLite test database, the live server's request threads share the
@@ -55,17 +59,26 @@ def _one_live_server_request_at_a_time() -> Iterator[None]:
     if not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         yield
         return
-    lock = threading.Lock()
     answer = WSGIHandler.__call__
 
     def one_at_a_time(handler: WSGIHandler, environ: Any, start_response: Any) -> Any:
-        with lock:
+        with LIVE_REQUEST:
             return answer(handler, environ, start_response)
 
     patch = pytest.MonkeyPatch()
     patch.setattr(WSGIHandler, "__call__", one_at_a_time)
     yield
     patch.undo()
+
+
+@pytest.fixture(autouse=True)
+def _live_server_requests_answered() -> Iterator[None]:
+    """A test ends only once the live server has answered what its browser asked (the page
+    is closed by then: it is torn down first), so no request of one test still holds the
+    shared connection when the next test starts."""
+    yield
+    with LIVE_REQUEST:
+        pass
 
 
 @pytest.fixture(autouse=True)
