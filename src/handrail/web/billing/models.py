@@ -96,6 +96,15 @@ class DatedRow(models.Model):
         """The rows in effect on `on`, as a filter (order by -effective_from, take the first)."""
         return Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on))
 
+    @staticmethod
+    def dates_in_order(*, name: str, thing: str) -> models.CheckConstraint:
+        """The constraint every dated row carries: it does not end before it starts."""
+        return models.CheckConstraint(
+            name=name,
+            condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+            violation_error_message=f"The {thing} ends before it starts.",
+        )
+
 
 Dated = TypeVar("Dated", bound=DatedRow)
 
@@ -134,11 +143,7 @@ class ChargeEntry(DatedRow):
                 condition=Q(charge__gt=0),
                 violation_error_message="A charge must be more than 0.",
             ),
-            models.CheckConstraint(
-                name="charge_dates_in_order",
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
-                violation_error_message="The charge ends before it starts.",
-            ),
+            DatedRow.dates_in_order(name="charge_dates_in_order", thing="charge"),
         ]
 
     def __str__(self) -> str:
@@ -174,11 +179,7 @@ class Contract(DatedRow):
                 | (Q(kind="rates") & Q(percent__isnull=True)),
                 violation_error_message="A percent contract needs a percent above 0.",
             ),
-            models.CheckConstraint(
-                name="contract_dates_in_order",
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
-                violation_error_message="The contract ends before it starts.",
-            ),
+            DatedRow.dates_in_order(name="contract_dates_in_order", thing="contract"),
         ]
 
     def __str__(self) -> str:
@@ -201,11 +202,7 @@ class ContractRate(DatedRow):
                 condition=Q(rate__gte=0),
                 violation_error_message="A rate cannot be negative.",
             ),
-            models.CheckConstraint(
-                name="rate_dates_in_order",
-                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
-                violation_error_message="The rate ends before it starts.",
-            ),
+            DatedRow.dates_in_order(name="rate_dates_in_order", thing="rate"),
         ]
 
 
