@@ -38,19 +38,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from handrail.claims.model import FieldError
+
 REGULAR: Final = "AppealVera"
 BOLD: Final = "AppealVera-Bold"
 _FONTS_LOCK = threading.Lock()
 _fonts_ready = False
 
 
-class AppealInputError(ValueError):
+class AppealInputError(FieldError):
     """A letter that cannot be written: `field_name` names the field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-        self.message = message
 
 
 @dataclass(frozen=True)

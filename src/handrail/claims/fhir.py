@@ -39,6 +39,8 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
 from pydantic import ValidationError
 
+from handrail.claims.model import FieldError
+
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
 CPT = "http://www.ama-assn.org/go/cpt"
 HCPCS = "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
@@ -73,13 +75,8 @@ ADJUSTMENT_GROUP = {
 }
 
 
-class FhirExportError(ValueError):
-    """A value that cannot be exported: `field` names it, the message says why."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-        self.message = message
+class FhirExportError(FieldError):
+    """A value that cannot be exported: `field_name` names it."""
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,19 @@ from decimal import Decimal
 from enum import StrEnum
 
 
-class ClaimInputError(ValueError):
-    """A claim that cannot be written: `field` names the claim field, the message how to fix it."""
+class FieldError(ValueError):
+    """A value refused with the field that holds it: `field_name` names the field, `message`
+    says why and how to fix it. The claims package's errors (claims, appeals, FHIR exports,
+    denial reports) are kinds of it, so a page or the API can point at the field."""
 
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field_name = field_name
         self.message = message
+
+
+class ClaimInputError(FieldError):
+    """A claim that cannot be written: `field_name` names the claim field."""
 
 
 class Frequency(StrEnum):

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from handrail.claims.model import FieldError
+
 MIN_REPORTS: Final = 5
 MIN_CLINICS: Final = 3
 _CODE: Final = re.compile(r"[0-9A-Z]{5}")
@@ -58,13 +60,8 @@ class Fix(StrEnum):
     NOT_FIXED_YET = "not_fixed_yet"
 
 
-class ReportError(ValueError):
+class ReportError(FieldError):
     """A report that cannot be accepted: `field_name` names the field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-        self.message = message
 
 
 @dataclass(frozen=True)
