@@ -20,9 +20,7 @@ from enum import StrEnum
 from typing import Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case as DbCase
 from django.db.models import (
-    CharField,
     Count,
     DateField,
     Exists,
@@ -31,9 +29,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -814,38 +810,15 @@ def _group(discipline: str) -> str:
     return "OT" if discipline == "OT" else "PT/SLP"
 
 
-def _signed_this_year(clinic_id: int, today: date) -> QuerySet[Visit]:
-    """Signed visits with an allowed amount from Jan 1 to today."""
+def _signed_this_year(clinic_id: int, patient_ids: set[int], today: date) -> QuerySet[Visit]:
+    """The given patients' signed visits from Jan 1 to today, found through their cases and
+    the index on (case, date): a few patients' visits, never a scan of the clinic's year."""
     return Visit.objects.filter(
-        clinic_id=clinic_id,
+        case__in=Case.objects.filter(clinic_id=clinic_id, patient_id__in=patient_ids).values("pk"),
         status=VisitStatus.SIGNED,
-        allowed_amount__isnull=False,
         date__gte=date(today.year, 1, 1),
         date__lte=today,
     )
-
-
-def _accruals(visits: QuerySet[Visit]) -> dict[tuple[int, str], tuple[Decimal, int]]:
-    """(patient id, group) -> (allowed amounts summed, number of visits) of the given
-    visits (one patient's, on the patient page; the whole clinic's is `_clinic_accruals`)."""
-    out: dict[tuple[int, str], tuple[Decimal, int]] = {}
-    rows = (
-        visits.annotate(
-            group=DbCase(
-                When(case__discipline="OT", then=Value("OT")),
-                default=Value("PT/SLP"),
-                output_field=CharField(),
-            )
-        )
-        .values("case__patient", "group")
-        .annotate(total=Sum("allowed_amount"), visits=Count("id"))
-        .order_by()
-    )
-    for row in rows:
-        key = (int(row["case__patient"]), str(row["group"]))
-        total, count = out.get(key, (Decimal("0"), 0))
-        out[key] = (total + Decimal(row["total"] or 0), count + int(row["visits"]))
-    return out
 
 
 def _signed_after(
@@ -905,7 +878,7 @@ def _clinic_accruals(
 
 
 def _crossed_on(
-    visits: QuerySet[Visit], keys: set[tuple[int, str]], amount: Decimal
+    clinic_id: int, keys: set[tuple[int, str]], amount: Decimal, today: date
 ) -> dict[tuple[int, str], date]:
     """(patient id, group) -> the first signed visit at which the group's running total went
     over `amount`, for the given groups over the threshold, in one query."""
@@ -914,7 +887,8 @@ def _crossed_on(
         return out
     running: dict[tuple[int, str], Decimal] = {}
     for patient_id, discipline, day, allowed in (
-        visits.filter(case__patient_id__in={patient_id for patient_id, _ in keys})
+        _signed_this_year(clinic_id, {patient_id for patient_id, _ in keys}, today)
+        .filter(allowed_amount__isnull=False)
         .order_by("date", "signed_at", "id")
         .values_list("case__patient_id", "case__discipline", "date", "allowed_amount")
     ):
@@ -1001,13 +975,12 @@ def _threshold_rows(
     patients: dict[int, Patient],
     amount: Decimal,
     today: date,
-    signed: QuerySet[Visit],
 ) -> list[ThresholdRow]:
     """Rows for the given (patient, group) accruals, with the forecast: a fixed number of
     queries whatever the number of rows."""
     frequencies = _frequencies(clinic_id, {patient_id for patient_id, _ in accruals}, today)
     over = {key for key, (accrued, _visits) in accruals.items() if accrued.quantize(CENT) > amount}
-    crossed = _crossed_on(signed, over, amount)
+    crossed = _crossed_on(clinic_id, over, amount, today)
     remitted = _remitted(clinic_id, set(accruals), today)
     return [
         _with_remitted(
@@ -1044,12 +1017,8 @@ def _remitted(
     if not keys:
         return {}
     visits = list(
-        Visit.objects.filter(
-            clinic_id=clinic_id,
-            case__patient_id__in={patient_id for patient_id, _group in keys},
-            status=VisitStatus.SIGNED,
-            date__gte=date(today.year, 1, 1),
-            date__lte=today,
+        _signed_this_year(
+            clinic_id, {patient_id for patient_id, _group in keys}, today
         ).values_list("pk", "case__patient_id", "case__discipline", "allowed_amount")
     )
     allowed = remitted_allowed([pk for pk, _p, _d, _a in visits])
@@ -1082,7 +1051,6 @@ def threshold_nearing(
         amount, _source = threshold_amount(day.year)
     except RuleInputError:
         return []
-    signed = _signed_this_year(clinic_id_of(user), day)
     accruals = _clinic_accruals(clinic_id_of(user), day, at_least=amount * share)
     if not sees_all(user):
         treated = {
@@ -1101,7 +1069,6 @@ def threshold_nearing(
         patients=Patient.objects.in_bulk(medicare),
         amount=amount,
         today=day,
-        signed=signed,
     )
     return sorted(rows, key=lambda r: (-r.accrued, r.patient.last_name))
 
@@ -1126,15 +1093,6 @@ def patient_threshold(
             "pk", "discipline"
         )
     )
-    # The patient's signed visits this year (as _signed_this_year), found through the
-    # patient's cases and the index on (case, date), not among the clinic's year of visits.
-    signed = Visit.objects.filter(
-        case_id__in=[pk for pk, _discipline in cases],
-        status=VisitStatus.SIGNED,
-        allowed_amount__isnull=False,
-        date__gte=date(day.year, 1, 1),
-        date__lte=day,
-    )
     # The stored yearly accrual of the patient (ThresholdAccrual), to `day`.
     accruals = _stored_accruals(
         ThresholdAccrual.objects.filter(
@@ -1154,5 +1112,4 @@ def patient_threshold(
         patients={patient.pk: patient},
         amount=amount,
         today=day,
-        signed=signed,
     )
