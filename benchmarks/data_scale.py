@@ -15,14 +15,21 @@ Steps:
    with the longest history and the note page of their latest visit. Each page is requested
    --repeat times (default 7) after one warm-up request; the best time is reported (the
    median too, in the JSON) with the number of SQL queries one request makes.
+   A copy of the demo clinic's database is kept for step 4 (SQLite's backup API; on
+   PostgreSQL a database made from it as a template).
 3. The same clinic then grows by --patients synthetic patients (default 5,000) and
    --visits signed visits (default 50,000), bulk-inserted: cases over the last two years
    (most discharged, about 8% in treatment now), certified plans, a progress report every
    10th visit, authorizations for the commercial payer's patients (one in five), signed
    visits whose lines and stored evaluation are copied from the demo's signed notes, and
    assistant notes (12% of OT treatment notes), one in six of them never co-signed.
-4. The same pages are timed again: the demo patient's page and note, and the page and latest
-   note of the grown clinic's patient with the longest history.
+4. The same pages are timed again in the grown clinic (the demo patient's page and note, and
+   the page and latest note of the grown clinic's patient with the longest history), paired
+   with the demo clinic's: two fresh processes, one on the demo copy and one on the grown
+   database, answer the requests in turn (demo, grown, grown, demo, ...), so both clinics are
+   timed in the same minutes under the same load on the machine, each by a process that has
+   only served pages. The ratios come from step 4; step 2's figures, taken before the
+   clinic grew in the process that grows it, are printed and kept in the JSON to compare.
 
 "x demo" is the grown clinic's best time over the demo clinic's (target: within 2x), for the
 wall time and for the process's CPU time (which, with SQLite, includes the database's work and
@@ -38,13 +45,16 @@ import os
 import platform
 import random
 import secrets
+import sqlite3
 import statistics
+import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
 OUT_DIR = HERE / "out"
@@ -69,17 +79,24 @@ class Timing:
     cpu_ratio: float | None = None
 
 
-def _setup_django(database_url: str | None) -> None:
+SQLITE_PATH = OUT_DIR / "data-scale.sqlite3"
+SQLITE_DEMO_PATH = OUT_DIR / "data-scale-demo.sqlite3"
+
+
+def _setup_django(database_url: str | None, *, fresh: bool = True) -> None:
+    """Django on the given database (default: the SQLite file in benchmarks/out/, deleted
+    first with its demo copy when `fresh`)."""
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["DJANGO_SETTINGS_MODULE"] = "handrail.web.settings"
     OUT_DIR.mkdir(exist_ok=True)
     if database_url:
         os.environ["DATABASE_URL"] = database_url
     else:
-        path = OUT_DIR / "data-scale.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+        if fresh:
+            for path in (SQLITE_PATH, SQLITE_DEMO_PATH):
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     import django
@@ -109,10 +126,12 @@ def _refresh_statistics() -> None:
             cursor.execute("VACUUM ANALYZE")
 
 
-def _time_page(client: Any, url: str, repeat: int) -> tuple[float, float, int, int, float]:
+def _count_queries(client: Any, url: str) -> tuple[int, int]:
+    """(SQL queries, status) of one request, after a warm-up request (template compilation,
+    caches)."""
     from django.db import connection
 
-    response = client.get(url)  # warm-up (template compilation, caches)
+    client.get(url)
     queries: list[str] = []
 
     def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -123,15 +142,21 @@ def _time_page(client: Any, url: str, repeat: int) -> tuple[float, float, int, i
     # resets the connection's query log in the middle of the context.
     with connection.execute_wrapper(count):
         response = client.get(url)
-    times = []
-    cpu = []
-    for _ in range(repeat):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        client.get(url)
-        times.append((time.perf_counter() - start) * 1000)
-        cpu.append((time.process_time() - start_cpu) * 1000)
+    return len(queries), response.status_code
+
+
+def _time_once(client: Any, url: str) -> tuple[float, float]:
+    """(wall ms, this process's CPU ms) of one request."""
+    start, start_cpu = time.perf_counter(), time.process_time()
+    client.get(url)
+    return (time.perf_counter() - start) * 1000, (time.process_time() - start_cpu) * 1000
+
+
+def _time_page(client: Any, url: str, repeat: int) -> tuple[float, float, int, int, float]:
+    queries, status = _count_queries(client, url)
+    times, cpu = zip(*(_time_once(client, url) for _ in range(repeat)), strict=True)
     # The best of the repeats: on a shared machine the others measure the neighbours' load.
-    return min(times), statistics.median(times), len(queries), response.status_code, min(cpu)
+    return min(times), statistics.median(times), queries, status, min(cpu)
 
 
 def _longest_history_patient(clinic_id: int, exclude: set[int]) -> tuple[int, int]:
@@ -170,7 +195,9 @@ def _pages(patient_id: int, visit_id: int) -> list[tuple[str, str]]:
     return pages
 
 
-def _measure(clinic: str, pages: list[tuple[str, str]], repeat: int) -> list[Timing]:
+def _biller_client() -> Any:
+    """A test client signed in as the demo biller, sign-in finished (billers give a TOTP
+    code after the password)."""
     from django.test import Client
 
     from handrail.web.clinic import two_factor
@@ -178,30 +205,153 @@ def _measure(clinic: str, pages: list[tuple[str, str]], repeat: int) -> list[Tim
 
     client = Client()
     client.force_login(User.objects.get(username="biller"))
-    # The biller's sign-in is finished (billers give a TOTP code after the password).
     session = client.session
     session[two_factor.SESSION_KEY] = two_factor.VERIFIED
     session.save()
+    return client
+
+
+def _timing(clinic: str, page: str, url: str, figures: dict[str, Any]) -> Timing:
+    timing = Timing(
+        clinic,
+        page,
+        url,
+        round(figures["best"], 1),
+        round(figures["median"], 1),
+        figures["queries"],
+        figures["status"],
+        cpu_ms=round(figures["cpu"], 1),
+    )
+    print(
+        f"  {clinic:<6} {page:<32} {timing.best_ms:9.1f} ms {timing.cpu_ms:9.1f} ms cpu "
+        f"{timing.queries:6d} queries  {timing.status}"
+    )
+    return timing
+
+
+def _measure(clinic: str, pages: list[tuple[str, str]], repeat: int) -> list[Timing]:
+    """The pages timed one after the other in this process."""
+    client = _biller_client()
     out = []
     for page, url in pages:
         best, median, queries, status, cpu = _time_page(client, url, repeat)
-        out.append(
-            Timing(
-                clinic,
-                page,
-                url,
-                round(best, 1),
-                round(median, 1),
-                queries,
-                status,
-                cpu_ms=round(cpu, 1),
+        figures = {"best": best, "median": median, "queries": queries, "status": status}
+        out.append(_timing(clinic, page, url, {**figures, "cpu": cpu}))
+    return out
+
+
+def _serve() -> int:
+    """`--serve`: answer the parent's requests as the biller, one per line on stdin
+    ("count <url>" or "time <url>"), with one JSON line each on the original stdout (the
+    process's own output goes to stderr, so a log line cannot break the exchange)."""
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    client = _biller_client()
+    for line in sys.stdin:
+        command, url = line.split()
+        if command == "count":
+            queries, status = _count_queries(client, url)
+            answer: dict[str, Any] = {"queries": queries, "status": status}
+        else:
+            wall, cpu = _time_once(client, url)
+            answer = {"wall": wall, "cpu": cpu}
+        answers.write(json.dumps(answer) + "\n")
+        answers.flush()
+    return 0
+
+
+class _PageServer:
+    """A fresh process serving pages from one database (`_serve`)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve", "--database-url", database_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, command: str, url: str) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{command} {url}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit(f"the page server stopped (exit {self.process.wait()}); see above")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _measure_paired(
+    pages: list[tuple[str, str, str]], demo_url: str, grown_url: str, repeat: int
+) -> tuple[list[Timing], list[Timing]]:
+    """Each page (name, demo clinic's url, grown clinic's url) timed in the demo copy and the
+    grown database by two page servers, in turn: demo then grown, then grown then demo, so
+    neither always goes first. Returns (demo timings, grown timings)."""
+    servers = {"demo": _PageServer(demo_url), "grown": _PageServer(grown_url)}
+    out: dict[str, list[Timing]] = {"demo": [], "grown": []}
+    try:
+        for page, demo_page_url, grown_page_url in pages:
+            urls = {"demo": demo_page_url, "grown": grown_page_url}
+            counted = {clinic: servers[clinic].ask("count", urls[clinic]) for clinic in servers}
+            walls: dict[str, list[float]] = {"demo": [], "grown": []}
+            cpus: dict[str, list[float]] = {"demo": [], "grown": []}
+            for round_ in range(repeat):
+                for clinic in ("demo", "grown") if round_ % 2 == 0 else ("grown", "demo"):
+                    answer = servers[clinic].ask("time", urls[clinic])
+                    walls[clinic].append(answer["wall"])
+                    cpus[clinic].append(answer["cpu"])
+            for clinic in ("demo", "grown"):
+                figures = {
+                    "best": min(walls[clinic]),
+                    "median": statistics.median(walls[clinic]),
+                    "cpu": min(cpus[clinic]),
+                    **counted[clinic],
+                }
+                out[clinic].append(_timing(clinic, page, urls[clinic], figures))
+    finally:
+        for server in servers.values():
+            server.close()
+    return out["demo"], out["grown"]
+
+
+def _copy_demo(database_url: str | None) -> str:
+    """A copy of the database as it is now (the demo clinic), for the paired timings: the
+    URL of the copy. SQLite: the online backup API; PostgreSQL: a database made with this
+    one as its template (named <name>_demo, replaced if there)."""
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        target = sqlite3.connect(SQLITE_DEMO_PATH)
+        try:
+            connection.connection.backup(target)
+        finally:
+            target.close()
+        return f"sqlite:///{SQLITE_DEMO_PATH}"
+    import psycopg
+    from psycopg import sql
+
+    assert database_url is not None
+    name = str(connection.settings_dict["NAME"])
+    copy = f"{name}_demo"
+    # A template must have no other connection while it is copied.
+    connection.close()
+    parts = urlsplit(database_url)
+    maintenance = urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(copy)))
+        admin.execute(
+            sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                sql.Identifier(copy), sql.Identifier(name)
             )
         )
-        print(
-            f"  {clinic:<6} {page:<28} {best:9.1f} ms {cpu:9.1f} ms cpu "
-            f"{queries:6d} queries  {status}"
-        )
-    return out
+    return urlunsplit(parts._replace(path=f"/{copy}"))
 
 
 def grow_clinic(*, patients: int, visits: int, today: date) -> dict[str, int]:
@@ -407,7 +557,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--visits", type=int, default=50000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--serve", action="store_true", help="(internal) a page server")
     args = parser.parse_args(argv)
+    if args.serve:
+        _setup_django(args.database_url, fresh=False)
+        return _serve()
     if args.patients < 1 or args.visits < args.patients:
         parser.error("--patients must be >= 1 and --visits >= --patients")
     _setup_django(args.database_url)
@@ -425,35 +579,44 @@ def main(argv: list[str] | None = None) -> int:
     _refresh_statistics()
     print(f"demo clinic loaded in {time.perf_counter() - started:.1f} s ({connection.vendor})")
     demo_patient, demo_visit = _longest_history_patient(clinic.pk, exclude=set())
-    demo = _measure("demo", _pages(demo_patient, demo_visit), args.repeat)
+    demo_pages = _pages(demo_patient, demo_visit)
+    before = _measure("demo", demo_pages, args.repeat)
+    demo_url = _copy_demo(args.database_url)
 
     started = time.perf_counter()
     grown = grow_clinic(patients=args.patients, visits=args.visits, today=timezone.localdate())
     print(f"grew the clinic in {time.perf_counter() - started:.1f} s: {grown}")
     _refresh_statistics()
     big_patient, big_visit = _longest_history_patient(clinic.pk, exclude=demo_patients)
-    after = _measure("grown", _pages(demo_patient, demo_visit), args.repeat)
-    extra = _measure("grown", _pages(big_patient, big_visit)[-2:], args.repeat)
-    extra = [replace(t, page=t.page.replace("page", "page (longest history)")) for t in extra]
-    by_page = {t.page: t for t in demo}
-    results = []
-    for timing in after + extra:
-        base = by_page[timing.page.replace(" (longest history)", "")]
-        results.append(
-            replace(
-                timing,
-                ratio=round(timing.best_ms / base.best_ms, 2) if base.best_ms else None,
-                cpu_ratio=round(timing.cpu_ms / base.cpu_ms, 2) if base.cpu_ms else None,
-            )
+    connection.close()
+    # Every page of the demo clinic against the same page of the grown one, and the demo
+    # patient's pages against those of the grown clinic's patient with the longest history.
+    pages = [(page, url, url) for page, url in demo_pages]
+    pages += [
+        (page.replace("page", "page (longest history)"), url, big_url)
+        for (page, url), (_page, big_url) in zip(
+            demo_pages[-2:], _pages(big_patient, big_visit)[-2:], strict=True
         )
+    ]
+    print("paired timings (demo copy and grown clinic in turn):")
+    demo, after = _measure_paired(
+        pages, demo_url, args.database_url or f"sqlite:///{SQLITE_PATH}", args.repeat
+    )
+    results = [
+        replace(
+            timing,
+            ratio=round(timing.best_ms / base.best_ms, 2) if base.best_ms else None,
+            cpu_ratio=round(timing.cpu_ms / base.cpu_ms, 2) if base.cpu_ms else None,
+        )
+        for base, timing in zip(demo, after, strict=True)
+    ]
     print()
     print(
         f"{'page':<42} {'demo ms':>9} {'grown ms':>9} {'x demo':>7} "
         f"{'cpu demo':>9} {'cpu grown':>9} {'x demo':>7} {'queries':>13}"
     )
     failed = False
-    for timing in results:
-        base = by_page[timing.page.replace(" (longest history)", "")]
+    for base, timing in zip(demo, results, strict=True):
         within = timing.ratio is not None and timing.ratio <= TARGET_RATIO
         failed |= not within or timing.status != 200
         print(
@@ -470,8 +633,11 @@ def main(argv: list[str] | None = None) -> int:
         "database": connection.vendor,
         "grown": grown,
         "target_ratio": TARGET_RATIO,
+        "repeat": args.repeat,
         "demo": [asdict(t) for t in demo],
         "results": [asdict(t) for t in results],
+        # The demo clinic timed in the loading process before it grew (not paired).
+        "demo_before_growth": [asdict(t) for t in before],
     }
     (OUT_DIR / "data-scale.json").write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nwritten to {OUT_DIR / 'data-scale.json'}")
