@@ -355,8 +355,10 @@ def _copy_demo(database_url: str | None) -> str:
     assert database_url is not None
     name = str(connection.settings_dict["NAME"])
     copy = f"{name}_demo"
-    # A template must have no other connection while it is copied.
+    # A template must have no other connection while it is copied: the pool's too.
     connection.close()
+    if connection.pool is not None:
+        connection.close_pool()
     parts = urlsplit(database_url)
     maintenance = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(maintenance, autocommit=True) as admin:

@@ -10,9 +10,12 @@ import pytest
 from django.urls import reverse
 
 from handrail.web.care.services import authorization_create, authorization_end, case_close
+from handrail.web.visits.models import Visit
 from handrail.web.worklists.selectors import (
+    ACTIVE_VISIT_DAYS,
     authorization_forecast,
     authorizations_running_out,
+    open_cases,
     progress_reports_due,
     recertifications_due,
     threshold_nearing,
@@ -197,3 +200,22 @@ class WorklistRecertificationTests:
         )
         later = world.today + timedelta(days=150)
         assert recertifications_due(user=world.biller, today=later) == []
+
+
+class WorklistRecentVisitTests:
+    def test_a_case_is_recent_through_the_thirtieth_day_after_its_latest_visit(
+        self, world: World
+    ) -> None:
+        """A case counts as seen recently while its latest visit is at most
+        ACTIVE_VISIT_DAYS days old, that day included; a visit dated after the day asked
+        counts too."""
+        seed_worklists(world)
+        latest = Visit.objects.filter(case=world.ot_case).order_by("-date").first()
+        assert latest is not None
+
+        def recent_on(day: date) -> bool:
+            return world.ot_case.pk in open_cases(user=world.biller, today=day).recent
+
+        assert recent_on(latest.date + timedelta(days=ACTIVE_VISIT_DAYS))
+        assert not recent_on(latest.date + timedelta(days=ACTIVE_VISIT_DAYS + 1))
+        assert recent_on(latest.date - timedelta(days=5))

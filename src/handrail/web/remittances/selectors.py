@@ -82,12 +82,27 @@ def line_allowed(payment: LinePayment) -> Decimal:
 def remitted_allowed(visit_ids: list[int]) -> dict[int, Decimal]:
     """Visit id -> what Medicare allowed, net of reversals, for visits with a posted
     Medicare remittance (others are absent)."""
+    # Read narrow and unordered (the postings' default order joins the remittance and its
+    # advice): the worklists ask this on every page. The figure is line_allowed's.
+    payments = list(
+        LinePayment.objects.filter(
+            line__claim__visit_id__in=visit_ids, line__claim__payer__type=PayerType.MEDICARE
+        )
+        .order_by()
+        .values_list("pk", "line__claim__visit_id", "allowed", "paid")
+    )
+    patient_share: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    without_allowed = [pk for pk, _visit, allowed, _paid in payments if allowed is None]
+    if without_allowed:
+        for payment_id, amount in (
+            Adjustment.objects.filter(line_payment_id__in=without_allowed, group="PR")
+            .order_by()
+            .values_list("line_payment_id", "amount")
+        ):
+            patient_share[payment_id] += amount
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    payments = LinePayment.objects.filter(
-        line__claim__visit_id__in=visit_ids, line__claim__payer__type=PayerType.MEDICARE
-    ).prefetch_related("adjustments")
-    for payment in payments.select_related("line__claim"):
-        out[payment.line.claim.visit_id] += line_allowed(payment)
+    for pk, visit_id, allowed, paid in payments:
+        out[visit_id] += allowed if allowed is not None else paid + patient_share[pk]
     return dict(out)
 
 
