@@ -137,14 +137,6 @@ def sign_in(client: Client, username: str, password: str = PASSWORD, **code: int
 APPEND_ONLY = importlib.import_module("handrail.web.audit.migrations.0004_append_only_triggers")
 
 
-def audit_triggers(*, install: bool) -> None:
-    """Install (or remove) the audit table's append-only triggers, as its migration does."""
-    install_sql, remove_sql = APPEND_ONLY.STATEMENTS[connection.vendor]
-    with connection.cursor() as cursor:
-        for statement in install_sql if install else remove_sql:
-            cursor.execute(statement)
-
-
 # The other append-only tables (their migrations' triggers), children before parents.
 LEDGERS: tuple[tuple[str, str], ...] = (
     *importlib.import_module(
@@ -156,10 +148,14 @@ LEDGERS: tuple[tuple[str, str], ...] = (
 )
 
 
-def ledger_triggers(*, install: bool) -> None:
-    """Install (or remove) the ledgers' append-only triggers, as their migrations do."""
+def append_only_triggers(*, install: bool) -> None:
+    """Install (or remove) the append-only triggers of the audit table and the ledgers, as
+    their migrations do."""
+    audit_install, audit_remove = APPEND_ONLY.STATEMENTS[connection.vendor]
     with connection.cursor() as cursor:
         append_only.apply(cursor.execute, connection.vendor, LEDGERS, install=install)
+        for statement in audit_install if install else audit_remove:
+            cursor.execute(statement)
 
 
 @pytest.fixture(autouse=True)
@@ -180,14 +176,12 @@ def _audit_rows_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
     request.getfixturevalue("_django_db_helper")
     yield
     with transaction.atomic():
-        audit_triggers(install=False)
-        ledger_triggers(install=False)
+        append_only_triggers(install=False)
         AuditEvent.objects.all().delete()
         with connection.cursor() as cursor:
             for table, _what in LEDGERS:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
-        ledger_triggers(install=True)
-        audit_triggers(install=True)
+        append_only_triggers(install=True)
 
 
 @dataclass
