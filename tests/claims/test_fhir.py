@@ -17,6 +17,7 @@ from handrail.claims.fhir import (
     AdjustmentIn,
     ClaimIn,
     ClaimLineIn,
+    CoverageIn,
     DiagnosisIn,
     EobIn,
     EobLineIn,
@@ -25,6 +26,7 @@ from handrail.claims.fhir import (
     PatientRecord,
     ProcedureIn,
     Provider,
+    SubscriberIn,
     VisitIn,
     patient_bundle,
 )
@@ -33,6 +35,8 @@ D = Decimal
 NOW = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
 CLINIC = Provider("Riverside Rehab LLC", "1234567893")
 OT = Provider("Olive Therapist", "1245319599")
+MEDICARE = CoverageIn(21, "Medicare Part B", "1EG4TE5MK73", 1)
+SPOUSE = SubscriberIn("Bert", "Synthetic", date(1946, 2, 3), "M")
 
 
 def _record() -> PatientRecord:
@@ -62,6 +66,7 @@ def _record() -> PatientRecord:
         place_of_service="11",
         lines=(line,),
         referring=Provider("Dr. Sam Synthetic", "1987654328"),
+        coverage_id=21,
     )
     corrected = replace(
         claim,
@@ -114,6 +119,7 @@ def _record() -> PatientRecord:
             "IL",
             "62704",
         ),
+        coverages=(MEDICARE,),
         diagnoses=(
             DiagnosisIn(7, "I69.351", date(2026, 10, 1), True, "Hemiplegia (right dominant)"),
             DiagnosisIn(7, "R2681", date(2026, 10, 1), True),
@@ -137,13 +143,14 @@ def _refs(bundle: dict[str, Any]) -> set[str]:
     return {entry["fullUrl"] for entry in bundle["entry"]}
 
 
-def test_it_builds_a_valid_collection_of_the_six_resources() -> None:
+def test_it_builds_a_valid_collection_of_the_seven_resources() -> None:
     bundle = patient_bundle(_record(), generated=NOW)
     parsed = Bundle.model_validate(json.loads(json.dumps(bundle)))  # JSON-ready and R4B-valid
     assert parsed.type == "collection"
     counts = {kind: len(items) for kind, items in _by_type(bundle).items()}
     assert counts == {
         "Patient": 1,
+        "Coverage": 1,  # the one both claims bill; self, so no RelatedPerson
         "Condition": 2,  # the same code on two plans of one case is one condition
         "Encounter": 1,
         "Procedure": 1,
@@ -329,6 +336,131 @@ def test_the_r4b_models_refuse_what_they_should() -> None:
     with pytest.raises(FhirExportError) as missing:
         fhir.validate_resource(claim)
     assert missing.value.field_name.startswith("Claim")
+
+
+def _entries(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [e for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
+
+
+def test_a_coverage_the_patient_holds_has_the_patient_as_subscriber() -> None:
+    bundle = patient_bundle(_record(), generated=NOW)
+    (patient,) = _entries(bundle, "Patient")
+    (coverage,) = _entries(bundle, "Coverage")
+    assert not _entries(bundle, "RelatedPerson")
+    assert coverage["fullUrl"] == f"urn:uuid:{coverage['resource']['id']}"
+    assert coverage["resource"] == {
+        "resourceType": "Coverage",
+        "id": coverage["resource"]["id"],
+        "status": "active",
+        "subscriber": {"reference": patient["fullUrl"]},
+        "beneficiary": {"reference": patient["fullUrl"]},
+        "relationship": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship",
+                    "code": "self",
+                }
+            ]
+        },
+        "payor": [{"display": "Medicare Part B"}],
+        "order": 1,
+        "subscriberId": "1EG4TE5MK73",
+    }
+
+
+def test_the_claims_and_the_explanation_of_benefit_reference_the_coverage() -> None:
+    bundle = patient_bundle(_record(), generated=NOW)
+    (coverage,) = _entries(bundle, "Coverage")
+    insurance = [
+        e["resource"]["insurance"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] in ("Claim", "ExplanationOfBenefit")
+    ]
+    assert len(insurance) == 3
+    assert all(i[0]["coverage"] == {"reference": coverage["fullUrl"]} for i in insurance)
+    Bundle.model_validate(json.loads(json.dumps(bundle)))
+
+
+def test_a_claim_that_names_no_coverage_keeps_the_payer_and_member_as_text() -> None:
+    record = _record()
+    record = replace(
+        record, coverages=(), claims=tuple(replace(c, coverage_id=None) for c in record.claims)
+    )
+    bundle = patient_bundle(record, generated=NOW)
+    assert not _entries(bundle, "Coverage")
+    claim = _entries(bundle, "Claim")[0]["resource"]
+    assert claim["insurance"][0]["coverage"] == {"display": "Medicare Part B, member 1EG4TE5MK73"}
+
+
+@pytest.mark.parametrize(
+    ("relationship", "code"), [("01", "spouse"), ("19", "child"), ("G8", "other")]
+)
+def test_an_insured_who_is_not_the_patient_is_a_related_person(
+    relationship: str, code: str
+) -> None:
+    secondary = CoverageIn(
+        22,
+        "Acme Health",
+        "ACM998877",
+        2,
+        relationship,
+        SPOUSE,
+        start_date=date(2026, 1, 1),
+    )
+    record = _record()
+    record = replace(
+        record,
+        coverages=(MEDICARE, secondary),
+        claims=(record.claims[0], replace(record.claims[1], coverage_id=22)),
+    )
+    bundle = patient_bundle(record, generated=NOW)
+    Bundle.model_validate(json.loads(json.dumps(bundle)))
+    (patient,) = _entries(bundle, "Patient")
+    (person,) = _entries(bundle, "RelatedPerson")
+    assert person["resource"] == {
+        "resourceType": "RelatedPerson",
+        "id": person["resource"]["id"],
+        "patient": {"reference": patient["fullUrl"]},
+        "name": [{"use": "official", "family": "Synthetic", "given": ["Bert"]}],
+        "gender": "male",
+        "birthDate": "1946-02-03",
+    }
+    primary, other = (e["resource"] for e in _entries(bundle, "Coverage"))
+    assert primary["subscriber"] == {"reference": patient["fullUrl"]}
+    assert other["subscriber"] == {"reference": person["fullUrl"]}
+    assert other["beneficiary"] == {"reference": patient["fullUrl"]}
+    assert other["relationship"]["coding"] == [
+        {"system": fhir.SUBSCRIBER_RELATIONSHIP, "code": code}
+    ]
+    assert (other["order"], other["subscriberId"], other["payor"]) == (
+        2,
+        "ACM998877",
+        [{"display": "Acme Health"}],
+    )
+    assert other["period"] == {"start": "2026-01-01"}
+    claims = [e["resource"] for e in _entries(bundle, "Claim")]
+    assert claims[0]["insurance"][0]["coverage"]["reference"] == f"urn:uuid:{primary['id']}"
+    assert claims[1]["insurance"][0]["coverage"]["reference"] == f"urn:uuid:{other['id']}"
+
+
+@pytest.mark.parametrize(
+    ("coverage", "field_name"),
+    [
+        (replace(MEDICARE, relationship="02"), "relationship"),
+        (replace(MEDICARE, relationship="01"), "subscriber"),  # not self, and no insured
+        (replace(MEDICARE, subscriber=SPOUSE), "subscriber"),  # self, and an insured
+        (
+            replace(MEDICARE, relationship="19", subscriber=replace(SPOUSE, sex="X")),
+            "subscriber_sex",
+        ),
+        (replace(MEDICARE, order=3), "order"),
+        (replace(MEDICARE, id=99), "coverage_id"),  # the claims name coverage 21
+    ],
+)
+def test_it_refuses_a_bad_coverage_naming_the_field(coverage: CoverageIn, field_name: str) -> None:
+    with pytest.raises(FhirExportError) as refused:
+        patient_bundle(replace(_record(), coverages=(coverage,)), generated=NOW)
+    assert refused.value.field_name == field_name
 
 
 def test_it_needs_an_aware_timestamp() -> None:

@@ -13,14 +13,16 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
 from handrail.web.audit.models import AuditAction, AuditEvent
 from handrail.web.billing.models import Claim, ClaimState
-from handrail.web.clinic.models import Patient, Payer, User
-from handrail.web.clinic.services import user_create
+from handrail.web.clinic.models import Coverage, Patient, Payer, User
+from handrail.web.clinic.services import coverage_set, user_create
 from handrail.web.exports.csvs import amount, text
 from handrail.web.exports.records import patient_fhir
 from handrail.web.remittances.models import ClaimPayment
@@ -294,6 +296,83 @@ class FhirTests:
             for c in conditions
         )
 
+    def test_the_coverage_a_spouse_holds_goes_out_with_the_spouse(
+        self, world: World, posted: Posted
+    ) -> None:
+        """Relationship 01: a Coverage whose subscriber is a RelatedPerson; the Medicare claims
+        (one naming the coverage, the others billed to its payer) and their payments reference
+        it; the commercial claim, with no coverage of its payer, keeps the text."""
+        coverage = coverage_set(
+            user=world.front_desk,
+            patient=world.patient,
+            payer=world.medicare,
+            member_id="1EG4TE5MK73",
+            relationship="01",
+            subscriber_first_name="Bert",
+            subscriber_last_name="Synthetic",
+            subscriber_birth_date=date(1946, 2, 3),
+            subscriber_sex="M",
+        )
+        Claim.objects.filter(pk=posted.paid.pk).update(coverage=coverage)
+        url = reverse("exports:patient-fhir", args=[world.patient.pk])
+        bundle = self._bundle(world.client_for(world.biller).get(url))
+        entries: dict[str, list[dict[str, Any]]] = {}
+        for entry in bundle["entry"]:
+            entries.setdefault(entry["resource"]["resourceType"], []).append(entry)
+        (patient,) = entries["Patient"]
+        (person,) = entries["RelatedPerson"]
+        (covered,) = entries["Coverage"]
+        assert person["resource"]["patient"] == {"reference": patient["fullUrl"]}
+        assert person["resource"]["name"] == [
+            {"use": "official", "family": "Synthetic", "given": ["Bert"]}
+        ]
+        assert (person["resource"]["gender"], person["resource"]["birthDate"]) == (
+            "male",
+            "1946-02-03",
+        )
+        resource = covered["resource"]
+        assert resource["subscriber"] == {"reference": person["fullUrl"]}
+        assert resource["beneficiary"] == {"reference": patient["fullUrl"]}
+        assert resource["relationship"]["coding"] == [
+            {
+                "system": "http://terminology.hl7.org/CodeSystem/subscriber-relationship",
+                "code": "spouse",
+            }
+        ]
+        assert (resource["status"], resource["subscriberId"], resource["order"]) == (
+            "active",
+            "1EG4TE5MK73",
+            1,
+        )
+        assert resource["payor"] == [{"display": "Medicare Part B"}]
+        insurance = {
+            e["resource"]["identifier"][0]["value"]: e["resource"]["insurance"][0]["coverage"]
+            for e in entries["Claim"]
+        }
+        assert insurance == {
+            "HR00000001": {"reference": covered["fullUrl"]},
+            "HR00000002": {"reference": covered["fullUrl"]},
+            "HR00000003": {"display": "Acme Health, member "},
+        }
+        assert [
+            e["resource"]["insurance"][0]["coverage"] for e in entries["ExplanationOfBenefit"]
+        ] == [{"reference": covered["fullUrl"]}] * 2
+
+    def test_the_record_is_read_in_a_bounded_number_of_queries(
+        self, world: World, posted: Posted
+    ) -> None:
+        with CaptureQueriesContext(connection) as before:
+            patient_fhir(patient=Patient.objects.get(pk=world.patient.pk))
+        coverage = Coverage.objects.get(patient=world.patient, payer=world.medicare)
+        sent_claim(world, "HR00000004", LINES)
+        Claim.objects.filter(pk=sent_claim(world, "HR00000005", LINES).pk).update(
+            coverage=coverage
+        )
+        with CaptureQueriesContext(connection) as after:
+            bundle = patient_fhir(patient=Patient.objects.get(pk=world.patient.pk))
+        assert len(after.captured_queries) == len(before.captured_queries)
+        assert self._kinds(bundle)["Claim"] == 5 and self._kinds(bundle)["Coverage"] == 1
+
     def test_the_api_answers_the_same_record_and_is_audited(
         self, world: World, posted: Posted
     ) -> None:
@@ -354,6 +433,7 @@ class DemoExportTests:
             kinds |= {e["resource"]["resourceType"] for e in bundle["entry"]}
         assert kinds == {
             "Patient",
+            "Coverage",
             "Condition",
             "Encounter",
             "Procedure",

@@ -1,8 +1,9 @@
-"""One patient's record as a FHIR R4 Bundle (type `collection`): Patient, Condition (the plan's
-diagnoses), Encounter (visits), Procedure (a visit's service lines), Claim and
+"""One patient's record as a FHIR R4 Bundle (type `collection`): Patient, Coverage (the
+insurance its claims bill) with a RelatedPerson for an insured who is not the patient, Condition
+(the plan's diagnoses), Encounter (visits), Procedure (a visit's service lines), Claim and
 ExplanationOfBenefit (each posted remittance of a claim). Plain values in, JSON-ready dicts
 out; no Django. Every resource and the bundle are checked against the `fhir.resources.R4B`
-models (R4B shares R4's resource shapes for these six) before they are returned.
+models (R4B shares R4's resource shapes for these eight) before they are returned.
 
 Sources (R4, http://hl7.org/fhir/R4/):
 - Bundle: entries of a `collection` carry an absolute fullUrl; references inside the bundle use
@@ -18,7 +19,13 @@ Sources (R4, http://hl7.org/fhir/R4/):
 - Claim/ExplanationOfBenefit: type `professional` (claim-type), use `claim`, priority `normal`,
   care team role `primary`, adjudication categories `submitted`, `eligible`, `benefit`
   (terminology.hl7.org/CodeSystem/adjudication). A CAS adjustment's group (CO, PR, OI, PI) is
-  written as the category's text next to its CARC as the reason.
+  written as the category's text next to its CARC as the reason. Their insurance references
+  the Coverage resource when the claim names one.
+- Coverage: status `active`, the patient as beneficiary, the member id as subscriberId, the
+  payer by display, order 1 primary or 2 secondary; relationship in
+  http://terminology.hl7.org/CodeSystem/subscriber-relationship from the X12 individual
+  relationship code (18 self, 01 spouse, 19 child, G8 other). The subscriber is the Patient
+  for self, else a RelatedPerson (coverage.html, relatedperson.html).
 """
 
 from __future__ import annotations
@@ -33,10 +40,12 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.claim import Claim
 from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.coverage import Coverage
 from fhir.resources.R4B.encounter import Encounter
 from fhir.resources.R4B.explanationofbenefit import ExplanationOfBenefit
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.relatedperson import RelatedPerson
 from pydantic import ValidationError
 
 from handrail.claims.model import FieldError
@@ -59,11 +68,16 @@ RELATED_CLAIM = "http://terminology.hl7.org/CodeSystem/ex-relatedclaimrelationsh
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+SUBSCRIBER_RELATIONSHIP = "http://terminology.hl7.org/CodeSystem/subscriber-relationship"
 # Names for this export's resources: UUID version 5 under one fixed namespace, keyed by the
 # clinic and the record, so the same record always gets the same name.
 NAMESPACE = uuid.UUID("0b5e6c1e-2d7a-5b8f-9c3e-4f1a2b3c4d5e")
 
 GENDER = {"F": "female", "M": "male", "U": "unknown"}
+# The patient's relationship to the insured: X12 individual relationship code (837P SBR02 and
+# PAT01) to the FHIR subscriber-relationship code.
+RELATIONSHIP = {"18": "self", "01": "spouse", "19": "child", "G8": "other"}
+SELF = "18"
 DISCIPLINE = {"PT": "Physical therapy", "OT": "Occupational therapy", "SLP": "Speech therapy"}
 # A group code's meaning (X12 CAS01) in our own words.
 ADJUSTMENT_GROUP = {
@@ -91,6 +105,32 @@ class PatientIn:
     city: str = ""
     state: str = ""
     zip: str = ""
+
+
+@dataclass(frozen=True)
+class SubscriberIn:
+    """The insured (subscriber) of a coverage when it is not the patient."""
+
+    first_name: str
+    last_name: str
+    birth_date: date
+    sex: str  # F, M or U
+
+
+@dataclass(frozen=True)
+class CoverageIn:
+    """One of the patient's coverages. `relationship` is the patient's relationship to the
+    insured (18 self, 01 spouse, 19 child, G8 other); `subscriber` is the insured, given
+    exactly when the relationship is not self."""
+
+    id: int
+    payer_name: str
+    member_id: str
+    order: int  # 1 primary, 2 secondary
+    relationship: str = SELF
+    subscriber: SubscriberIn | None = None
+    start_date: date | None = None
+    end_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -162,6 +202,7 @@ class ClaimIn:
     referring: Provider | None = None
     payer_claim_number: str = ""  # the claim it replaces or voids (frequency 7 or 8)
     replaces_id: int | None = None
+    coverage_id: int | None = None  # the CoverageIn it bills, when known
 
 
 @dataclass(frozen=True)
@@ -208,6 +249,7 @@ class PatientRecord:
     clinic_id: int
     clinic: Provider
     patient: PatientIn
+    coverages: tuple[CoverageIn, ...] = ()
     diagnoses: tuple[DiagnosisIn, ...] = ()
     visits: tuple[VisitIn, ...] = ()
     procedures: tuple[ProcedureIn, ...] = ()
@@ -253,6 +295,14 @@ def _place(code: str) -> dict[str, Any]:
     return {"coding": [{"system": PLACE_OF_SERVICE, "code": code}]}
 
 
+def _insurance(claim: ClaimIn, names: _Names) -> dict[str, Any]:
+    """The claim's coverage: a reference to its Coverage resource, or (a claim that names no
+    coverage) the payer and member id as text."""
+    if claim.coverage_id is not None:
+        return names.ref("Coverage", claim.coverage_id)
+    return {"display": f"{claim.payer_name}, member {claim.member_id}"}
+
+
 def _category(code: str) -> dict[str, Any]:
     return {"coding": [{"system": ADJUDICATION, "code": code}]}
 
@@ -294,6 +344,65 @@ def patient_resource(record: PatientRecord, names: _Names) -> dict[str, Any]:
             if value:
                 address[key] = value
         resource["address"] = [address]
+    return resource
+
+
+def related_person_resource(
+    coverage: CoverageIn, subscriber: SubscriberIn, patient_id: int, names: _Names
+) -> dict[str, Any]:
+    """The insured of a coverage who is not the patient (one per coverage)."""
+    if subscriber.sex not in GENDER:
+        raise FhirExportError("subscriber_sex", f"{subscriber.sex!r} is not F, M or U")
+    return {
+        "resourceType": "RelatedPerson",
+        "id": names.id("RelatedPerson", coverage.id),
+        "patient": names.ref("Patient", patient_id),
+        "name": [
+            {"use": "official", "family": subscriber.last_name, "given": [subscriber.first_name]}
+        ],
+        "gender": GENDER[subscriber.sex],
+        "birthDate": subscriber.birth_date.isoformat(),
+    }
+
+
+def coverage_resource(coverage: CoverageIn, patient_id: int, names: _Names) -> dict[str, Any]:
+    relationship = RELATIONSHIP.get(coverage.relationship)
+    if relationship is None:
+        raise FhirExportError(
+            "relationship",
+            f"{coverage.relationship!r} is not 18 (self), 01 (spouse), 19 (child) or G8 (other)",
+        )
+    if coverage.order not in (1, 2):
+        raise FhirExportError("order", f"{coverage.order!r} is not 1 (primary) or 2 (secondary)")
+    if coverage.relationship == SELF:
+        if coverage.subscriber is not None:
+            raise FhirExportError("subscriber", "given for a coverage the patient holds (self)")
+        subscriber = names.ref("Patient", patient_id)
+    else:
+        if coverage.subscriber is None:
+            raise FhirExportError(
+                "subscriber", f"missing: relationship {coverage.relationship} is not self"
+            )
+        subscriber = names.ref("RelatedPerson", coverage.id)
+    resource: dict[str, Any] = {
+        "resourceType": "Coverage",
+        "id": names.id("Coverage", coverage.id),
+        "status": "active",
+        "subscriber": subscriber,
+        "beneficiary": names.ref("Patient", patient_id),
+        "relationship": {"coding": [{"system": SUBSCRIBER_RELATIONSHIP, "code": relationship}]},
+        "payor": [{"display": coverage.payer_name}],
+        "order": coverage.order,
+    }
+    if coverage.member_id:
+        resource["subscriberId"] = coverage.member_id
+    if coverage.start_date is not None or coverage.end_date is not None:
+        period: dict[str, str] = {}
+        if coverage.start_date is not None:
+            period["start"] = coverage.start_date.isoformat()
+        if coverage.end_date is not None:
+            period["end"] = coverage.end_date.isoformat()
+        resource["period"] = period
     return resource
 
 
@@ -427,7 +536,7 @@ def claim_resource(
             {
                 "sequence": 1,
                 "focal": True,
-                "coverage": {"display": f"{claim.payer_name}, member {claim.member_id}"},
+                "coverage": _insurance(claim, names),
             }
         ],
         "total": _money(claim.total_charge),
@@ -517,7 +626,7 @@ def eob_resource(
         "insurance": [
             {
                 "focal": True,
-                "coverage": {"display": f"{claim.payer_name}, member {claim.member_id}"},
+                "coverage": _insurance(claim, names),
             }
         ],
         "total": [
@@ -550,6 +659,8 @@ def eob_resource(
 
 MODELS: dict[str, Any] = {
     "Patient": Patient,
+    "RelatedPerson": RelatedPerson,
+    "Coverage": Coverage,
     "Condition": Condition,
     "Encounter": Encounter,
     "Procedure": Procedure,
@@ -585,6 +696,20 @@ def patient_bundle(record: PatientRecord, *, generated: datetime) -> dict[str, A
     visits = {visit.id: visit for visit in record.visits}
     claims = {claim.id: claim for claim in record.claims}
     resources = [patient_resource(record, names)]
+    coverages = {coverage.id: coverage for coverage in record.coverages}
+    for coverage in coverages.values():
+        if coverage.subscriber is not None and coverage.relationship != SELF:
+            resources.append(
+                related_person_resource(coverage, coverage.subscriber, patient_id, names)
+            )
+    resources += [coverage_resource(c, patient_id, names) for c in coverages.values()]
+    for billed in record.claims:
+        if billed.coverage_id is not None and billed.coverage_id not in coverages:
+            raise FhirExportError(
+                "coverage_id",
+                f"claim {billed.control_number} names coverage {billed.coverage_id}, "
+                "which is not exported",
+            )
     resources += [condition_resource(d, patient_id, names) for d in conditions]
     resources += [
         encounter_resource(v, patient_id, conditions, names, record.clinic) for v in record.visits

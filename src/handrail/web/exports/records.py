@@ -12,6 +12,7 @@ from handrail.claims.fhir import (
     AdjustmentIn,
     ClaimIn,
     ClaimLineIn,
+    CoverageIn,
     DiagnosisIn,
     EobIn,
     EobLineIn,
@@ -20,13 +21,14 @@ from handrail.claims.fhir import (
     PatientRecord,
     ProcedureIn,
     Provider,
+    SubscriberIn,
     VisitIn,
     patient_bundle,
 )
 from handrail.web.billing.models import Claim, ClinicBilling
 from handrail.web.care.icd10 import icd10_normalise
 from handrail.web.care.models import PlanOfCare
-from handrail.web.clinic.models import Patient, User
+from handrail.web.clinic.models import Coverage, Patient, Relationship, User
 from handrail.web.remittances.models import ClaimPayment
 from handrail.web.visits.engine import EngineUnavailableError, ruleset
 from handrail.web.visits.models import ServiceLine, Visit, VisitStatus
@@ -46,6 +48,36 @@ def _diagnosis_title(code: str, on: date) -> str:
     except EngineUnavailableError:
         return ""
     return found.description if found.exists else ""
+
+
+def _coverage(coverage: Coverage) -> CoverageIn:
+    subscriber = None
+    if coverage.relationship != Relationship.SELF and coverage.subscriber_birth_date is not None:
+        subscriber = SubscriberIn(
+            first_name=coverage.subscriber_first_name,
+            last_name=coverage.subscriber_last_name,
+            birth_date=coverage.subscriber_birth_date,
+            sex=coverage.subscriber_sex,
+        )
+    return CoverageIn(
+        id=coverage.pk,
+        payer_name=coverage.payer.name,
+        member_id=coverage.member_id,
+        order=coverage.order,
+        relationship=coverage.relationship,
+        subscriber=subscriber,
+        start_date=coverage.start_date,
+        end_date=coverage.end_date,
+    )
+
+
+def _claims_coverages(claims: list[Claim], patient: Patient) -> dict[int, Coverage | None]:
+    """Each claim's coverage: the one it names, else (a claim stored without one) the
+    patient's coverage of the claim's payer, primary first. One query for all the claims."""
+    by_payer: dict[int, Coverage] = {}
+    for coverage in patient.coverages.select_related("payer").order_by("order", "pk"):
+        by_payer.setdefault(coverage.payer_id, coverage)
+    return {c.pk: c.coverage or by_payer.get(c.payer_id) for c in claims}
 
 
 def patient_record(*, patient: Patient) -> PatientRecord:
@@ -104,10 +136,15 @@ def patient_record(*, patient: Patient) -> PatientRecord:
     )
     claims = list(
         Claim.objects.filter(patient=patient, clinic=clinic)
-        .select_related("payer", "coverage", "rendering")
+        .select_related("payer", "coverage__payer", "rendering")
         .prefetch_related("lines")
         .order_by("created_at", "pk")
     )
+    claim_coverage = _claims_coverages(claims, patient)
+    used = {c.pk: c for c in claim_coverage.values() if c is not None}
+    coverages = tuple(_coverage(c) for c in sorted(used.values(), key=lambda c: (c.order, c.pk)))
+    member_ids = {pk: c.member_id for pk, c in claim_coverage.items() if c is not None}
+    coverage_ids = {pk: c.pk for pk, c in claim_coverage.items() if c is not None}
     claim_values = tuple(
         ClaimIn(
             id=c.pk,
@@ -117,7 +154,7 @@ def patient_record(*, patient: Patient) -> PatientRecord:
             state=c.state,
             frequency=c.frequency,
             payer_name=c.payer.name,
-            member_id=c.coverage.member_id if c.coverage is not None else "",
+            member_id=member_ids.get(c.pk, ""),
             total_charge=c.total_charge,
             diagnoses=tuple(c.diagnoses),
             rendering=_person(c.rendering),
@@ -138,6 +175,7 @@ def patient_record(*, patient: Patient) -> PatientRecord:
             referring=Provider(c.referring_name, c.referring_npi) if c.referring_name else None,
             payer_claim_number=c.payer_claim_number,
             replaces_id=c.replaces_id,
+            coverage_id=coverage_ids.get(c.pk),
         )
         for c in claims
     )
@@ -163,6 +201,7 @@ def patient_record(*, patient: Patient) -> PatientRecord:
             state=patient.state,
             zip=patient.zip,
         ),
+        coverages=coverages,
         diagnoses=diagnoses,
         visits=visit_values,
         procedures=procedures,
