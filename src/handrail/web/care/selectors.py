@@ -138,19 +138,41 @@ def authorization_usage_of(
     (already fetched: the worklists fetch them for many authorizations at once)."""
     used = len(visit_units)
     units = sum(visit_units)
-    if authorization.end_date < on:
-        status = AuthorizationStatus.EXPIRED
-    elif authorization.start_date > on:
-        status = AuthorizationStatus.FUTURE
-    elif used >= authorization.visits_authorized or (
-        authorization.units_authorized is not None and units >= authorization.units_authorized
-    ):
-        status = AuthorizationStatus.EXHAUSTED
-    else:
-        status = AuthorizationStatus.ACTIVE
+    status = authorization_status(
+        start_date=authorization.start_date,
+        end_date=authorization.end_date,
+        visits_authorized=authorization.visits_authorized,
+        units_authorized=authorization.units_authorized,
+        visits_used=used,
+        units_used=units,
+        on=on,
+    )
     return AuthorizationUsage(
         authorization=authorization, visits_used=used, units_used=units, status=status
     )
+
+
+def authorization_status(
+    *,
+    start_date: date,
+    end_date: date,
+    visits_authorized: int,
+    units_authorized: int | None,
+    visits_used: int,
+    units_used: int,
+    on: date,
+) -> AuthorizationStatus:
+    """Expired after its end date, future before its start, exhausted once the visits (or
+    the units, under a unit limit) are used up, else active."""
+    if end_date < on:
+        return AuthorizationStatus.EXPIRED
+    if start_date > on:
+        return AuthorizationStatus.FUTURE
+    if visits_used >= visits_authorized or (
+        units_authorized is not None and units_used >= units_authorized
+    ):
+        return AuthorizationStatus.EXHAUSTED
+    return AuthorizationStatus.ACTIVE
 
 
 def authorization_warnings(*, case: Case, on: date) -> list[str]:

@@ -46,7 +46,7 @@ from handrail.web.care.models import (
 )
 from handrail.web.care.selectors import (
     AuthorizationStatus,
-    authorization_usage_of,
+    authorization_status,
     visit_units_value,
 )
 from handrail.web.clinic.models import Coverage, CoverageOrder, Patient, PayerType, Role, User
@@ -498,8 +498,22 @@ def recertifications_due(
 
 
 @dataclass(frozen=True, slots=True)
+class AuthorizationTerms:
+    """What the list reads of an authorization to choose its rows (the whole authorization,
+    with its case, patient and payer, is fetched only for the rows a page shows)."""
+
+    pk: int
+    case_id: int
+    start_date: date
+    end_date: date
+    visits_authorized: int
+    units_authorized: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorizationRow:
-    authorization: Authorization
+    # The terms while the list is chosen; the whole authorization in the rows fetched.
+    authorization: Authorization | AuthorizationTerms
     visits_used: int
     visits_left: int
     units_used: int
@@ -574,16 +588,25 @@ def authorization_rows(
         Authorization.objects.filter(case__clinic_id=clinic_id_of(user))
         .filter(Q(case__closed_on__isnull=True) | Q(case__closed_on__gte=today))
         .annotate(visits_within=Subquery(visits_within, output_field=IntegerField()))
-        .only("id", "case", "start_date", "end_date", "visits_authorized", "units_authorized")
         .order_by("end_date", "id")
+        .values_list(
+            "id",
+            "case_id",
+            "start_date",
+            "end_date",
+            "visits_authorized",
+            "units_authorized",
+            "visits_within",
+        )
     )
-    by_case: dict[int, list[Authorization]] = {}
+    by_case: dict[int, list[AuthorizationTerms]] = {}
     visit_counts: dict[int, int] = {}  # authorization id -> its case's visits dated within it
-    for annotated in authorizations:
-        if annotated.case_id in names:
-            by_case.setdefault(annotated.case_id, []).append(annotated)
-            visit_counts[annotated.pk] = annotated.visits_within or 0
-    candidates: list[tuple[Authorization, bool]] = []  # (authorization, covers today)
+    for pk, case_id, start, end, visits_limit, units_limit, dated_within in authorizations:
+        auth = AuthorizationTerms(pk, case_id, start, end, visits_limit, units_limit)
+        if auth.case_id in names:
+            by_case.setdefault(auth.case_id, []).append(auth)
+            visit_counts[auth.pk] = dated_within or 0
+    candidates: list[tuple[AuthorizationTerms, bool]] = []  # (authorization, covers today)
     for case in open_.cases:
         auths = by_case.get(case.pk, [])
         current = [a for a in auths if a.start_date <= today <= a.end_date]
@@ -620,7 +643,7 @@ def authorization_rows(
         # The units used of the rows shown without a unit limit (read as 0 to choose them).
         counted = _visit_units_by_authorization(
             [
-                whole[row.authorization.pk]
+                _terms(row.authorization)
                 for row in shown
                 if row.authorization.units_authorized is None and row.authorization.pk in whole
             ]
@@ -651,13 +674,28 @@ def authorizations_running_out(
     return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
-def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[int, list[int]]:
+def _terms(authorization: Authorization | AuthorizationTerms) -> AuthorizationTerms:
+    if isinstance(authorization, AuthorizationTerms):
+        return authorization
+    return AuthorizationTerms(
+        authorization.pk,
+        authorization.case_id,
+        authorization.start_date,
+        authorization.end_date,
+        authorization.visits_authorized,
+        authorization.units_authorized,
+    )
+
+
+def _visit_units_by_authorization(
+    authorizations: list[AuthorizationTerms],
+) -> dict[int, list[int]]:
     """Authorization id -> the units of each of its case's visits dated within it (drafts
     count as visits with the units of their stored evaluation, none until signed)."""
     out: dict[int, list[int]] = {auth.pk: [] for auth in authorizations}
     if not authorizations:
         return out
-    by_case: dict[int, list[Authorization]] = {}
+    by_case: dict[int, list[AuthorizationTerms]] = {}
     for auth in authorizations:
         by_case.setdefault(auth.case_id, []).append(auth)
     visits = (
@@ -677,37 +715,48 @@ def _visit_units_by_authorization(authorizations: list[Authorization]) -> dict[i
 
 
 def _authorization_row(
-    auth: Authorization, visit_units: list[int], frequency: int | None, today: date
+    auth: AuthorizationTerms, visit_units: list[int], frequency: int | None, today: date
 ) -> AuthorizationRow:
-    usage = authorization_usage_of(authorization=auth, visit_units=visit_units, on=today)
-    if usage.status == AuthorizationStatus.EXPIRED:
+    # The usage as the authorization's page counts it (care.selectors.authorization_usage_of).
+    visits_used, units_used = len(visit_units), sum(visit_units)
+    status = authorization_status(
+        start_date=auth.start_date,
+        end_date=auth.end_date,
+        visits_authorized=auth.visits_authorized,
+        units_authorized=auth.units_authorized,
+        visits_used=visits_used,
+        units_used=units_used,
+        on=today,
+    )
+    visits_left = max(auth.visits_authorized - visits_used, 0)
+    if status == AuthorizationStatus.EXPIRED:
         return AuthorizationRow(
             authorization=auth,
-            visits_used=usage.visits_used,
-            visits_left=usage.visits_left,
-            units_used=usage.units_used,
+            visits_used=visits_used,
+            visits_left=visits_left,
+            units_used=units_used,
             frequency_per_week=frequency,
             runs_out_on=auth.end_date,
             by_visits=False,
             days_left=(auth.end_date - today).days,
             status=AuthorizationStatus.EXPIRED,
         )
-    left = auth.visits_authorized - usage.visits_used
+    left = auth.visits_authorized - visits_used
     runs_out, by_visits = authorization_forecast(
         visits_left=left, frequency_per_week=frequency, today=today, end_date=auth.end_date
     )
-    if usage.status == AuthorizationStatus.EXHAUSTED:
+    if status == AuthorizationStatus.EXHAUSTED:
         runs_out, by_visits = today, True
     return AuthorizationRow(
         authorization=auth,
-        visits_used=usage.visits_used,
-        visits_left=usage.visits_left,
-        units_used=usage.units_used,
+        visits_used=visits_used,
+        visits_left=visits_left,
+        units_used=units_used,
         frequency_per_week=frequency,
         runs_out_on=runs_out,
         by_visits=by_visits,
         days_left=(runs_out - today).days,
-        status=usage.status,
+        status=status,
     )
 
 
