@@ -21,9 +21,11 @@ from typing import Generic, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
+    BooleanField,
     Count,
     DateField,
     Exists,
+    ExpressionWrapper,
     IntegerField,
     OuterRef,
     Q,
@@ -32,6 +34,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from handrail.rules.model import RuleInputError
@@ -226,23 +229,27 @@ def _treatment_days_since_report(today: date) -> Subquery:
 
 
 def open_cases(*, user: User, today: date) -> OpenCases:
-    # Per case, in the same query: its latest visit's date (a visit in the last
-    # ACTIVE_VISIT_DAYS days is one on or after that day; one step back along the index on
-    # (case, date), where an EXISTS had PostgreSQL hash every visit of the last 30 days) and
-    # the treatment days since the last report, both read from indexes.
+    # Per case, in the same query: whether its latest visit is dated on or after the start
+    # of the last ACTIVE_VISIT_DAYS days (one step back along the index on (case, date), where
+    # an EXISTS had PostgreSQL hash every visit of the last 30 days), compared in the
+    # database so no date is converted per case, and the treatment days since the last
+    # report, both read from indexes.
     latest_visit = (
         Visit.objects.filter(case_id=OuterRef("pk")).order_by("-date").values("date")[:1]
+    )
+    recent = GreaterThanOrEqual(
+        Subquery(latest_visit, output_field=DateField()),
+        Value(today - timedelta(days=ACTIVE_VISIT_DAYS), output_field=DateField()),
     )
     rows = list(
         _open_case_query(user, today)
         .annotate(
-            latest=Subquery(latest_visit, output_field=DateField()),
+            recent=ExpressionWrapper(recent, output_field=BooleanField()),
             days=_treatment_days_since_report(today),
         )
         .order_by("patient__last_name", "id")
-        .values_list("pk", "patient_id", "patient__last_name", "latest", "days")
+        .values_list("pk", "patient_id", "patient__last_name", "recent", "days")
     )
-    active_since = today - timedelta(days=ACTIVE_VISIT_DAYS)
     ids = {row[0] for row in rows}
     # The plan in effect today of each: the latest started on or before today (as
     # plan_in_effect chooses), from the plans of the clinic's open cases (joined, so no
@@ -260,7 +267,7 @@ def open_cases(*, user: User, today: date) -> OpenCases:
         today=today,
         cases=[OpenCase(pk, patient_id, last_name) for pk, patient_id, last_name, *_ in rows],
         plans=plans,
-        recent=frozenset(row[0] for row in rows if row[3] is not None and row[3] >= active_since),
+        recent=frozenset(row[0] for row in rows if row[3]),
         days={row[0]: int(row[4]) for row in rows if row[4]},
     )
 
