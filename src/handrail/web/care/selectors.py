@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Protocol
 
 from django.db.models import QuerySet
 from django.http import Http404
@@ -138,38 +139,36 @@ def authorization_usage_of(
     (already fetched: the worklists fetch them for many authorizations at once)."""
     used = len(visit_units)
     units = sum(visit_units)
-    status = authorization_status(
-        start_date=authorization.start_date,
-        end_date=authorization.end_date,
-        visits_authorized=authorization.visits_authorized,
-        units_authorized=authorization.units_authorized,
-        visits_used=used,
-        units_used=units,
-        on=on,
-    )
+    status = authorization_status(authorization, visits_used=used, units_used=units, on=on)
     return AuthorizationUsage(
         authorization=authorization, visits_used=used, units_used=units, status=status
     )
 
 
+class AuthorizationTermsLike(Protocol):
+    """An authorization's dates and limits: the model, or the worklist's narrow terms."""
+
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date: ...
+    @property
+    def visits_authorized(self) -> int: ...
+    @property
+    def units_authorized(self) -> int | None: ...
+
+
 def authorization_status(
-    *,
-    start_date: date,
-    end_date: date,
-    visits_authorized: int,
-    units_authorized: int | None,
-    visits_used: int,
-    units_used: int,
-    on: date,
+    terms: AuthorizationTermsLike, *, visits_used: int, units_used: int, on: date
 ) -> AuthorizationStatus:
     """Expired after its end date, future before its start, exhausted once the visits (or
     the units, under a unit limit) are used up, else active."""
-    if end_date < on:
+    if terms.end_date < on:
         return AuthorizationStatus.EXPIRED
-    if start_date > on:
+    if terms.start_date > on:
         return AuthorizationStatus.FUTURE
-    if visits_used >= visits_authorized or (
-        units_authorized is not None and units_used >= units_authorized
+    if visits_used >= terms.visits_authorized or (
+        terms.units_authorized is not None and units_used >= terms.units_authorized
     ):
         return AuthorizationStatus.EXHAUSTED
     return AuthorizationStatus.ACTIVE

@@ -72,18 +72,24 @@ def _threshold_group(discipline: str) -> str:
 
 
 def line_allowed(payment: LinePayment) -> Decimal:
-    """What the payer allowed for one posting: AMT*B6 when sent, else paid + patient share."""
-    if payment.allowed is not None:
-        return payment.allowed
-    patient = sum((a.amount for a in payment.adjustments.all() if a.group == "PR"), ZERO)
-    return payment.paid + patient
+    """What the payer allowed for one posting (`allowed_of`)."""
+    patient = ZERO
+    if payment.allowed is None:  # the adjustments are read only when they decide it
+        patient = sum((a.amount for a in payment.adjustments.all() if a.group == "PR"), ZERO)
+    return allowed_of(payment.allowed, payment.paid, patient)
+
+
+def allowed_of(allowed: Decimal | None, paid: Decimal, patient_share: Decimal) -> Decimal:
+    """AMT*B6 (the allowed amount) when the payer sent it, else paid + the patient's share
+    (group PR adjustments)."""
+    return allowed if allowed is not None else paid + patient_share
 
 
 def remitted_allowed(visit_ids: list[int]) -> dict[int, Decimal]:
     """Visit id -> what Medicare allowed, net of reversals, for visits with a posted
     Medicare remittance (others are absent)."""
     # Read narrow and unordered (the postings' default order joins the remittance and its
-    # advice): the worklists ask this on every page. The figure is line_allowed's.
+    # advice): the worklists ask this on every page.
     payments = list(
         LinePayment.objects.filter(
             line__claim__visit_id__in=visit_ids, line__claim__payer__type=PayerType.MEDICARE
@@ -102,7 +108,7 @@ def remitted_allowed(visit_ids: list[int]) -> dict[int, Decimal]:
             patient_share[payment_id] += amount
     out: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for pk, visit_id, allowed, paid in payments:
-        out[visit_id] += allowed if allowed is not None else paid + patient_share[pk]
+        out[visit_id] += allowed_of(allowed, paid, patient_share[pk])
     return dict(out)
 
 

@@ -12,12 +12,12 @@ amounts from handrail.rules.threshold).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Generic, TypeVar, overload
+from typing import Generic, Protocol, TypeVar, overload
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -650,7 +650,7 @@ def authorization_rows(
         # The units used of the rows shown without a unit limit (read as 0 to choose them).
         counted = _visit_units_by_authorization(
             [
-                _terms(row.authorization)
+                row.authorization
                 for row in shown
                 if row.authorization.units_authorized is None and row.authorization.pk in whole
             ]
@@ -681,28 +681,28 @@ def authorizations_running_out(
     return list(authorization_rows(user=user, today=today, within=within, cases=cases))
 
 
-def _terms(authorization: Authorization | AuthorizationTerms) -> AuthorizationTerms:
-    if isinstance(authorization, AuthorizationTerms):
-        return authorization
-    return AuthorizationTerms(
-        authorization.pk,
-        authorization.case_id,
-        authorization.start_date,
-        authorization.end_date,
-        authorization.visits_authorized,
-        authorization.units_authorized,
-    )
+class _DatedAuthorization(Protocol):
+    """What the units' count reads of an authorization (the model or its terms)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def case_id(self) -> int: ...
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date: ...
 
 
 def _visit_units_by_authorization(
-    authorizations: list[AuthorizationTerms],
+    authorizations: Sequence[_DatedAuthorization],
 ) -> dict[int, list[int]]:
     """Authorization id -> the units of each of its case's visits dated within it (drafts
     count as visits with the units of their stored evaluation, none until signed)."""
     out: dict[int, list[int]] = {auth.pk: [] for auth in authorizations}
     if not authorizations:
         return out
-    by_case: dict[int, list[AuthorizationTerms]] = {}
+    by_case: dict[int, list[_DatedAuthorization]] = {}
     for auth in authorizations:
         by_case.setdefault(auth.case_id, []).append(auth)
     visits = (
@@ -726,15 +726,7 @@ def _authorization_row(
 ) -> AuthorizationRow:
     # The usage as the authorization's page counts it (care.selectors.authorization_usage_of).
     visits_used, units_used = len(visit_units), sum(visit_units)
-    status = authorization_status(
-        start_date=auth.start_date,
-        end_date=auth.end_date,
-        visits_authorized=auth.visits_authorized,
-        units_authorized=auth.units_authorized,
-        visits_used=visits_used,
-        units_used=units_used,
-        on=today,
-    )
+    status = authorization_status(auth, visits_used=visits_used, units_used=units_used, on=today)
     visits_left = max(auth.visits_authorized - visits_used, 0)
     if status == AuthorizationStatus.EXPIRED:
         return AuthorizationRow(
